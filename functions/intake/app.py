@@ -1,0 +1,68 @@
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from shared import wiring
+from shared.api import allow, build_resolver, caller, json_body, json_response, parse, require_token
+from shared.clocks.engine import ClockRules
+from shared.ledger.envelope import Actor
+from shared.models.api import RequestPageOut, SearchRequestsQuery, SubmitRequestBody
+from shared.models.domain import Role
+from shared.observability import logger, metrics, tracer
+from shared.openapi import openapi_document
+from shared.services import presenters
+from shared.services.read_requests import SearchCriteria, get_request_view, search_requests
+from shared.services.submit_request import Submission, submit_request
+
+app = build_resolver()
+READERS = (Role.ANALYST, Role.AUDITOR)
+
+
+@app.get("/health")
+def health():
+    return {"status": "ok"}
+
+
+@app.get("/openapi.json")
+def openapi():
+    return openapi_document()
+
+
+@app.post("/requests")
+def create_request():
+    data = json_body(app)
+    staff = caller(app) is not None or (isinstance(data, dict) and data.get("channel", "web_form") != "web_form")
+    actor = require_token(app, (Role.AGENT,))[0].actor(Role.AGENT) if staff else Actor(type="consumer")
+    submission = Submission(parse(SubmitRequestBody, data), actor, app.current_event.headers.get("idempotency-key"))
+    result = submit_request(wiring.ledger(), submission)
+    metrics.add_metric(name="RequestsReceived" if result.created else "RequestsReplayed", unit="Count", value=1)
+    out = presenters.summary_out(result.record, wiring.ledger().now(), _rules())
+    return json_response(201 if result.created else 200, out, {"Location": f"/requests/{out.request_id}"})
+
+
+@app.get("/requests/<request_id>", middlewares=[allow(*READERS)])
+def get_request(request_id: str):
+    ledger = wiring.ledger()
+    view = get_request_view(ledger, request_id, app.context["principal"].actor(app.context["role"]))
+    return json_response(200, presenters.record_out(view, ledger.now(), _rules()))
+
+
+@app.get("/requests", middlewares=[allow(*READERS)])
+def list_requests():
+    query = parse(SearchRequestsQuery, app.current_event.query_string_parameters or {})
+    ledger = wiring.ledger()
+    criteria = SearchCriteria(query.consumer_email, query.type, query.status, query.from_, query.to,
+                              query.limit or ledger.settings.page_size, query.cursor)
+    page = search_requests(ledger, criteria, app.context["principal"].actor(app.context["role"]))
+    items = [presenters.summary_out(record, ledger.now(), _rules()) for record in page.items]
+    return json_response(200, RequestPageOut(items=items, cursor=page.cursor))
+
+
+def _rules() -> ClockRules:
+    return ClockRules.from_settings(wiring.ledger().settings)
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
+@tracer.capture_lambda_handler(capture_response=False)
+@metrics.log_metrics
+def lambda_handler(event: dict, context: LambdaContext) -> dict:
+    return app.resolve(event, context)

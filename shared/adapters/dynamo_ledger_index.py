@@ -1,0 +1,171 @@
+"""DynamoLedgerIndex: the index table. Every read path is a GetItem or a Query; nothing here scans."""
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from boto3.dynamodb.types import TypeSerializer
+from botocore.exceptions import ClientError
+
+from shared.adapters import index_items as items
+from shared.adapters.merged_query import MergedQuery, Partition, plain
+from shared.errors import ChainConflictError, ConflictError, StorageUnavailableError
+from shared.models.domain import RequestStatus, RequestType
+from shared.models.records import RequestRecord, StoredEvent
+from shared.models.search import RequestSearch, SearchPage
+from shared.observability import tracer
+from shared.timefmt import rfc3339
+
+_serializer = TypeSerializer()
+# Without a date range, a search looks back over the retention period (24 months plus a margin).
+DEFAULT_LOOKBACK = timedelta(days=800)
+
+
+def _av(item: dict[str, Any]) -> dict[str, Any]:
+    return {key: _serializer.serialize(value) for key, value in item.items()}
+
+
+class DynamoLedgerIndex:
+    def __init__(self, table: str, client: Any, shards: int = 4) -> None:
+        self._table = table
+        self._db = client
+        self._shards = shards
+
+    # Writes -----------------------------------------------------------------------------------------------
+
+    @tracer.capture_method(capture_response=False)
+    def create_request(self, request: RequestRecord, event: StoredEvent) -> None:
+        writes = [
+            self._put(items.request_item(request, self._shards), "attribute_not_exists(pk)"),
+            self._put(items.event_item(event, self._shards), "attribute_not_exists(pk)"),
+            *(self._put(clock) for clock in items.clock_items(request, self._shards)),
+        ]
+        try:
+            self._db.transact_write_items(TransactItems=writes)
+        except ClientError as error:
+            if _cancelled_by_condition(error):
+                raise ConflictError(f"request {request.request_id} is already indexed") from error
+            raise StorageUnavailableError("the index refused the write") from error
+
+    @tracer.capture_method(capture_response=False)
+    def append_event(self, request: RequestRecord, event: StoredEvent, expected_seq: int) -> None:
+        """The META item's chain_seq is the optimistic lock: two writers cannot both extend the same head."""
+        meta = self._put(items.request_item(request, self._shards), "chain_seq = :expected")
+        meta["Put"]["ExpressionAttributeValues"] = {":expected": {"N": str(expected_seq)}}
+        writes = [
+            meta,
+            self._put(items.event_item(event, self._shards), "attribute_not_exists(pk)"),
+            *(self._put(clock) for clock in items.clock_items(request, self._shards)),
+        ]
+        try:
+            self._db.transact_write_items(TransactItems=writes)
+        except ClientError as error:
+            if _cancelled_by_condition(error):
+                raise ChainConflictError(f"request {request.request_id} moved past seq {expected_seq}") from error
+            raise StorageUnavailableError("the index refused the write") from error
+
+    @tracer.capture_method(capture_response=False)
+    def put_standalone_event(self, event: StoredEvent) -> None:
+        try:
+            self._db.put_item(
+                TableName=self._table,
+                Item=_av(items.event_item(event, self._shards)),
+                ConditionExpression="attribute_not_exists(pk)",
+            )
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+                raise ConflictError(f"event {event.event_id} is already indexed") from error
+            raise StorageUnavailableError("the index refused the write") from error
+
+    def _put(self, item: dict[str, Any], condition: str | None = None) -> dict[str, Any]:
+        put: dict[str, Any] = {"TableName": self._table, "Item": _av(item)}
+        if condition:
+            put["ConditionExpression"] = condition
+        return {"Put": put}
+
+    # Reads ------------------------------------------------------------------------------------------------
+
+    @tracer.capture_method(capture_response=False)
+    def get_request(self, request_id: str) -> RequestRecord | None:
+        response = self._db.get_item(
+            TableName=self._table,
+            Key={"pk": {"S": items.request_pk(request_id)}, "sk": {"S": items.META}},
+            ConsistentRead=True,
+        )
+        raw = response.get("Item")
+        return items.to_request(plain(raw)) if raw else None
+
+    @tracer.capture_method(capture_response=False)
+    def request_events(self, request_id: str) -> list[StoredEvent]:
+        """The request's chain in order (sort key E#<seq>), read strongly consistent."""
+        params: dict[str, Any] = {
+            "TableName": self._table,
+            "KeyConditionExpression": "pk = :pk AND begins_with(sk, :e)",
+            "ExpressionAttributeValues": {":pk": {"S": items.request_pk(request_id)}, ":e": {"S": "E#"}},
+            "ConsistentRead": True,
+        }
+        events: list[StoredEvent] = []
+        while True:
+            response = self._db.query(**params)
+            events.extend(items.to_event(plain(raw)) for raw in response.get("Items", []))
+            if "LastEvaluatedKey" not in response:
+                return events
+            params["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+
+    @tracer.capture_method(capture_response=False)
+    def search_requests(self, search: RequestSearch) -> SearchPage:
+        oldest = rfc3339(search.received_from) if search.received_from else "0"
+        newest_time = search.received_to or datetime.now(UTC)
+        before = search.cursor
+        upper = rfc3339(search.received_to) + "#\uffff" if search.received_to else None
+        if upper is not None and (before is None or upper < before):
+            before = upper
+        filters: list[str] = []
+        values: dict[str, Any] = {}
+        names: dict[str, str] = {}
+        if search.consumer_tag:
+            partitions = [Partition("ByConsumer", "consumer_pk", items.consumer_pk(search.consumer_tag),
+                                    "consumer_sk", prefix="R#")]
+            if search.type:
+                filters.append("#type = :type")
+                values[":type"] = {"S": search.type.value}
+                names["#type"] = "type"
+            if search.status:
+                filters.append("#status = :status")
+                values[":status"] = {"S": search.status.value}
+                names["#status"] = "status"
+        elif search.type or search.status:
+            types = [search.type] if search.type else list(RequestType)
+            statuses = [search.status] if search.status else list(RequestStatus)
+            partitions = [Partition("ByKind", "kind_pk", items.request_kind_pk(t.value, s.value), "kind_sk")
+                          for t in types for s in statuses]
+        else:
+            partitions = self._month_partitions(search.received_from or newest_time - DEFAULT_LOOKBACK,
+                                                newest_time)
+            if not search.received_from:
+                oldest = rfc3339(newest_time - DEFAULT_LOOKBACK)
+        query = MergedQuery(self._db, self._table, partitions, oldest=oldest, before=before,
+                            page=min(search.limit + 1, 500), filter_expression=" AND ".join(filters) or None,
+                            filter_values=values, filter_names=names)
+        found, cursor = query.take(search.limit)
+        return SearchPage(items=[items.to_request(item) for item in found], cursor=cursor)
+
+    def _month_partitions(self, oldest: datetime, newest: datetime) -> list[Partition]:
+        partitions = []
+        year, month = newest.year, newest.month
+        while (year, month) >= (oldest.year, oldest.month):
+            month_end = f"{year:04d}-{month:02d}-\uffff"
+            for shard in range(self._shards):
+                pk = f"RM#{year:04d}-{month:02d}#{shard}"
+                partitions.append(Partition("ByMonth", "month_pk", pk, "month_sk", newest=month_end))
+            year, month = (year, month - 1) if month > 1 else (year - 1, 12)
+        return partitions
+
+
+def _cancelled_by_condition(error: ClientError) -> bool:
+    code = error.response.get("Error", {}).get("Code", "")
+    if code == "ConditionalCheckFailedException":
+        return True
+    if code != "TransactionCanceledException":
+        return False
+    reasons = error.response.get("CancellationReasons", [])
+    return any(reason.get("Code") == "ConditionalCheckFailed" for reason in reasons)

@@ -1,0 +1,197 @@
+"""DynamoDB item shapes of the index table (single table; see the GSIs in template.yaml).
+
+Keys: a request's items share `pk = REQ#<id>` (META, CLOCK#<name>, E#<seq>), so one Query reads a request with
+its timeline. Standalone events use `pk = EVT#<event_id>`. GSI keys are only set where a lookup needs them:
+`ByConsumer` (HMAC tag), `ByKind` (request type+status / event type), `ByMonth` (sharded month), `OpenClocks`
+(sparse: unsatisfied clocks), `Unsealed` (sparse: events not yet in the Merkle log), `ByEventId`.
+"""
+
+import hashlib
+from datetime import date, datetime
+from typing import Any
+
+from shared.models.domain import Channel, ClockName, RequestStatus, RequestType
+from shared.models.records import ClockRecord, RequestRecord, StoredEvent
+from shared.timefmt import parse_rfc3339, rfc3339
+
+META = "META"
+
+
+def request_pk(request_id: str) -> str:
+    return f"REQ#{request_id}"
+
+
+def shard_of(value: str, shards: int) -> int:
+    return int(hashlib.sha256(value.encode()).hexdigest()[:8], 16) % shards
+
+
+def position(moment: datetime, ident: str) -> str:
+    """Sort position shared by every time-ordered index: RFC 3339 (fixed width, so text order is time order)."""
+    return f"{rfc3339(moment)}#{ident}"
+
+
+def request_kind_pk(request_type: str, status: str) -> str:
+    return f"R#{request_type}#{status}"
+
+
+def request_month_pk(moment: datetime, shard: int) -> str:
+    return f"RM#{rfc3339(moment)[:7]}#{shard}"
+
+
+def consumer_pk(tag: str) -> str:
+    return f"C#{tag}"
+
+
+def open_clocks_pk(shard: int) -> str:
+    return f"OPEN#{shard}"
+
+
+def request_item(record: RequestRecord, shards: int) -> dict[str, Any]:
+    pos = position(record.received_at, record.request_id)
+    item: dict[str, Any] = {
+        "pk": request_pk(record.request_id),
+        "sk": META,
+        "entity": "request",
+        "request_id": record.request_id,
+        "type": record.type.value,
+        "channel": record.channel.value,
+        "status": record.status.value,
+        "received_at": rfc3339(record.received_at),
+        "recorded_at": rfc3339(record.recorded_at),
+        "chain_seq": record.chain_seq,
+        "chain_head": record.chain_head,
+        "clocks": {name.value: _clock_map(clock) for name, clock in record.clocks.items()},
+        "intake_key": record.intake_key,
+        "intake_version": record.intake_version,
+        "kind_pk": request_kind_pk(record.type.value, record.status.value),
+        "kind_sk": pos,
+        "month_pk": request_month_pk(record.received_at, shard_of(record.request_id, shards)),
+        "month_sk": pos,
+    }
+    if record.consumer_tag:
+        item.update(consumer_tag=record.consumer_tag, consumer_pk=consumer_pk(record.consumer_tag))
+        item["consumer_sk"] = "R#" + pos
+    for name in ("response_nature", "denial_basis"):
+        if getattr(record, name) is not None:
+            item[name] = getattr(record, name)
+    if record.response_date is not None:
+        item["response_date"] = rfc3339(record.response_date)
+    return item
+
+
+def _clock_map(clock: ClockRecord) -> dict[str, Any]:
+    out: dict[str, Any] = {"due": clock.due.isoformat(), "extended": clock.extended}
+    if clock.satisfied_at is not None:
+        out["satisfied_at"] = rfc3339(clock.satisfied_at)
+    if clock.alerted is not None:
+        out["alerted"] = clock.alerted
+    return out
+
+
+def clock_items(record: RequestRecord, shards: int) -> list[dict[str, Any]]:
+    """One item per clock; only unsatisfied ones carry the sparse OpenClocks keys the sweeper reads."""
+    items = []
+    for name, clock in record.clocks.items():
+        item: dict[str, Any] = {
+            "pk": request_pk(record.request_id),
+            "sk": f"CLOCK#{name.value}",
+            "entity": "clock",
+            "request_id": record.request_id,
+            "request_type": record.type.value,
+            "clock": name.value,
+            **_clock_map(clock),
+        }
+        if clock.satisfied_at is None:
+            item["open_pk"] = open_clocks_pk(shard_of(record.request_id, shards))
+            item["open_sk"] = f"{clock.due.isoformat()}#{record.request_id}#{name.value}"
+        items.append(item)
+    return items
+
+
+def event_item(event: StoredEvent, shards: int) -> dict[str, Any]:
+    pos = position(event.recorded_at, event.event_id)
+    if event.request_id is not None and event.seq is not None:
+        pk, sk = request_pk(event.request_id), f"E#{event.seq:08d}"
+    else:
+        pk, sk = f"EVT#{event.event_id}", f"E#{event.event_id}"
+    shard = shard_of(event.event_id, shards)
+    item: dict[str, Any] = {
+        "pk": pk,
+        "sk": sk,
+        "entity": "event",
+        "event_id": event.event_id,
+        "type": event.type,
+        "event_hash": event.event_hash,
+        "occurred_at": rfc3339(event.occurred_at),
+        "recorded_at": rfc3339(event.recorded_at),
+        "record_type": event.record_type,
+        "actor_type": event.actor_type,
+        "s3_key": event.s3_key,
+        "s3_version_id": event.s3_version_id,
+        "kind_pk": f"T#{event.type}",
+        "kind_sk": pos,
+        "month_pk": f"EM#{rfc3339(event.recorded_at)[:7]}#{shard}",
+        "month_sk": pos,
+        "unsealed_pk": f"U#{shard}",
+        "unsealed_sk": pos,
+    }
+    optional = {
+        "request_id": event.request_id,
+        "seq": event.seq,
+        "prev_event_hash": event.prev_event_hash,
+        "actor_role": event.actor_role,
+    }
+    item.update({key: value for key, value in optional.items() if value is not None})
+    if event.consumer_tag:
+        item.update(consumer_tag=event.consumer_tag, consumer_pk=consumer_pk(event.consumer_tag))
+        item["consumer_sk"] = "E#" + pos
+    return item
+
+
+def to_request(item: dict[str, Any]) -> RequestRecord:
+    clocks = {
+        ClockName(name): ClockRecord(
+            due=date.fromisoformat(value["due"]),
+            satisfied_at=parse_rfc3339(value["satisfied_at"]) if value.get("satisfied_at") else None,
+            extended=bool(value.get("extended", False)),
+            alerted=value.get("alerted"),
+        )
+        for name, value in item.get("clocks", {}).items()
+    }
+    return RequestRecord(
+        request_id=item["request_id"],
+        type=RequestType(item["type"]),
+        channel=Channel(item["channel"]),
+        status=RequestStatus(item["status"]),
+        received_at=parse_rfc3339(item["received_at"]),
+        recorded_at=parse_rfc3339(item["recorded_at"]),
+        consumer_tag=item.get("consumer_tag"),
+        clocks=clocks,
+        chain_seq=int(item["chain_seq"]),
+        chain_head=item["chain_head"],
+        response_date=parse_rfc3339(item["response_date"]) if item.get("response_date") else None,
+        response_nature=item.get("response_nature"),
+        denial_basis=item.get("denial_basis"),
+        intake_key=item["intake_key"],
+        intake_version=item["intake_version"],
+    )
+
+
+def to_event(item: dict[str, Any]) -> StoredEvent:
+    return StoredEvent(
+        event_id=item["event_id"],
+        type=item["type"],
+        request_id=item.get("request_id"),
+        seq=int(item["seq"]) if item.get("seq") is not None else None,
+        event_hash=item["event_hash"],
+        prev_event_hash=item.get("prev_event_hash"),
+        consumer_tag=item.get("consumer_tag"),
+        occurred_at=parse_rfc3339(item["occurred_at"]),
+        recorded_at=parse_rfc3339(item["recorded_at"]),
+        record_type=item["record_type"],
+        actor_type=item["actor_type"],
+        actor_role=item.get("actor_role"),
+        s3_key=item["s3_key"],
+        s3_version_id=item["s3_version_id"],
+        leaf_index=int(item["leaf_index"]) if item.get("leaf_index") is not None else None,
+    )

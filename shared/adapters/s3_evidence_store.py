@@ -1,0 +1,59 @@
+"""S3EvidenceStore: create-only, COMPLIANCE-locked, SSE-KMS, checksummed event objects in the evidence bucket."""
+
+import base64
+import hashlib
+from datetime import datetime
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from shared.errors import EvidenceExistsError, RetentionTooShortError, StorageUnavailableError
+from shared.observability import tracer
+
+
+class S3EvidenceStore:
+    # This adapter has no method that changes retention or deletes: COMPLIANCE locks may only ever be set once,
+    # at write time. (moto accepts a shortened COMPLIANCE retention that real S3 refuses, so the rule lives here.)
+
+    def __init__(self, bucket: str, kms_key_id: str, client: Any) -> None:
+        self._bucket = bucket
+        self._kms_key_id = kms_key_id
+        self._s3 = client
+
+    @tracer.capture_method(capture_response=False)
+    def put_new(self, key: str, body: bytes, *, retain_until: datetime, minimum_retain_until: datetime) -> str:
+        """Refuses a retain-until below the record type's floor before anything is sent."""
+        if retain_until < minimum_retain_until:
+            raise RetentionTooShortError(f"retain-until {retain_until.isoformat()} is below the floor for {key}")
+        digest = base64.b64encode(hashlib.sha256(body).digest()).decode()
+        try:
+            response = self._s3.put_object(
+                Bucket=self._bucket,
+                Key=key,
+                Body=body,
+                ContentType="application/json",
+                IfNoneMatch="*",  # create-only: a second writer at this key gets 412, never a new version
+                ObjectLockMode="COMPLIANCE",
+                ObjectLockRetainUntilDate=retain_until,
+                ServerSideEncryption="aws:kms",
+                SSEKMSKeyId=self._kms_key_id,
+                ChecksumAlgorithm="SHA256",
+                ChecksumSHA256=digest,
+            )
+        except ClientError as error:
+            code = error.response.get("Error", {}).get("Code", "")
+            if code in ("PreconditionFailed", "412", "ConditionalRequestConflict"):
+                raise EvidenceExistsError(f"evidence object already exists at {key}") from error
+            raise StorageUnavailableError("the evidence store refused the write") from error
+        return str(response["VersionId"])
+
+    @tracer.capture_method(capture_response=False)
+    def get_version(self, key: str, version_id: str) -> bytes:
+        """Reads pin the version the index recorded, so a later object at the same key cannot be substituted."""
+        response = self._s3.get_object(Bucket=self._bucket, Key=key, VersionId=version_id)
+        return bytes(response["Body"].read())
+
+    @tracer.capture_method(capture_response=False)
+    def get_current(self, key: str) -> tuple[bytes, str]:
+        response = self._s3.get_object(Bucket=self._bucket, Key=key)
+        return bytes(response["Body"].read()), str(response["VersionId"])

@@ -1,0 +1,117 @@
+"""The HTTP edge shared by API functions: resolver, role checks, body parsing and the error shape of API.md."""
+
+import base64
+import json
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import pydantic
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
+from aws_lambda_powertools.event_handler.exceptions import NotFoundError as RouteNotFoundError
+
+from shared.auth import Principal, principal_from_event, require
+from shared.config import get_settings
+from shared.errors import DomainError, PayloadTooLargeError, UnauthorizedError, ValidationError
+from shared.http import error_body, status_for
+from shared.models.api import FieldRuleError
+from shared.models.domain import Role
+from shared.observability import logger
+
+Model = TypeVar("Model", bound=pydantic.BaseModel)
+
+
+def json_response(status: int, payload: Any, headers: dict[str, str] | None = None) -> Response:
+    body = payload.model_dump_json() if isinstance(payload, pydantic.BaseModel) else json.dumps(payload)
+    return Response(status_code=status, content_type="application/json", body=body, headers=headers or {})
+
+
+def build_resolver() -> APIGatewayHttpResolver:
+    app = APIGatewayHttpResolver()
+
+    @app.exception_handler(DomainError)
+    def _domain(error: DomainError) -> Response:
+        return json_response(status_for(error), error_body(error.code, error.message, error.details))
+
+    @app.exception_handler(pydantic.ValidationError)
+    def _invalid(error: pydantic.ValidationError) -> Response:
+        details = validation_details(error)
+        first = details[0]
+        message = f"Field {first['field']} {first['issue']}." if first["field"] else f"{first['issue']}."
+        return json_response(422, error_body("validation_failed", message, details))
+
+    @app.not_found
+    def _no_route(error: RouteNotFoundError) -> Response:
+        return json_response(404, error_body("route_not_found", "No such endpoint."))
+
+    @app.exception_handler(Exception)
+    def _ours(error: Exception) -> Response:
+        logger.exception("unhandled error")
+        return json_response(500, error_body("internal_error", "Something went wrong on our side."))
+
+    return app
+
+
+def validation_details(error: pydantic.ValidationError) -> list[dict[str, Any]]:
+    details = []
+    for item in error.errors(include_url=False, include_input=False):
+        cause = (item.get("ctx") or {}).get("error")
+        if isinstance(cause, FieldRuleError):
+            details.append({"field": cause.field, "issue": cause.issue, "type": "rule"})
+            continue
+        field = ""
+        for part in item["loc"]:
+            field += f"[{part}]" if isinstance(part, int) else (f".{part}" if field else str(part))
+        issue = "is not an allowed field" if item["type"] == "extra_forbidden" else _lower_first(item["msg"])
+        details.append({"field": field, "issue": issue, "type": item["type"]})
+    return details
+
+
+def _lower_first(text: str) -> str:
+    text = text.removeprefix("Value error, ")
+    return text[:1].lower() + text[1:]
+
+
+def caller(app: APIGatewayHttpResolver) -> Principal | None:
+    settings = get_settings()
+    return principal_from_event(app.current_event.raw_event, settings.auth_mode, settings.jwt_groups_claim)
+
+
+def allow(*roles: Role) -> Callable[..., Response]:
+    """Route middleware: authentication and role come before anything reads the body (API.md)."""
+
+    def middleware(app: APIGatewayHttpResolver, next_middleware: Callable[..., Response]) -> Response:
+        principal, role = require(caller(app), roles)
+        app.append_context(principal=principal, role=role)
+        return next_middleware(app)
+
+    return middleware
+
+
+def raw_body(app: APIGatewayHttpResolver) -> bytes:
+    event = app.current_event
+    body = event.body or ""
+    data = base64.b64decode(body) if event.is_base64_encoded else body.encode()
+    if len(data) > get_settings().max_body_bytes:
+        raise PayloadTooLargeError(f"The body is larger than {get_settings().max_body_bytes} bytes.")
+    return data
+
+
+def json_body(app: APIGatewayHttpResolver) -> Any:
+    data = raw_body(app)
+    try:
+        return json.loads(data or b"null")
+    except ValueError:
+        raise ValidationError("The body is not valid JSON.", [{"field": "body", "issue": "is not valid JSON"}]) from None
+
+
+def parse(model: type[Model], data: Any) -> Model:
+    if not isinstance(data, dict):
+        raise ValidationError("The body must be a JSON object.", [{"field": "body", "issue": "must be an object"}])
+    return model.model_validate(data)
+
+
+def require_token(app: APIGatewayHttpResolver, roles: tuple[Role, ...]) -> tuple[Principal, Role]:
+    principal = caller(app)
+    if principal is None:
+        raise UnauthorizedError("This request needs a bearer token.")
+    return require(principal, roles)

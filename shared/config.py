@@ -1,0 +1,59 @@
+"""Runtime configuration: one frozen Settings object read from the environment (UPPER_SNAKE of each field)."""
+
+from functools import lru_cache
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# Records about a consumer request must be kept at least 24 months (11 CCR 7101); never configurable lower.
+RETENTION_FLOOR_DAYS = 730
+
+Calendar = Literal["weekends-only", "us-federal", "california", "us-federal+california"]
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(frozen=True, extra="ignore")
+
+    # Resources
+    evidence_bucket: str = "ccpa-evidence"
+    export_bucket: str = "ccpa-exports"
+    index_table: str = "ccpa-index"
+    idempotency_table: str = "ccpa-idempotency"
+    evidence_key_id: str = "alias/ccpa-evidence"
+    consumer_tag_key_id: str = "alias/ccpa-consumer-tag"
+    checkpoint_key_id: str = "alias/ccpa-checkpoint"
+    alerts_topic_arn: str = ""
+    event_bus_name: str = "default"
+    suppression_state_machine_arn: str = ""
+
+    # Who may call: "local" accepts only `Bearer local-<role>`; "jwt" reads groups from the API Gateway authorizer.
+    auth_mode: Literal["local", "jwt"] = "jwt"
+    jwt_groups_claim: str = "cognito:groups"
+
+    # Clocks (DESIGN section 5)
+    business_time_zone: str = "America/Los_Angeles"
+    holiday_calendar: Calendar = "us-federal"
+    at_risk_business_days: int = Field(default=3, ge=0)
+    at_risk_calendar_days: int = Field(default=7, ge=0)
+    staff_backdate_max_days: int = Field(default=45, ge=0)
+
+    # Retention (days) per record type; the request floor cannot be lowered.
+    retention_request_days: int = Field(default=RETENTION_FLOOR_DAYS, ge=RETENTION_FLOOR_DAYS)
+    retention_consent_days: int = Field(default=RETENTION_FLOOR_DAYS, ge=RETENTION_FLOOR_DAYS)
+    retention_notice_days: int = Field(default=RETENTION_FLOOR_DAYS, ge=365)
+    retention_access_days: int = Field(default=RETENTION_FLOOR_DAYS, ge=1)
+
+    # Index layout: date-keyed partitions are split into shards to stay under 1,000 writes/s each.
+    index_shards: int = Field(default=4, ge=1, le=64)
+    idempotency_ttl_hours: int = Field(default=24, ge=1)
+
+    max_body_bytes: int = 256 * 1024
+    page_size: int = Field(default=50, ge=1, le=500)
+    presign_expiry_seconds: int = Field(default=900, ge=1, le=604800)
+    ledger_origin: str = "ccpa-audit.example/ledger"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,88 @@
+"""Domain errors. Class names are part of the API: Step Functions Retry/Catch match on them; `code` is the JSON code."""
+
+from typing import Any
+
+
+class DomainError(Exception):
+    code = "domain_error"
+
+    def __init__(self, message: str, details: list[dict[str, Any]] | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details = details or []
+
+
+# 4xx: the caller's problem
+class ValidationError(DomainError):
+    code = "validation_failed"
+
+
+class PayloadTooLargeError(DomainError):
+    code = "payload_too_large"
+
+
+class UnauthorizedError(DomainError):
+    code = "unauthorized"
+
+
+class ForbiddenError(DomainError):
+    code = "forbidden"
+
+
+class NotFoundError(DomainError):
+    code = "not_found"
+
+
+class RequestNotFoundError(NotFoundError):
+    code = "request_not_found"
+
+
+class ConflictError(DomainError):
+    code = "conflict"
+
+
+class IdempotencyKeyReusedError(ConflictError):
+    code = "idempotency_key_reused"
+
+
+class IdempotencyInProgressError(ConflictError):
+    code = "idempotency_in_progress"
+
+
+class RuleViolationError(ConflictError):
+    """A rule of the law refused the action; subclasses name the rule."""
+
+
+class VerificationNotAllowedError(RuleViolationError):
+    code = "verification_not_allowed"
+
+
+class ExtensionNotAllowedError(RuleViolationError):
+    code = "extension_not_allowed"
+
+
+class RequestClosedError(RuleViolationError):
+    code = "request_closed"
+
+
+# 5xx: ours
+class ChainConflictError(DomainError):
+    """Another writer appended to the same request's chain first; the writer re-reads and retries."""
+
+    code = "chain_conflict"
+
+
+class EvidenceExistsError(DomainError):
+    """A create-only evidence write found an object already at that key."""
+
+    code = "evidence_exists"
+
+
+class RetentionTooShortError(DomainError):
+    """Our code tried to lock evidence for less than its record type's floor: a bug, never sent to S3."""
+
+    code = "retention_too_short"
+
+
+class StorageUnavailableError(DomainError):
+    code = "storage_unavailable"

@@ -1,0 +1,52 @@
+"""Canonical JSON (ledger v1): the exact bytes every event hash is computed over.
+
+Restricted JSON (strings, safe integers, booleans, null, arrays, objects with ASCII keys), NFC text,
+keys sorted, no whitespace, UTF-8. Under these limits the output equals RFC 8785 (JCS).
+"""
+
+import hashlib
+import json
+import unicodedata
+from typing import Any
+
+MAX_SAFE_INT = 2**53 - 1
+
+
+class CanonicalError(ValueError):
+    """A value outside the ledger's JSON subset (floats, big integers, non-ASCII keys, other types)."""
+
+
+def normalize(value: Any, path: str = "$") -> Any:
+    """Return `value` with every string NFC-normalized; raise CanonicalError on anything outside the subset."""
+    if value is None or isinstance(value, bool):
+        return value
+    if isinstance(value, int):
+        if abs(value) > MAX_SAFE_INT:
+            raise CanonicalError(f"{path}: integer outside +/-(2^53-1)")
+        return value
+    if isinstance(value, str):
+        return unicodedata.normalize("NFC", value)
+    if isinstance(value, list | tuple):
+        return [normalize(item, f"{path}[{i}]") for i, item in enumerate(value)]
+    if isinstance(value, dict):
+        out = {}
+        for key, item in value.items():
+            if not isinstance(key, str) or not key.isascii():
+                raise CanonicalError(f"{path}: object keys must be ASCII strings")
+            out[key] = normalize(item, f"{path}.{key}")
+        return out
+    raise CanonicalError(f"{path}: {type(value).__name__} is not allowed in canonical JSON")
+
+
+def canonical_bytes(value: Any) -> bytes:
+    """Keys sorted, no whitespace, UTF-8, NFC; json's escaping of control characters matches RFC 8785."""
+    return json.dumps(normalize(value), sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+
+
+def sha256_hex(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def event_hash(envelope: dict[str, Any]) -> str:
+    """event_hash = SHA-256 over the canonical bytes of the whole envelope (DESIGN section 4)."""
+    return sha256_hex(canonical_bytes(envelope))

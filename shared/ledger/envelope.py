@@ -1,0 +1,92 @@
+"""The ledger v1 event envelope: what is written, locked and hashed for every audit event."""
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+from shared.ledger.canonical import canonical_bytes, event_hash
+from shared.ledger.ids import nonce_hex
+from shared.timefmt import rfc3339
+
+SCHEMA = "ccpa-audit/event/v1"
+
+
+class Actor(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    type: str  # consumer | staff | service | system | downstream
+    id: str | None = None
+    role: str | None = None
+
+
+class Envelope(BaseModel):
+    """A stored event. `details` may hold personal data: it lives only inside the encrypted, locked object."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    schema_: str
+    event_id: str
+    type: str
+    request_id: str | None
+    seq: int | None
+    prev_event_hash: str | None
+    consumer_tag: str | None
+    occurred_at: str
+    recorded_at: str
+    actor: Actor
+    record_type: str
+    retain_until: str
+    details: dict[str, Any]
+    nonce: str
+
+    def to_json_dict(self) -> dict[str, Any]:
+        data = self.model_dump(mode="json")
+        data["schema"] = data.pop("schema_")
+        return data
+
+    @classmethod
+    def from_json_dict(cls, data: dict[str, Any]) -> "Envelope":
+        data = dict(data)
+        data["schema_"] = data.pop("schema")
+        return cls.model_validate(data)
+
+    def canonical(self) -> bytes:
+        return canonical_bytes(self.to_json_dict())
+
+    def hash(self) -> str:
+        return event_hash(self.to_json_dict())
+
+
+def build_envelope(
+    *,
+    event_id: str,
+    type: str,
+    actor: Actor,
+    occurred_at: datetime,
+    recorded_at: datetime,
+    record_type: str,
+    retain_until: datetime,
+    details: dict[str, Any],
+    request_id: str | None = None,
+    seq: int | None = None,
+    prev_event_hash: str | None = None,
+    consumer_tag: str | None = None,
+    nonce: str | None = None,
+) -> Envelope:
+    return Envelope(
+        schema_=SCHEMA,
+        event_id=event_id,
+        type=type,
+        request_id=request_id,
+        seq=seq,
+        prev_event_hash=prev_event_hash,
+        consumer_tag=consumer_tag,
+        occurred_at=rfc3339(occurred_at),
+        recorded_at=rfc3339(recorded_at),
+        actor=actor,
+        record_type=record_type,
+        retain_until=rfc3339(retain_until),
+        details=details,
+        nonce=nonce or nonce_hex(),
+    )

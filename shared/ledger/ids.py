@@ -1,0 +1,34 @@
+"""Time-ordered identifiers (UUIDv7, RFC 9562) and 32-byte nonces."""
+
+import os
+import threading
+import time
+import uuid
+
+_lock = threading.Lock()
+_last_ms = 0
+_counter = 0
+
+
+def uuid7(unix_ms: int | None = None) -> str:
+    """UUIDv7 with a 12-bit counter in rand_a, so ids minted in the same millisecond still sort in order."""
+    global _last_ms, _counter
+    ms = time.time_ns() // 1_000_000 if unix_ms is None else unix_ms
+    with _lock:
+        if ms <= _last_ms:
+            _counter += 1
+            if _counter > 0xFFF:  # counter exhausted: borrow the next millisecond (RFC 9562 6.2, method 1)
+                _last_ms += 1
+                _counter = 0
+            ms = _last_ms
+        else:
+            _last_ms, _counter = ms, int.from_bytes(os.urandom(2), "big") & 0x3FF
+        counter = _counter
+    rand_b = int.from_bytes(os.urandom(8), "big") & ((1 << 62) - 1)
+    value = (ms & ((1 << 48) - 1)) << 80 | 0x7 << 76 | counter << 64 | 0b10 << 62 | rand_b
+    return str(uuid.UUID(int=value))
+
+
+def nonce_hex() -> str:
+    """A random 32-byte nonce, so an event's hash cannot be guessed from its known content."""
+    return os.urandom(32).hex()

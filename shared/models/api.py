@@ -1,0 +1,157 @@
+"""HTTP request and response models (the edge of API.md). Inputs refuse unknown fields."""
+
+import re
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, model_validator
+
+from shared.models.domain import Channel, RequestStatus, RequestType
+
+_EMAIL = re.compile(r"^[^@\s\"(),:;<>\[\\\]]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?)+$")
+
+
+def _check_email(value: str) -> str:
+    if len(value) > 254 or not _EMAIL.match(value):
+        raise ValueError("is not a valid email address")
+    return value
+
+
+Email = Annotated[str, StringConstraints(strip_whitespace=True), AfterValidator(_check_email)]
+ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Strict = ConfigDict(extra="forbid", frozen=True)
+
+
+class ConsumerIn(BaseModel):
+    model_config = Strict
+
+    email: Email
+    name: ShortText | None = None
+    phone: Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=40)] | None = None
+    account_id: ShortText | None = None
+
+
+class AgentIn(BaseModel):
+    model_config = Strict
+
+    name: ShortText
+    authorization_ref: ShortText | None = None
+
+
+class RequestDetailsIn(BaseModel):
+    model_config = Strict
+
+    scope: Literal["categories", "specific_pieces"] | None = None
+    fields: list[ShortText] | None = Field(default=None, max_length=100)
+    look_back_from: datetime | None = None
+    note: Annotated[str, StringConstraints(max_length=2000)] | None = None
+
+
+STAFF_CHANNELS = tuple(c for c in Channel if c not in (Channel.WEB_FORM, Channel.GPC))
+
+
+class SubmitRequestBody(BaseModel):
+    model_config = Strict
+
+    type: RequestType
+    channel: Literal["web_form", "email", "toll_free", "mail", "in_person", "authorized_agent"]
+    consumer: ConsumerIn
+    received_at: AwareDatetime | None = None
+    details: RequestDetailsIn | None = None
+    agent: AgentIn | None = None
+
+    @model_validator(mode="after")
+    def _channel_rules(self) -> "SubmitRequestBody":
+        if self.channel == Channel.WEB_FORM and self.received_at is not None:
+            raise _field_error("received_at", "is set by the server for web_form requests and must be omitted")
+        if self.channel == Channel.AUTHORIZED_AGENT and self.agent is None:
+            raise _field_error("agent", "is required when channel is authorized_agent")
+        if self.channel != Channel.AUTHORIZED_AGENT and self.agent is not None:
+            raise _field_error("agent", "is only allowed when channel is authorized_agent")
+        if self.details and self.details.scope and self.type != RequestType.KNOW:
+            raise _field_error("details.scope", "applies only to know requests")
+        if self.details and self.details.fields and self.type != RequestType.CORRECT:
+            raise _field_error("details.fields", "applies only to correct requests")
+        return self
+
+
+class FieldRuleError(ValueError):
+    """A cross-field rule broken by one named field; the HTTP layer reports `field` as the location."""
+
+    def __init__(self, field: str, issue: str) -> None:
+        super().__init__(f"{field} {issue}")
+        self.field = field
+        self.issue = issue
+
+
+def _field_error(field: str, issue: str) -> FieldRuleError:
+    return FieldRuleError(field, issue)
+
+
+class SearchRequestsQuery(BaseModel):
+    model_config = Strict
+
+    consumer_email: Email | None = None
+    type: RequestType | None = None
+    status: RequestStatus | None = None
+    from_: AwareDatetime | None = Field(default=None, alias="from")
+    to: AwareDatetime | None = None
+    at_risk: bool | None = None
+    overdue: bool | None = None
+    cursor: Annotated[str, StringConstraints(max_length=4096)] | None = None
+    limit: int | None = Field(default=None, ge=1, le=500)
+
+
+class ClockOut(BaseModel):
+    due: str
+    satisfied_at: str | None
+    met: bool | None
+    at_risk: bool
+    overdue: bool
+    days_left: int
+    extended: bool = False
+
+
+class TimelineItemOut(BaseModel):
+    event_id: str
+    type: str
+    occurred_at: str
+    recorded_at: str
+    actor: dict[str, Any]
+    details: dict[str, Any]
+    event_hash: str
+    prev_event_hash: str | None
+
+
+class Record7101Out(BaseModel):
+    request_date: str | None
+    request_nature: str | None
+    request_manner: str | None
+    response_date: str | None
+    response_nature: str | None
+    denial_basis: str | None
+
+
+class RequestSummaryOut(BaseModel):
+    request_id: str
+    type: str
+    channel: str
+    status: str
+    received_at: str
+    recorded_at: str
+    time_zone: str
+    clocks: dict[str, ClockOut]
+
+
+class RequestRecordOut(RequestSummaryOut):
+    consumer: dict[str, Any] | None = None
+    agent: dict[str, Any] | None = None
+    details: dict[str, Any] = Field(default_factory=dict)
+    timeline: list[TimelineItemOut]
+    downstream: list[dict[str, Any]]
+    record_7101: Record7101Out
+
+
+class RequestPageOut(BaseModel):
+    items: list[RequestSummaryOut]
+    cursor: str | None

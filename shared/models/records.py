@@ -1,0 +1,61 @@
+"""Domain records: a consumer request as the index holds it, and a stored event's index entry."""
+
+from datetime import date, datetime
+
+from pydantic import BaseModel, ConfigDict
+
+from shared.models.domain import Channel, ClockName, RequestStatus, RequestType
+
+
+class ClockRecord(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    due: date
+    satisfied_at: datetime | None = None
+    extended: bool = False
+    alerted: str | None = None  # last alert level the sweeper recorded: at_risk | overdue
+
+
+class RequestRecord(BaseModel):
+    """The index's view of a request: derived entirely from its ledger events (see services/projection.py)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    request_id: str
+    type: RequestType
+    channel: Channel
+    status: RequestStatus
+    received_at: datetime
+    recorded_at: datetime
+    consumer_tag: str | None
+    clocks: dict[ClockName, ClockRecord]
+    chain_seq: int
+    chain_head: str
+    response_date: datetime | None = None
+    response_nature: str | None = None
+    denial_basis: str | None = None
+    # Identifiers stay in the evidence object; the index keeps where to find it.
+    intake_key: str
+    intake_version: str
+
+
+class StoredEvent(BaseModel):
+    """Where an event's locked object lives and the facts the index needs to find and seal it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    event_id: str
+    type: str
+    request_id: str | None
+    seq: int | None
+    event_hash: str
+    prev_event_hash: str | None
+    consumer_tag: str | None
+    occurred_at: datetime
+    recorded_at: datetime
+    record_type: str
+    actor_type: str
+    actor_role: str | None
+    s3_key: str
+    s3_version_id: str
+    leaf_index: int | None = None

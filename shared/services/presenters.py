@@ -1,0 +1,78 @@
+"""Mapping domain records to the API's response models (API.md field names), clocks evaluated at `now`."""
+
+from datetime import datetime
+
+from shared.clocks.engine import ClockRules, evaluate, receipt_day
+from shared.models.api import ClockOut, Record7101Out, RequestRecordOut, RequestSummaryOut, TimelineItemOut
+from shared.models.records import RequestRecord
+from shared.services.read_requests import RequestView
+from shared.timefmt import rfc3339
+
+
+def clocks_out(record: RequestRecord, now: datetime, rules: ClockRules) -> dict[str, ClockOut]:
+    out = {}
+    for name, clock in record.clocks.items():
+        status = evaluate(name, clock.due, now, clock.satisfied_at, rules)
+        out[name.value] = ClockOut(
+            due=clock.due.isoformat(),
+            satisfied_at=rfc3339(clock.satisfied_at) if clock.satisfied_at else None,
+            met=status.met,
+            at_risk=status.at_risk,
+            overdue=status.overdue,
+            days_left=status.days_left,
+            extended=clock.extended,
+        )
+    return out
+
+
+def summary_out(record: RequestRecord, now: datetime, rules: ClockRules) -> RequestSummaryOut:
+    return RequestSummaryOut(
+        request_id=record.request_id,
+        type=record.type.value,
+        channel=record.channel.value,
+        status=record.status.value,
+        received_at=rfc3339(record.received_at),
+        recorded_at=rfc3339(record.recorded_at),
+        time_zone=rules.time_zone,
+        clocks=clocks_out(record, now, rules),
+    )
+
+
+def record_out(view: RequestView, now: datetime, rules: ClockRules) -> RequestRecordOut:
+    record = view.record
+    submission = view.intake.details.get("submission", {})
+    return RequestRecordOut(
+        **summary_out(record, now, rules).model_dump(),
+        consumer=submission.get("consumer"),
+        agent=submission.get("agent"),
+        details=submission.get("details", {}),
+        timeline=[
+            TimelineItemOut(
+                event_id=envelope.event_id,
+                type=envelope.type,
+                occurred_at=envelope.occurred_at,
+                recorded_at=envelope.recorded_at,
+                actor=envelope.actor.model_dump(exclude_none=True),
+                details=_public_details(envelope.type, envelope.details),
+                event_hash=stored.event_hash,
+                prev_event_hash=envelope.prev_event_hash,
+            )
+            for stored, envelope in view.events
+        ],
+        downstream=[],
+        record_7101=Record7101Out(
+            request_date=receipt_day(record.received_at, rules).isoformat(),
+            request_nature=record.type.value,
+            request_manner=record.channel.value,
+            response_date=rfc3339(record.response_date) if record.response_date else None,
+            response_nature=record.response_nature,
+            denial_basis=record.denial_basis,
+        ),
+    )
+
+
+def _public_details(event_type: str, details: dict) -> dict:
+    """The timeline repeats no identifiers: the intake's submission is shown once, under `consumer`."""
+    if event_type == "request_received":
+        return {key: value for key, value in details.items() if key != "submission"}
+    return details

@@ -1,0 +1,102 @@
+"""Reading requests for analysts and auditors. Every read is itself recorded as an `audit_read` event."""
+
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+from shared.errors import RequestNotFoundError, StorageUnavailableError
+from shared.ledger.envelope import Actor, Envelope, build_envelope
+from shared.ledger.identity import email_subject
+from shared.ledger.ids import uuid7
+from shared.ledger.retention import retain_until
+from shared.models.domain import EventType, RecordType, RequestStatus, RequestType
+from shared.models.records import RequestRecord, StoredEvent
+from shared.models.search import RequestSearch, SearchPage
+from shared.services.ledger_writer import Ledger, parse_envelope, standalone_event_key, store_envelope
+
+
+@dataclass(frozen=True)
+class RequestView:
+    record: RequestRecord
+    events: list[tuple[StoredEvent, Envelope]]
+
+    @property
+    def intake(self) -> Envelope:
+        return self.events[0][1]
+
+
+@dataclass(frozen=True)
+class SearchCriteria:
+    consumer_email: str | None = None
+    type: RequestType | None = None
+    status: RequestStatus | None = None
+    received_from: Any = None
+    received_to: Any = None
+    limit: int = 50
+    cursor: str | None = None
+
+
+def get_request_view(ledger: Ledger, request_id: str, reader: Actor) -> RequestView:
+    """The request with its whole chain, each body read at its pinned version and checked against its hash."""
+    record = ledger.index.get_request(request_id)
+    if record is None:
+        raise RequestNotFoundError(f"No request with id {request_id}.")
+    stored = ledger.index.request_events(request_id)
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        envelopes = list(pool.map(lambda event: _read_checked(ledger, event), stored))
+    record_audit_read(ledger, reader, {"request_id": request_id}, record.consumer_tag)
+    return RequestView(record=record, events=list(zip(stored, envelopes, strict=True)))
+
+
+def _read_checked(ledger: Ledger, event: StoredEvent) -> Envelope:
+    envelope = parse_envelope(ledger.evidence.get_version(event.s3_key, event.s3_version_id))
+    if envelope.hash() != event.event_hash:
+        # The index and the locked object disagree: never show a body whose hash we cannot vouch for.
+        raise StorageUnavailableError(f"event {event.event_id} does not match its recorded hash")
+    return envelope
+
+
+def search_requests(ledger: Ledger, criteria: SearchCriteria, reader: Actor) -> SearchPage:
+    tag = ledger.tagger.tag(email_subject(criteria.consumer_email)) if criteria.consumer_email else None
+    page = ledger.index.search_requests(
+        RequestSearch(
+            consumer_tag=tag,
+            type=criteria.type,
+            status=criteria.status,
+            received_from=criteria.received_from,
+            received_to=criteria.received_to,
+            limit=criteria.limit,
+            cursor=criteria.cursor,
+        )
+    )
+    scope = {
+        "consumer_tag": tag,
+        "type": criteria.type,
+        "status": criteria.status,
+        "from": criteria.received_from.isoformat() if criteria.received_from else None,
+        "to": criteria.received_to.isoformat() if criteria.received_to else None,
+        "results": len(page.items),
+    }
+    record_audit_read(ledger, reader, {k: v for k, v in scope.items() if v is not None}, tag)
+    return page
+
+
+def record_audit_read(ledger: Ledger, reader: Actor, scope: dict[str, Any], consumer_tag: str | None) -> StoredEvent:
+    """Who looked at the ledger, and at what: a standalone event, so reads never alter a request's chain."""
+    now = ledger.now()
+    envelope = build_envelope(
+        event_id=uuid7(),
+        type=EventType.AUDIT_READ,
+        actor=reader,
+        occurred_at=now,
+        recorded_at=now,
+        record_type=RecordType.ACCESS_EVENT,
+        retain_until=retain_until(RecordType.ACCESS_EVENT, now, ledger.settings),
+        consumer_tag=consumer_tag,
+        details={"scope": {k: str(v) if not isinstance(v, int | str) else v for k, v in scope.items()}},
+    )
+    stored = store_envelope(ledger, envelope, standalone_event_key(envelope))
+    ledger.index.put_standalone_event(stored)
+    return stored
+
+

@@ -1,0 +1,37 @@
+"""Composition root: builds the adapters once per container from Settings (clients are created on first use)."""
+
+from functools import lru_cache
+from typing import Any
+
+from shared.config import get_settings
+from shared.services.ledger_writer import Ledger
+
+
+@lru_cache(maxsize=None)
+def aws_client(service: str) -> Any:
+    import boto3  # deferred: a handler that never touches AWS (e.g. /health) does not pay for it
+    from botocore.config import Config
+
+    return boto3.client(service, config=Config(retries={"mode": "standard", "max_attempts": 4}))
+
+
+@lru_cache(maxsize=1)
+def ledger() -> Ledger:
+    from shared.adapters.dynamo_ledger_index import DynamoLedgerIndex
+    from shared.adapters.kms_consumer_tagger import KmsConsumerTagger
+    from shared.adapters.s3_evidence_store import S3EvidenceStore
+
+    settings = get_settings()
+    return Ledger(
+        evidence=S3EvidenceStore(settings.evidence_bucket, settings.evidence_key_id, aws_client("s3")),
+        index=DynamoLedgerIndex(settings.index_table, aws_client("dynamodb"), settings.index_shards),
+        tagger=KmsConsumerTagger(settings.consumer_tag_key_id, aws_client("kms")),
+        settings=settings,
+    )
+
+
+def reset() -> None:
+    """Forget built clients and settings (tests and the local runtime switch environments)."""
+    aws_client.cache_clear()
+    ledger.cache_clear()
+    get_settings.cache_clear()

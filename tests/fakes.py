@@ -1,0 +1,86 @@
+"""Dictionary-backed ports for unit tests of services (no moto, no sockets)."""
+
+import hashlib
+import hmac
+from datetime import datetime
+
+from shared.errors import ChainConflictError, ConflictError, EvidenceExistsError, RetentionTooShortError
+from shared.models.records import RequestRecord, StoredEvent
+from shared.models.search import RequestSearch, SearchPage
+
+
+class FakeEvidenceStore:
+    def __init__(self) -> None:
+        self.objects: dict[str, tuple[bytes, str, datetime]] = {}
+        self.fail_next_put = False
+
+    def put_new(self, key: str, body: bytes, *, retain_until: datetime, minimum_retain_until: datetime) -> str:
+        if retain_until < minimum_retain_until:
+            raise RetentionTooShortError(key)
+        if key in self.objects:
+            raise EvidenceExistsError(key)
+        version = hashlib.sha256(key.encode() + body).hexdigest()[:16]
+        self.objects[key] = (body, version, retain_until)
+        return version
+
+    def get_version(self, key: str, version_id: str) -> bytes:
+        body, version, _ = self.objects[key]
+        assert version == version_id
+        return body
+
+    def get_current(self, key: str) -> tuple[bytes, str]:
+        body, version, _ = self.objects[key]
+        return body, version
+
+
+class FakeLedgerIndex:
+    def __init__(self) -> None:
+        self.requests: dict[str, RequestRecord] = {}
+        self.events: dict[str, StoredEvent] = {}
+        self.fail_writes = 0  # the next N index writes raise, as if DynamoDB were down
+
+    def _maybe_fail(self) -> None:
+        if self.fail_writes:
+            self.fail_writes -= 1
+            raise RuntimeError("index unavailable")
+
+    def create_request(self, request: RequestRecord, event: StoredEvent) -> None:
+        self._maybe_fail()
+        if request.request_id in self.requests:
+            raise ConflictError(request.request_id)
+        self.requests[request.request_id] = request
+        self.events[event.event_id] = event
+
+    def append_event(self, request: RequestRecord, event: StoredEvent, expected_seq: int) -> None:
+        self._maybe_fail()
+        if self.requests[request.request_id].chain_seq != expected_seq:
+            raise ChainConflictError(request.request_id)
+        self.requests[request.request_id] = request
+        self.events[event.event_id] = event
+
+    def put_standalone_event(self, event: StoredEvent) -> None:
+        self._maybe_fail()
+        self.events[event.event_id] = event
+
+    def get_request(self, request_id: str) -> RequestRecord | None:
+        return self.requests.get(request_id)
+
+    def request_events(self, request_id: str) -> list[StoredEvent]:
+        found = [e for e in self.events.values() if e.request_id == request_id and e.seq is not None]
+        return sorted(found, key=lambda e: e.seq or 0)
+
+    def search_requests(self, search: RequestSearch) -> SearchPage:
+        found = [
+            r
+            for r in self.requests.values()
+            if (search.consumer_tag is None or r.consumer_tag == search.consumer_tag)
+            and (search.type is None or r.type == search.type)
+            and (search.status is None or r.status == search.status)
+        ]
+        found.sort(key=lambda r: r.received_at, reverse=True)
+        return SearchPage(items=found[: search.limit], cursor=None)
+
+
+class FakeTagger:
+    def tag(self, subject: str) -> str:
+        return hmac.new(b"test-key", subject.encode(), hashlib.sha256).hexdigest()

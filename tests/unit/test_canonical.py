@@ -1,0 +1,71 @@
+import hashlib
+import json
+
+import pytest
+
+from shared.ledger.canonical import CanonicalError, canonical_bytes, event_hash
+from shared.ledger.envelope import Actor, Envelope, build_envelope
+from shared.ledger.ids import uuid7
+
+
+def test_canonical_sorts_keys_and_drops_whitespace_when_serializing():
+    assert canonical_bytes({"b": 1, "a": [True, None, "x"]}) == b'{"a":[true,null,"x"],"b":1}'
+
+
+def test_canonical_keeps_non_ascii_as_utf8_when_text_is_not_ascii():
+    assert canonical_bytes({"name": "Zoë"}) == '{"name":"Zoë"}'.encode()
+
+
+def test_canonical_normalizes_text_to_nfc_when_given_decomposed_forms():
+    decomposed = "Zoe\u0308"
+    assert canonical_bytes(decomposed) == canonical_bytes("Zo\u00eb")
+
+
+def test_canonical_escapes_control_characters_as_rfc8785_when_present():
+    assert canonical_bytes("a\nb\u0001\u007f/") == b'"a\\nb\\u0001\x7f/"'
+
+
+@pytest.mark.parametrize("value", [1.5, 2**53, -(2**53), {"\u00e9": 1}, {1: "x"}, b"bytes", {"s": {1, 2}}])
+def test_canonical_refuses_values_outside_the_subset_when_given(value):
+    with pytest.raises(CanonicalError):
+        canonical_bytes(value)
+
+
+def test_canonical_accepts_largest_safe_integer_when_at_limit():
+    assert canonical_bytes(2**53 - 1) == b"9007199254740991"
+
+
+def test_event_hash_is_sha256_of_canonical_bytes_when_computed():
+    envelope = {"z": "last", "a": {"y": 2, "x": 1}}
+    expected = hashlib.sha256(b'{"a":{"x":1,"y":2},"z":"last"}').hexdigest()
+    assert event_hash(envelope) == expected
+
+
+def test_event_hash_is_a_frozen_vector_when_envelope_is_fixed():
+    # Frozen ledger v1 vector: changing canonical form or hashing breaks every stored proof.
+    envelope = {"event_id": "0190b2a0-0000-7000-8000-000000000000", "type": "request_received", "n": -7, "t": True}
+    assert event_hash(envelope) == hashlib.sha256(
+        b'{"event_id":"0190b2a0-0000-7000-8000-000000000000","n":-7,"t":true,"type":"request_received"}'
+    ).hexdigest()
+
+
+def test_envelope_round_trips_through_stored_json_when_parsed_back():
+    from datetime import UTC, datetime
+
+    now = datetime(2026, 11, 20, 18, 0, 0, 123456, tzinfo=UTC)
+    envelope = build_envelope(event_id=uuid7(), type="request_received", actor=Actor(type="consumer"),
+                              occurred_at=now, recorded_at=now, record_type="consumer_request", retain_until=now,
+                              details={"k": "v"}, request_id="r", seq=1)
+    stored = envelope.canonical()
+    parsed = Envelope.from_json_dict(json.loads(stored))
+    assert parsed.hash() == envelope.hash()
+    assert parsed.canonical() == stored
+    assert json.loads(stored)["recorded_at"] == "2026-11-20T18:00:00.123Z"
+    assert len(bytes.fromhex(envelope.nonce)) == 32
+
+
+def test_uuid7_ids_sort_in_creation_order_when_minted_in_the_same_millisecond():
+    ids = [uuid7(1_700_000_000_000) for _ in range(50)]
+    assert ids == sorted(ids)
+    assert len(set(ids)) == 50
+    assert all(i[14] == "7" for i in ids)
