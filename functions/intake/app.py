@@ -5,7 +5,7 @@ from shared import wiring
 from shared.api import allow, build_resolver, caller, json_body, json_response, parse, require_token
 from shared.clocks.engine import ClockRules
 from shared.ledger.envelope import Actor
-from shared.models.api import RequestPageOut, SearchRequestsQuery, SubmitRequestBody
+from shared.models.api import STAFF_CHANNELS, RequestPageOut, SearchRequestsQuery, SubmitRequestBody
 from shared.models.domain import Role
 from shared.observability import logger, metrics, tracer
 from shared.openapi import openapi_document
@@ -30,7 +30,7 @@ def openapi():
 @app.post("/requests")
 def create_request():
     data = json_body(app)
-    staff = caller(app) is not None or (isinstance(data, dict) and data.get("channel", "web_form") != "web_form")
+    staff = caller(app) is not None or (isinstance(data, dict) and data.get("channel") in STAFF_CHANNELS)
     actor = require_token(app, (Role.AGENT,))[0].actor(Role.AGENT) if staff else Actor(type="consumer")
     submission = Submission(parse(SubmitRequestBody, data), actor, app.current_event.headers.get("idempotency-key"))
     result = submit_request(wiring.ledger(), submission)

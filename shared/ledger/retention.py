@@ -25,7 +25,9 @@ def retention_days(record_type: RecordType, settings: Settings) -> int:
 
 
 def retain_until(record_type: RecordType, recorded_at: datetime, settings: Settings) -> datetime:
-    return recorded_at + timedelta(days=retention_days(record_type, settings))
+    """Rounded up to a whole second: S3 keeps retain-until dates at second precision and would cut it short."""
+    until = recorded_at + timedelta(days=retention_days(record_type, settings))
+    return until.replace(microsecond=0) + timedelta(seconds=1) if until.microsecond else until
 
 
 def minimum_retain_until(record_type: RecordType, recorded_at: datetime) -> datetime:

@@ -1,0 +1,95 @@
+"""`ccpa-audit local`: moto in server mode, every resource built from template.yaml, the real handlers behind a
+local HTTP front door. Everything lives in memory and is gone when the process stops."""
+
+import os
+import signal
+import socket
+import sys
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from ccpa_audit.local.gateway import LocalGateway
+
+ROLES = ("agent", "analyst", "auditor", "service", "admin")
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    with socket.socket() as probe:
+        probe.bind((host, 0))
+        return int(probe.getsockname()[1])
+
+
+@dataclass
+class LocalRuntime:
+    gateway: LocalGateway
+    moto: Any
+    env: dict[str, str]
+
+    def stop(self) -> None:
+        self.gateway.server.shutdown()
+        self.gateway.server.server_close()
+        self.moto.stop()
+
+
+def start(host: str = "127.0.0.1", port: int = 3000, moto_port: int | None = None) -> LocalRuntime:
+    """Start moto, create the stack's resources, and serve the API; returns once both listen."""
+    from moto.server import ThreadedMotoServer
+
+    moto_port = moto_port or free_port(host)
+    moto = ThreadedMotoServer(ip_address=host, port=moto_port, verbose=False)
+    moto.start()
+    endpoint = f"http://{host}:{moto_port}"
+    env = {
+        "AWS_ENDPOINT_URL": endpoint,  # every boto3 client created from here on talks to the local moto server
+        "AWS_ACCESS_KEY_ID": "local",
+        "AWS_SECRET_ACCESS_KEY": "local",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "MOTO_PORT": str(moto_port),
+        "POWERTOOLS_SERVICE_NAME": "ccpa-audit-local",
+        "POWERTOOLS_TRACE_DISABLED": "true",
+        "POWERTOOLS_METRICS_DISABLED": "true",
+        "POWERTOOLS_LOG_LEVEL": os.environ.get("POWERTOOLS_LOG_LEVEL", "WARNING"),
+    }
+    os.environ.update(env)
+    import boto3
+
+    from ccpa_audit.local.resources import create_local_resources
+
+    stack = create_local_resources(lambda service: boto3.client(service, endpoint_url=endpoint))
+    os.environ.update(stack.env)
+    os.environ["AUTH_MODE"] = "local"
+    from shared import wiring
+
+    wiring.reset()
+    gateway = LocalGateway(_routes(), host, port, max_body=int(os.environ.get("MAX_BODY_BYTES", 256 * 1024)))
+    threading.Thread(target=gateway.server.serve_forever, name="gateway", daemon=True).start()
+    return LocalRuntime(gateway=gateway, moto=moto, env={**env, **stack.env})
+
+
+def _routes() -> list[tuple[str, str, Callable[..., dict[str, Any]]]]:
+    from functions.intake import app as intake
+
+    return [("/", "intake", intake.lambda_handler)]
+
+
+def serve(host: str, port: int) -> int:
+    runtime = start(host, port)
+    stopping = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stopping.set())
+    tokens = ", ".join(f"Bearer local-{role}" for role in ROLES)
+    print(f"ccpa-audit local ready at {runtime.gateway.url}", flush=True)
+    print(f"  tokens: {tokens}", flush=True)
+    print("  data lives in memory and is gone when this process stops; Ctrl-C to stop", flush=True)
+    try:
+        stopping.wait()
+    except KeyboardInterrupt:
+        pass
+    print("ccpa-audit local stopping", flush=True)
+    runtime.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(serve("127.0.0.1", int(os.environ.get("PORT", "3000"))))
