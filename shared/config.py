@@ -38,11 +38,11 @@ class Settings(BaseSettings):
     at_risk_calendar_days: int = Field(default=7, ge=0)
     staff_backdate_max_days: int = Field(default=45, ge=0)
 
-    # Retention (days) per record type; the request floor cannot be lowered.
+    # Retention (days) per record type; none can go below the 24-month floor the evidence bucket enforces.
     retention_request_days: int = Field(default=RETENTION_FLOOR_DAYS, ge=RETENTION_FLOOR_DAYS)
     retention_consent_days: int = Field(default=RETENTION_FLOOR_DAYS, ge=RETENTION_FLOOR_DAYS)
-    retention_notice_days: int = Field(default=RETENTION_FLOOR_DAYS, ge=365)
-    retention_access_days: int = Field(default=RETENTION_FLOOR_DAYS, ge=1)
+    retention_notice_days: int = Field(default=RETENTION_FLOOR_DAYS, ge=RETENTION_FLOOR_DAYS)
+    retention_access_days: int = Field(default=RETENTION_FLOOR_DAYS, ge=RETENTION_FLOOR_DAYS)
 
     # Index layout: date-keyed partitions are split into shards to stay under 1,000 writes/s each.
     index_shards: int = Field(default=4, ge=1, le=64)

@@ -1,17 +1,13 @@
 """Retention by record type (DESIGN section 3): how long each evidence object stays COMPLIANCE-locked."""
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from shared.config import RETENTION_FLOOR_DAYS, Settings
 from shared.models.domain import RecordType
 
 # Request records and consent records may never be kept for less than 24 months (11 CCR 7101).
-FLOOR_DAYS: dict[RecordType, int] = {
-    RecordType.CONSUMER_REQUEST: RETENTION_FLOOR_DAYS,
-    RecordType.CONSENT: RETENTION_FLOOR_DAYS,
-    RecordType.PRIVACY_NOTICE: 365,
-    RecordType.ACCESS_EVENT: 1,
-}
+# The evidence bucket's policy refuses any lock shorter than this, so every record type shares the floor.
+FLOOR_DAYS: dict[RecordType, int] = {record_type: RETENTION_FLOOR_DAYS for record_type in RecordType}
 
 
 def retention_days(record_type: RecordType, settings: Settings) -> int:
@@ -25,9 +21,10 @@ def retention_days(record_type: RecordType, settings: Settings) -> int:
 
 
 def retain_until(record_type: RecordType, recorded_at: datetime, settings: Settings) -> datetime:
-    """Rounded up to a whole second: S3 keeps retain-until dates at second precision and would cut it short."""
-    until = recorded_at + timedelta(days=retention_days(record_type, settings))
-    return until.replace(microsecond=0) + timedelta(seconds=1) if until.microsecond else until
+    """Rounded up to the next UTC midnight: S3 keeps whole seconds and the bucket policy counts whole days."""
+    until = (recorded_at + timedelta(days=retention_days(record_type, settings))).astimezone(UTC)
+    midnight = until.replace(hour=0, minute=0, second=0, microsecond=0)
+    return midnight if midnight == until else midnight + timedelta(days=1)
 
 
 def minimum_retain_until(record_type: RecordType, recorded_at: datetime) -> datetime:

@@ -43,7 +43,7 @@ AUTHENTICATED_ROUTES = {
     ("GET", "/reports/metrics"),
 }
 
-FORBIDDEN_ON_EVIDENCE = ("s3:PutObjectRetention", "s3:BypassGovernanceRetention", "s3:DeleteObject")
+FORBIDDEN_ON_EVIDENCE = ("s3:BypassGovernanceRetention", "s3:DeleteObject")
 
 
 @pytest.fixture(scope="module")
@@ -200,7 +200,13 @@ def test_evidence_bucket_policy_denies_insecure_transport_and_retention_changes(
         if s["Effect"] == "Deny" and s["Principal"] == "*" and "Condition" not in s
         for action in _as_list(s["Action"])
     }
-    assert {"s3:PutObjectRetention", "s3:BypassGovernanceRetention", "s3:DeleteObjectVersion"} <= denied_to_everyone
+    assert {"s3:BypassGovernanceRetention", "s3:DeleteObjectVersion", "s3:DeleteObject"} <= denied_to_everyone
+    conditional = [s for s in policy["Statement"] if s["Effect"] == "Deny" and "s3:PutObjectRetention" in
+                   _as_list(s["Action"]) and "Condition" in s]
+    conditions = [s["Condition"] for s in conditional]
+    # Retention may be set at write time only as COMPLIANCE and for at least RetentionDays (>= 730).
+    assert {"StringNotEqualsIfExists": {"s3:object-lock-mode": "COMPLIANCE"}} in conditions
+    assert {"NumericLessThan": {"s3:object-lock-remaining-retention-days": {"Ref": "RetentionDays"}}} in conditions
 
 
 def test_export_bucket_is_locked_encrypted_private_and_tls_only_when_holding_bundles(template, resources_):
@@ -544,3 +550,12 @@ def test_samconfig_deploys_the_default_stack_with_iam_capability():
     assert deploy["capabilities"] == "CAPABILITY_IAM"
     assert deploy["resolve_s3"] is True
     assert deploy["confirm_changeset"] is True
+
+
+def test_layer_requirements_file_matches_make_deps_output_when_regenerated():
+    from ccpa_audit.layer_requirements import layer_pins
+
+    lines = [line for line in (REPO_ROOT / "shared" / "requirements.txt").read_text().splitlines()
+             if line and not line.startswith("#")]
+    assert lines == [f"{name}=={version}" for name, version in layer_pins().items()], "run `make deps`"
+    assert "aws-xray-sdk==2.15.0" in lines  # Tracer imports it at construction time
