@@ -1,6 +1,7 @@
 """`ccpa-audit local`: moto in server mode, every resource built from template.yaml, the real handlers behind a
 local HTTP front door. Everything lives in memory and is gone when the process stops."""
 
+import logging
 import os
 import signal
 import socket
@@ -37,6 +38,7 @@ def start(host: str = "127.0.0.1", port: int = 3000, moto_port: int | None = Non
     """Start moto, create the stack's resources, and serve the API; returns once both listen."""
     from moto.server import ThreadedMotoServer
 
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # per-request lines would flood the console
     moto_port = moto_port or free_port(host)
     moto = ThreadedMotoServer(ip_address=host, port=moto_port, verbose=False)
     moto.start()

@@ -1,0 +1,90 @@
+"""Starts `ccpa-audit local` as a user would (`make run`) and drives it over HTTP only."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from ccpa_audit.local.runtime import free_port
+
+CLI = Path(sys.executable).parent / "ccpa-audit"
+
+
+def call(base, method, path, body=None, token=None, headers=None):
+    request = urllib.request.Request(base + path, method=method, data=json.dumps(body).encode() if body else None)
+    request.add_header("content-type", "application/json")
+    if token:
+        request.add_header("Authorization", f"Bearer {token}")
+    for key, value in (headers or {}).items():
+        request.add_header(key, value)
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status, json.loads(response.read() or b"null")
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read() or b"null")
+
+
+@pytest.fixture(scope="module")
+def local_stack():
+    port = free_port()
+    env = {**os.environ, "PORT": str(port)}
+    for key in ("AWS_ENDPOINT_URL", "EVIDENCE_BUCKET", "INDEX_TABLE"):
+        env.pop(key, None)
+    process = subprocess.Popen([str(CLI), "local"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                               text=True)
+    deadline = time.monotonic() + 60
+    lines = []
+    while time.monotonic() < deadline:
+        line = process.stdout.readline()
+        lines.append(line)
+        if "ready" in line:
+            break
+        if process.poll() is not None:
+            pytest.fail("ccpa-audit local exited early:\n" + "".join(lines))
+    else:
+        process.kill()
+        pytest.fail("ccpa-audit local never printed ready")
+    yield f"http://127.0.0.1:{port}", line, process
+    if process.poll() is None:
+        process.kill()
+
+
+def test_ready_line_names_the_url_and_the_local_tokens_when_started(local_stack):
+    base, line, _ = local_stack
+    assert base in line
+
+
+def test_a_newcomer_can_file_and_read_back_a_request_when_using_only_http(local_stack):
+    base, _, _ = local_stack
+    assert call(base, "GET", "/health") == (200, {"status": "ok"})
+    status, created = call(base, "POST", "/requests", {"type": "opt_out_sale_sharing", "channel": "web_form",
+                                                       "consumer": {"email": "new@example.com"}},
+                           headers={"Idempotency-Key": "bb-1"})
+    assert status == 201 and "honor_by" in created["clocks"]
+    again = call(base, "POST", "/requests", {"type": "opt_out_sale_sharing", "channel": "web_form",
+                                             "consumer": {"email": "new@example.com"}},
+                 headers={"Idempotency-Key": "bb-1"})
+    assert again[0] == 200 and again[1]["request_id"] == created["request_id"]
+    status, record = call(base, "GET", f"/requests/{created['request_id']}", token="local-analyst")
+    assert status == 200 and record["timeline"][0]["type"] == "request_received"
+    status, page = call(base, "GET", "/requests?consumer_email=new@example.com", token="local-auditor")
+    assert status == 200 and [i["request_id"] for i in page["items"]] == [created["request_id"]]
+    assert call(base, "GET", "/requests", token="local-agent")[0] == 403
+    assert call(base, "GET", "/requests")[0] == 401
+    assert call(base, "POST", "/requests", {"type": "delete"})[0] == 422
+    status, spec = call(base, "GET", "/openapi.json")
+    assert status == 200 and "/requests" in spec["paths"]
+
+
+def test_sigterm_stops_the_stack_cleanly_when_sent(local_stack):
+    base, _, process = local_stack
+    process.send_signal(signal.SIGTERM)
+    assert process.wait(timeout=20) == 0
+    assert "stopping" in process.stdout.read()
