@@ -36,6 +36,10 @@ class LedgerIndex(Protocol):
 
     def search_requests(self, search: RequestSearch) -> SearchPage: ...
 
+    def open_clocks_due_by(self, last_due: str) -> list[tuple[str, str, str]]:
+        """(due date, request id, clock name) of unsatisfied clocks due on or before `last_due`, soonest first."""
+        ...
+
 
 class ConsumerTagger(Protocol):
     def tag(self, subject: str) -> str:

@@ -80,6 +80,14 @@ class FakeLedgerIndex:
         found.sort(key=lambda r: r.received_at, reverse=True)
         return SearchPage(items=found[: search.limit], cursor=None)
 
+    def open_clocks_due_by(self, last_due: str) -> list[tuple[str, str, str]]:
+        return sorted(
+            (clock.due.isoformat(), record.request_id, name.value)
+            for record in self.requests.values()
+            for name, clock in record.clocks.items()
+            if clock.satisfied_at is None and clock.due.isoformat() <= last_due
+        )
+
 
 class FakeTagger:
     def tag(self, subject: str) -> str:

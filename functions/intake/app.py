@@ -51,7 +51,8 @@ def list_requests():
     query = parse(SearchRequestsQuery, app.current_event.query_string_parameters or {})
     ledger = wiring.ledger()
     criteria = SearchCriteria(query.consumer_email, query.type, query.status, query.from_, query.to,
-                              query.limit or ledger.settings.page_size, query.cursor)
+                              query.limit or ledger.settings.page_size, query.cursor, bool(query.at_risk),
+                              bool(query.overdue))
     page = search_requests(ledger, criteria, app.context["principal"].actor(app.context["role"]))
     items = [presenters.summary_out(record, ledger.now(), _rules()) for record in page.items]
     return json_response(200, RequestPageOut(items=items, cursor=page.cursor))

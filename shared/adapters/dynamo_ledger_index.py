@@ -149,6 +149,31 @@ class DynamoLedgerIndex:
         found, cursor = query.take(search.limit)
         return SearchPage(items=[items.to_request(item) for item in found], cursor=cursor)
 
+    @tracer.capture_method(capture_response=False)
+    def open_clocks_due_by(self, last_due: str) -> list[tuple[str, str, str]]:
+        """(due, request_id, clock) of every unsatisfied clock due on or before `last_due`, soonest first.
+
+        Reads only the sparse OpenClocks index, so the cost follows the number of open clocks, not the table."""
+        found: list[tuple[str, str, str]] = []
+        for shard in range(self._shards):
+            params: dict[str, Any] = {
+                "TableName": self._table,
+                "IndexName": "OpenClocks",
+                "KeyConditionExpression": "open_pk = :pk AND open_sk <= :last",
+                "ExpressionAttributeValues": {":pk": {"S": items.open_clocks_pk(shard)},
+                                              ":last": {"S": f"{last_due}#\uffff"}},
+                "ProjectionExpression": "open_sk",
+            }
+            while True:
+                response = self._db.query(**params)
+                for raw in response.get("Items", []):
+                    due, request_id, clock = raw["open_sk"]["S"].split("#")
+                    found.append((due, request_id, clock))
+                if "LastEvaluatedKey" not in response:
+                    break
+                params["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+        return sorted(found)
+
     def _month_partitions(self, oldest: datetime, newest: datetime) -> list[Partition]:
         partitions = []
         year, month = newest.year, newest.month

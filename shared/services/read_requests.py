@@ -12,6 +12,7 @@ from shared.ledger.retention import retain_until
 from shared.models.domain import EventType, RecordType, RequestStatus, RequestType
 from shared.models.records import RequestRecord, StoredEvent
 from shared.models.search import RequestSearch, SearchPage
+from shared.services.attention import requests_needing_attention
 from shared.services.ledger_writer import Ledger, parse_envelope, standalone_event_key, store_envelope
 
 
@@ -34,6 +35,8 @@ class SearchCriteria:
     received_to: Any = None
     limit: int = 50
     cursor: str | None = None
+    at_risk: bool = False
+    overdue: bool = False
 
 
 def get_request_view(ledger: Ledger, request_id: str, reader: Actor) -> RequestView:
@@ -58,7 +61,7 @@ def _read_checked(ledger: Ledger, event: StoredEvent) -> Envelope:
 
 def search_requests(ledger: Ledger, criteria: SearchCriteria, reader: Actor) -> SearchPage:
     tag = ledger.tagger.tag(email_subject(criteria.consumer_email)) if criteria.consumer_email else None
-    page = ledger.index.search_requests(
+    page = _attention_page(ledger, criteria, tag) if criteria.at_risk or criteria.overdue else ledger.index.search_requests(
         RequestSearch(
             consumer_tag=tag,
             type=criteria.type,
@@ -75,10 +78,31 @@ def search_requests(ledger: Ledger, criteria: SearchCriteria, reader: Actor) -> 
         "status": criteria.status,
         "from": criteria.received_from.isoformat() if criteria.received_from else None,
         "to": criteria.received_to.isoformat() if criteria.received_to else None,
+        "at_risk": criteria.at_risk or None,
+        "overdue": criteria.overdue or None,
         "results": len(page.items),
     }
     record_audit_read(ledger, reader, {k: v for k, v in scope.items() if v is not None}, tag)
     return page
+
+
+def _attention_page(ledger: Ledger, criteria: SearchCriteria, tag: str | None) -> SearchPage:
+    """Most urgent first; the other criteria narrow the (small) set of requests with clocks needing attention."""
+    found = [
+        record
+        for record in requests_needing_attention(ledger, ledger.now(), at_risk=criteria.at_risk,
+                                                 overdue=criteria.overdue)
+        if (tag is None or record.consumer_tag == tag)
+        and (criteria.type is None or record.type == criteria.type)
+        and (criteria.status is None or record.status == criteria.status)
+        and (criteria.received_from is None or record.received_at >= criteria.received_from)
+        and (criteria.received_to is None or record.received_at <= criteria.received_to)
+    ]
+    ids = [record.request_id for record in found]
+    start = ids.index(criteria.cursor) + 1 if criteria.cursor in ids else 0
+    items = found[start : start + criteria.limit]
+    more = start + criteria.limit < len(found)
+    return SearchPage(items=items, cursor=items[-1].request_id if more and items else None)
 
 
 def record_audit_read(ledger: Ledger, reader: Actor, scope: dict[str, Any], consumer_tag: str | None) -> StoredEvent:

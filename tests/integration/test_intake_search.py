@@ -80,3 +80,17 @@ def created_tag(ddb, stack, request_id):
     item = ddb.get_item(TableName=stack.env["INDEX_TABLE"], Key={"pk": {"S": f"REQ#{request_id}"},
                                                                   "sk": {"S": "META"}})["Item"]
     return item["consumer_tag"]["S"]
+
+
+def test_attention_filters_list_overdue_and_at_risk_requests_most_urgent_first_when_asked(intake, aws_calls):
+    late_optout = staff(intake, 40)  # honor_by (15 business days) passed about three weeks ago
+    late_delete = staff(intake, 40, type="delete")  # acknowledge_by overdue; respond_by (day 45) days away
+    staff(intake, 0)  # fresh opt-out: nothing to worry about yet
+    assert ids(intake, "?overdue=true")[0] == [late_delete["request_id"], late_optout["request_id"]]
+    assert ids(intake, "?at_risk=true")[0] == [late_delete["request_id"]]
+    assert ids(intake, "?overdue=true&type=opt_out_sale_sharing")[0] == [late_optout["request_id"]]
+    assert ids(intake, "?at_risk=false")[0].__len__() == 3
+    first, cursor = ids(intake, "?overdue=true&limit=1")
+    second, last = ids(intake, f"?overdue=true&limit=1&cursor={cursor}")
+    assert first + second == [late_delete["request_id"], late_optout["request_id"]] and last is None
+    assert "Scan" not in aws_calls.ops("dynamodb")
