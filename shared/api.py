@@ -3,6 +3,7 @@
 import base64
 import json
 from collections.abc import Callable
+from functools import lru_cache
 from typing import Any, TypeVar
 
 import pydantic
@@ -101,13 +102,40 @@ def json_body(app: APIGatewayHttpResolver) -> Any:
     try:
         return json.loads(data or b"null")
     except ValueError:
-        raise ValidationError("The body is not valid JSON.", [{"field": "body", "issue": "is not valid JSON"}]) from None
+        details = [{"field": "body", "issue": "is not valid JSON"}]
+        raise ValidationError("The body is not valid JSON.", details) from None
 
 
 def parse(model: type[Model], data: Any) -> Model:
     if not isinstance(data, dict):
         raise ValidationError("The body must be a JSON object.", [{"field": "body", "issue": "must be an object"}])
     return model.model_validate(data)
+
+
+def parse_action(data: Any) -> Any:
+    """One of the lifecycle actions, chosen by its `action` field."""
+    if not isinstance(data, dict):
+        raise ValidationError("The body must be a JSON object.", [{"field": "body", "issue": "must be an object"}])
+    try:
+        return _action_adapter().validate_python(data)
+    except pydantic.ValidationError as error:
+        tag = str(data.get("action", ""))
+        details = []
+        for detail in validation_details(error):
+            if detail["type"].startswith("union_tag"):
+                detail = {**detail, "field": "action", "issue": "must be one of acknowledge, verify, extend, deny, "
+                          "respond, confirm_system"}
+            elif detail["field"].startswith(tag + "."):  # pydantic puts the union member's tag first
+                detail = {**detail, "field": detail["field"][len(tag) + 1:]}
+            details.append(detail)
+        raise ValidationError(f"Field {details[0]['field']} {details[0]['issue']}.", details) from None
+
+
+@lru_cache(maxsize=1)
+def _action_adapter() -> pydantic.TypeAdapter[Any]:
+    from shared.models.api import ActionBody
+
+    return pydantic.TypeAdapter(ActionBody)
 
 
 def require_token(app: APIGatewayHttpResolver, roles: tuple[Role, ...]) -> tuple[Principal, Role]:

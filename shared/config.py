@@ -37,6 +37,8 @@ class Settings(BaseSettings):
     at_risk_business_days: int = Field(default=3, ge=0)
     at_risk_calendar_days: int = Field(default=7, ge=0)
     staff_backdate_max_days: int = Field(default=45, ge=0)
+    # Whether the business sells or shares personal information: an unverifiable deletion must then offer an opt-out.
+    sells_or_shares: bool = True
 
     # Retention (days) per record type; none can go below the 24-month floor the evidence bucket enforces.
     retention_request_days: int = Field(default=RETENTION_FLOOR_DAYS, ge=RETENTION_FLOOR_DAYS)

@@ -2,7 +2,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from shared import wiring
-from shared.api import allow, build_resolver, caller, json_body, json_response, parse, require_token
+from shared.api import allow, build_resolver, caller, json_body, json_response, parse, parse_action, require_token
 from shared.clocks.engine import ClockRules
 from shared.ledger.envelope import Actor
 from shared.models.api import STAFF_CHANNELS, RequestPageOut, SearchRequestsQuery, SubmitRequestBody
@@ -10,6 +10,7 @@ from shared.models.domain import Role
 from shared.observability import logger, metrics, tracer
 from shared.openapi import openapi_document
 from shared.services import presenters
+from shared.services.request_actions import apply_action
 from shared.services.read_requests import SearchCriteria, get_request_view, search_requests
 from shared.services.submit_request import Submission, submit_request
 
@@ -43,6 +44,16 @@ def create_request():
 def get_request(request_id: str):
     ledger = wiring.ledger()
     view = get_request_view(ledger, request_id, app.context["principal"].actor(app.context["role"]))
+    return json_response(200, presenters.record_out(view, ledger.now(), _rules()))
+
+
+@app.post("/requests/<request_id>/actions", middlewares=[allow(Role.AGENT, Role.ANALYST)])
+def act_on_request(request_id: str):
+    ledger = wiring.ledger()
+    actor = app.context["principal"].actor(app.context["role"])
+    apply_action(ledger, request_id, parse_action(json_body(app)), actor)
+    metrics.add_metric(name="ActionsRecorded", unit="Count", value=1)
+    view = get_request_view(ledger, request_id, actor)
     return json_response(200, presenters.record_out(view, ledger.now(), _rules()))
 
 

@@ -71,7 +71,7 @@ def request_item(record: RequestRecord, shards: int) -> dict[str, Any]:
     if record.consumer_tag:
         item.update(consumer_tag=record.consumer_tag, consumer_pk=consumer_pk(record.consumer_tag))
         item["consumer_sk"] = "R#" + pos
-    for name in ("response_nature", "denial_basis"):
+    for name in ("response_nature", "denial_basis", "scope"):
         if getattr(record, name) is not None:
             item[name] = getattr(record, name)
     if record.response_date is not None:
@@ -172,6 +172,7 @@ def to_request(item: dict[str, Any]) -> RequestRecord:
         response_date=parse_rfc3339(item["response_date"]) if item.get("response_date") else None,
         response_nature=item.get("response_nature"),
         denial_basis=item.get("denial_basis"),
+        scope=item.get("scope"),
         intake_key=item["intake_key"],
         intake_version=item["intake_version"],
     )

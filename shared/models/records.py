@@ -34,6 +34,7 @@ class RequestRecord(BaseModel):
     response_date: datetime | None = None
     response_nature: str | None = None
     denial_basis: str | None = None
+    scope: str | None = None  # know requests: categories | specific_pieces (downgraded when unverifiable)
     # Identifiers stay in the evidence object; the index keeps where to find it.
     intake_key: str
     intake_version: str

@@ -4,12 +4,16 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from shared.config import Settings
-from shared.ledger.envelope import Envelope
-from shared.ledger.retention import minimum_retain_until
+from shared.errors import ChainConflictError, EvidenceExistsError, RequestNotFoundError
+from shared.ledger.envelope import Actor, Envelope, build_envelope
+from shared.ledger.ids import uuid7
+from shared.ledger.retention import minimum_retain_until, retain_until
 from shared.models.domain import RecordType
-from shared.models.records import StoredEvent
+from shared.models.records import RequestRecord, StoredEvent
+from shared.services.projection import apply_event
 from shared.ports import ConsumerTagger, EvidenceStore, LedgerIndex
 from shared.timefmt import parse_rfc3339, utc_now
 
@@ -75,3 +79,76 @@ def load_current(ledger: Ledger, key: str) -> tuple[Envelope, StoredEvent]:
 
 def parse_envelope(body: bytes) -> Envelope:
     return Envelope.from_json_dict(json.loads(body))
+
+
+def append_request_event(
+    ledger: Ledger,
+    request_id: str,
+    decide: Callable[[RequestRecord], "EventDraft"],
+    attempts: int = 5,
+) -> tuple[RequestRecord, Envelope]:
+    """Append one event to a request's chain, exactly once.
+
+    `decide` sees the current state and returns the event to add (or raises a rule error). The object goes to
+    the next chain position create-only; a position already taken by a writer that crashed before indexing is
+    adopted first (it is valid evidence), and a writer that lost a race re-reads and decides again.
+    """
+    for _ in range(attempts):
+        record = ledger.index.get_request(request_id)
+        if record is None:
+            raise RequestNotFoundError(f"No request with id {request_id}.")
+        draft = decide(record)
+        now = ledger.now()
+        envelope = build_envelope(
+            event_id=uuid7(),
+            type=draft.type,
+            actor=draft.actor,
+            occurred_at=draft.occurred_at or now,
+            recorded_at=now,
+            record_type=RecordType.CONSUMER_REQUEST,
+            retain_until=retain_until(RecordType.CONSUMER_REQUEST, now, ledger.settings),
+            request_id=request_id,
+            seq=record.chain_seq + 1,
+            prev_event_hash=record.chain_head,
+            consumer_tag=record.consumer_tag,
+            details=draft.details,
+        )
+        key = request_event_key(request_id, record.chain_seq + 1)
+        try:
+            stored = store_envelope(ledger, envelope, key)
+        except EvidenceExistsError:
+            _adopt_stranded(ledger, record, key)
+            continue
+        updated = apply_event(record, envelope, stored)
+        try:
+            ledger.index.append_event(updated, stored, expected_seq=record.chain_seq)
+        except ChainConflictError:
+            # Only another writer adopting *our* object can move the chain past a position we hold in S3.
+            current = ledger.index.get_request(request_id)
+            if current is not None and current.chain_seq > record.chain_seq:
+                events = ledger.index.request_events(request_id)
+                if any(event.event_id == envelope.event_id for event in events):
+                    return current, envelope
+            raise
+        return updated, envelope
+    raise ChainConflictError(f"request {request_id} kept moving; gave up after {attempts} attempts")
+
+
+def _adopt_stranded(ledger: Ledger, record: RequestRecord, key: str) -> None:
+    """Index the object a crashed writer left at the next position, so the chain has no hole."""
+
+    envelope, stored = load_current(ledger, key)
+    try:
+        ledger.index.append_event(apply_event(record, envelope, stored), stored, expected_seq=record.chain_seq)
+    except ChainConflictError:
+        pass  # someone else indexed it meanwhile: either way the position is now in the index
+
+
+@dataclass(frozen=True)
+class EventDraft:
+    """What a use case wants appended; the writer adds ids, chain links, times, retention and the nonce."""
+
+    type: str
+    actor: Actor
+    details: dict[str, Any]
+    occurred_at: datetime | None = None

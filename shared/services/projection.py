@@ -1,6 +1,8 @@
 """Request state as a pure fold over its ledger events, so the index can always be rebuilt from the evidence."""
 
+from collections.abc import Callable
 from datetime import date
+from typing import Any
 
 from shared.errors import DomainError
 from shared.ledger.envelope import Envelope
@@ -22,7 +24,8 @@ def apply_event(record: RequestRecord | None, envelope: Envelope, stored: Stored
         raise ProjectionError(f"event {envelope.event_id} does not follow seq {record.chain_seq}")
     if envelope.prev_event_hash != record.chain_head:
         raise ProjectionError(f"event {envelope.event_id} does not chain to the request's head")
-    return record.model_copy(update={"chain_seq": envelope.seq, "chain_head": stored.event_hash})
+    changes = _EFFECTS.get(envelope.type, _no_effect)(record, envelope)
+    return record.model_copy(update={**changes, "chain_seq": envelope.seq, "chain_head": stored.event_hash})
 
 
 def _start(envelope: Envelope, stored: StoredEvent) -> RequestRecord:
@@ -40,6 +43,89 @@ def _start(envelope: Envelope, stored: StoredEvent) -> RequestRecord:
         clocks={ClockName(name): ClockRecord(due=date.fromisoformat(due)) for name, due in request["clocks"].items()},
         chain_seq=1,
         chain_head=stored.event_hash,
+        scope=(envelope.details.get("submission", {}).get("details") or {}).get("scope"),
         intake_key=stored.s3_key,
         intake_version=stored.s3_version_id,
     )
+
+
+Effect = Callable[[RequestRecord, Envelope], dict[str, Any]]
+
+
+def _no_effect(record: RequestRecord, envelope: Envelope) -> dict[str, Any]:
+    return {}
+
+
+def _satisfy(record: RequestRecord, names: tuple[ClockName, ...], at: str) -> dict[ClockName, ClockRecord]:
+    moment = parse_rfc3339(at)
+    return {
+        name: clock.model_copy(update={"satisfied_at": moment}) if name in names and clock.satisfied_at is None
+        else clock
+        for name, clock in record.clocks.items()
+    }
+
+
+def _acknowledged(record: RequestRecord, envelope: Envelope) -> dict[str, Any]:
+    status = RequestStatus.ACKNOWLEDGED if record.status == RequestStatus.RECEIVED else record.status
+    return {"clocks": _satisfy(record, (ClockName.ACKNOWLEDGE_BY,), envelope.occurred_at), "status": status}
+
+
+def _verified(record: RequestRecord, envelope: Envelope) -> dict[str, Any]:
+    return {"status": RequestStatus.VERIFIED}
+
+
+def _verification_failed(record: RequestRecord, envelope: Envelope) -> dict[str, Any]:
+    downgraded = envelope.details.get("downgraded_to")
+    return {"scope": downgraded} if downgraded else {}
+
+
+def _extended(record: RequestRecord, envelope: Envelope) -> dict[str, Any]:
+    clocks = dict(record.clocks)
+    clocks[ClockName.RESPOND_BY] = clocks[ClockName.RESPOND_BY].model_copy(
+        update={"due": date.fromisoformat(envelope.details["new_due"]), "extended": True, "alerted": None}
+    )
+    return {"clocks": clocks}
+
+
+def _denied(record: RequestRecord, envelope: Envelope) -> dict[str, Any]:
+    details = envelope.details
+    basis = details["basis"] + (f": {details['exemption']}" if details.get("exemption") else "")
+    return {
+        "clocks": _satisfy(record, tuple(record.clocks), envelope.occurred_at),
+        "status": RequestStatus.DENIED,
+        "response_date": parse_rfc3339(envelope.occurred_at),
+        "response_nature": "denied",
+        "denial_basis": basis,
+    }
+
+
+def _responded(record: RequestRecord, envelope: Envelope) -> dict[str, Any]:
+    names = (ClockName.RESPOND_BY, ClockName.ACKNOWLEDGE_BY)
+    return {
+        "clocks": _satisfy(record, names, envelope.occurred_at),
+        "status": RequestStatus.RESPONDED,
+        "response_date": parse_rfc3339(envelope.occurred_at),
+        "response_nature": envelope.details.get("outcome", "complied"),
+    }
+
+
+def _alerted(level: str) -> Effect:
+    def effect(record: RequestRecord, envelope: Envelope) -> dict[str, Any]:
+        name = ClockName(envelope.details["clock"])
+        clocks = dict(record.clocks)
+        clocks[name] = clocks[name].model_copy(update={"alerted": level})
+        return {"clocks": clocks}
+
+    return effect
+
+
+_EFFECTS: dict[str, Effect] = {
+    EventType.REQUEST_ACKNOWLEDGED: _acknowledged,
+    EventType.IDENTITY_VERIFIED: _verified,
+    EventType.IDENTITY_VERIFICATION_FAILED: _verification_failed,
+    EventType.REQUEST_EXTENDED: _extended,
+    EventType.REQUEST_DENIED: _denied,
+    EventType.RESPONSE_SENT: _responded,
+    EventType.CLOCK_AT_RISK: _alerted("at_risk"),
+    EventType.CLOCK_OVERDUE: _alerted("overdue"),
+}

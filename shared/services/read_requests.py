@@ -61,17 +61,13 @@ def _read_checked(ledger: Ledger, event: StoredEvent) -> Envelope:
 
 def search_requests(ledger: Ledger, criteria: SearchCriteria, reader: Actor) -> SearchPage:
     tag = ledger.tagger.tag(email_subject(criteria.consumer_email)) if criteria.consumer_email else None
-    page = _attention_page(ledger, criteria, tag) if criteria.at_risk or criteria.overdue else ledger.index.search_requests(
-        RequestSearch(
-            consumer_tag=tag,
-            type=criteria.type,
-            status=criteria.status,
-            received_from=criteria.received_from,
-            received_to=criteria.received_to,
-            limit=criteria.limit,
-            cursor=criteria.cursor,
-        )
-    )
+    if criteria.at_risk or criteria.overdue:
+        page = _attention_page(ledger, criteria, tag)
+    else:
+        search = RequestSearch(consumer_tag=tag, type=criteria.type, status=criteria.status,
+                               received_from=criteria.received_from, received_to=criteria.received_to,
+                               limit=criteria.limit, cursor=criteria.cursor)
+        page = ledger.index.search_requests(search)
     scope = {
         "consumer_tag": tag,
         "type": criteria.type,

@@ -76,3 +76,24 @@ def s3(stack):
 @pytest.fixture
 def ddb(stack):
     return boto3.client("dynamodb", region_name="us-east-1")
+
+
+class ShiftedClock:
+    """Moves the handlers' notion of now; real time keeps flowing underneath."""
+
+    def __init__(self):
+        from datetime import timedelta
+
+        self.offset = timedelta()
+
+    def __call__(self):
+        from shared.timefmt import utc_now
+
+        return utc_now() + self.offset
+
+
+@pytest.fixture
+def clock(stack):
+    shifted = ShiftedClock()
+    wiring.ledger().now = shifted
+    return shifted
