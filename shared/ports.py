@@ -1,9 +1,12 @@
 """Ports: what services need from the outside world. Adapters implement them; tests use tests/fakes.py."""
 
+from collections.abc import Sequence
+
 from datetime import datetime
 from typing import Protocol
 
-from shared.models.records import RequestRecord, StoredEvent
+from shared.models.alerts import ClockAlert
+from shared.models.records import OpenClock, RequestRecord, StoredEvent
 from shared.models.search import RequestSearch, SearchPage
 
 
@@ -36,12 +39,18 @@ class LedgerIndex(Protocol):
 
     def search_requests(self, search: RequestSearch) -> SearchPage: ...
 
-    def open_clocks_due_by(self, last_due: str) -> list[tuple[str, str, str]]:
-        """(due date, request id, clock name) of unsatisfied clocks due on or before `last_due`, soonest first."""
+    def open_clocks(self, last_due: str | None = None) -> list[OpenClock]:
+        """Unsatisfied clocks (due on or before `last_due` when given), soonest first, from the sparse index."""
         ...
 
 
 class ConsumerTagger(Protocol):
     def tag(self, subject: str) -> str:
         """HMAC-SHA256 of a normalized identifier, lowercase hex; the index holds only these."""
+        ...
+
+
+class AlertPublisher(Protocol):
+    def publish(self, alerts: Sequence[ClockAlert]) -> None:
+        """Tell people and systems that a clock changed state (SNS for people, EventBridge for systems)."""
         ...

@@ -4,6 +4,7 @@ from functools import lru_cache
 from typing import Any
 
 from shared.config import get_settings
+from shared.ports import AlertPublisher
 from shared.services.ledger_writer import Ledger
 
 
@@ -34,4 +35,14 @@ def reset() -> None:
     """Forget built clients and settings (tests and the local runtime switch environments)."""
     aws_client.cache_clear()
     ledger.cache_clear()
+    alert_publisher.cache_clear()
     get_settings.cache_clear()
+
+
+@lru_cache(maxsize=1)
+def alert_publisher() -> AlertPublisher:
+    from shared.adapters.sns_eventbridge_alerts import SnsEventBridgeAlerts
+
+    settings = get_settings()
+    return SnsEventBridgeAlerts(settings.alerts_topic_arn, settings.event_bus_name, aws_client("sns"),
+                                aws_client("events"))

@@ -5,7 +5,7 @@ import hmac
 from datetime import datetime
 
 from shared.errors import ChainConflictError, ConflictError, EvidenceExistsError, RetentionTooShortError
-from shared.models.records import RequestRecord, StoredEvent
+from shared.models.records import OpenClock, RequestRecord, StoredEvent
 from shared.models.search import RequestSearch, SearchPage
 
 
@@ -80,15 +80,23 @@ class FakeLedgerIndex:
         found.sort(key=lambda r: r.received_at, reverse=True)
         return SearchPage(items=found[: search.limit], cursor=None)
 
-    def open_clocks_due_by(self, last_due: str) -> list[tuple[str, str, str]]:
+    def open_clocks(self, last_due=None):
         return sorted(
-            (clock.due.isoformat(), record.request_id, name.value)
+            OpenClock(due=clock.due.isoformat(), request_id=record.request_id, clock=name.value,
+                      request_type=record.type.value, alerted=clock.alerted)
             for record in self.requests.values()
             for name, clock in record.clocks.items()
-            if clock.satisfied_at is None and clock.due.isoformat() <= last_due
+            if clock.satisfied_at is None and (last_due is None or clock.due.isoformat() <= last_due)
         )
-
 
 class FakeTagger:
     def tag(self, subject: str) -> str:
         return hmac.new(b"test-key", subject.encode(), hashlib.sha256).hexdigest()
+
+
+class FakeAlerts:
+    def __init__(self):
+        self.sent = []
+
+    def publish(self, alerts):
+        self.sent.extend(alerts)

@@ -83,6 +83,11 @@ class LocalGateway:
         host, port = self.server.server_address[:2]
         return f"http://{host}:{port}"
 
+    def exclusive(self, job: Callable[[], Any]) -> Any:
+        """Run a scheduled job between requests, as one warm container would."""
+        with self._lock:
+            return job()
+
     def invoke(self, method: str, target: str, headers: dict[str, str], body: bytes, ip: str) -> dict[str, Any]:
         path = urlsplit(target).path
         name, handler = next((n, h) for prefix, n, h in self._routes if path.startswith(prefix))

@@ -7,11 +7,13 @@ import signal
 import socket
 import sys
 import threading
-from collections.abc import Callable
+import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from ccpa_audit.local.gateway import LocalGateway
+from ccpa_audit.local.control import control_handler, every, run_sweep
+from ccpa_audit.local.gateway import LambdaContext, LocalGateway
+from shared.timefmt import utc_now
 
 ROLES = ("agent", "analyst", "auditor", "service", "admin")
 
@@ -27,14 +29,17 @@ class LocalRuntime:
     gateway: LocalGateway
     moto: Any
     env: dict[str, str]
+    schedules: threading.Event
 
     def stop(self) -> None:
+        self.schedules.set()
         self.gateway.server.shutdown()
         self.gateway.server.server_close()
         self.moto.stop()
 
 
-def start(host: str = "127.0.0.1", port: int = 3000, moto_port: int | None = None) -> LocalRuntime:
+def start(host: str = "127.0.0.1", port: int = 3000, moto_port: int | None = None,
+          sweep_every: float = 60.0) -> LocalRuntime:
     """Start moto, create the stack's resources, and serve the API; returns once both listen."""
     from moto.server import ThreadedMotoServer
 
@@ -65,15 +70,22 @@ def start(host: str = "127.0.0.1", port: int = 3000, moto_port: int | None = Non
     from shared import wiring
 
     wiring.reset()
-    gateway = LocalGateway(_routes(), host, port, max_body=int(os.environ.get("MAX_BODY_BYTES", 256 * 1024)))
-    threading.Thread(target=gateway.server.serve_forever, name="gateway", daemon=True).start()
-    return LocalRuntime(gateway=gateway, moto=moto, env={**env, **stack.env})
-
-
-def _routes() -> list[tuple[str, str, Callable[..., dict[str, Any]]]]:
+    from functions.deadline_sweeper import app as sweeper
     from functions.intake import app as intake
 
-    return [("/", "intake", intake.lambda_handler)]
+    def context_for(name: str) -> LambdaContext:
+        return LambdaContext(function_name=name, aws_request_id=str(uuid.uuid4()))
+
+    routes = [
+        ("/_local/", "local-control", control_handler(sweeper.lambda_handler, context_for)),
+        ("/", "intake", intake.lambda_handler),
+    ]
+    gateway = LocalGateway(routes, host, port, max_body=int(os.environ.get("MAX_BODY_BYTES", 256 * 1024)))
+    threading.Thread(target=gateway.server.serve_forever, name="gateway", daemon=True).start()
+    stop = threading.Event()
+    every(sweep_every, lambda: gateway.exclusive(lambda: run_sweep(sweeper.lambda_handler, context_for, utc_now())),
+          stop)
+    return LocalRuntime(gateway=gateway, moto=moto, env={**env, **stack.env}, schedules=stop)
 
 
 def serve(host: str, port: int) -> int:
@@ -83,6 +95,7 @@ def serve(host: str, port: int) -> int:
     tokens = ", ".join(f"Bearer local-{role}" for role in ROLES)
     print(f"ccpa-audit local ready at {runtime.gateway.url}", flush=True)
     print(f"  tokens: {tokens}", flush=True)
+    print("  the deadline sweeper runs every minute (POST /_local/sweep {\"time\": ...} runs it now)", flush=True)
     print("  data lives in memory and is gone when this process stops; Ctrl-C to stop", flush=True)
     try:
         stopping.wait()

@@ -10,7 +10,7 @@ from shared.adapters import index_items as items
 from shared.adapters.merged_query import MergedQuery, Partition, plain
 from shared.errors import ChainConflictError, ConflictError, StorageUnavailableError
 from shared.models.domain import RequestStatus, RequestType
-from shared.models.records import RequestRecord, StoredEvent
+from shared.models.records import OpenClock, RequestRecord, StoredEvent
 from shared.models.search import RequestSearch, SearchPage
 from shared.observability import tracer
 from shared.timefmt import rfc3339
@@ -150,25 +150,26 @@ class DynamoLedgerIndex:
         return SearchPage(items=[items.to_request(item) for item in found], cursor=cursor)
 
     @tracer.capture_method(capture_response=False)
-    def open_clocks_due_by(self, last_due: str) -> list[tuple[str, str, str]]:
-        """(due, request_id, clock) of every unsatisfied clock due on or before `last_due`, soonest first.
+    def open_clocks(self, last_due: str | None = None) -> list[OpenClock]:
+        """Every unsatisfied clock (due on or before `last_due` when given), soonest first.
 
         Reads only the sparse OpenClocks index, so the cost follows the number of open clocks, not the table."""
-        found: list[tuple[str, str, str]] = []
+        found: list[OpenClock] = []
         for shard in range(self._shards):
             params: dict[str, Any] = {
                 "TableName": self._table,
                 "IndexName": "OpenClocks",
                 "KeyConditionExpression": "open_pk = :pk AND open_sk <= :last",
                 "ExpressionAttributeValues": {":pk": {"S": items.open_clocks_pk(shard)},
-                                              ":last": {"S": f"{last_due}#\uffff"}},
-                "ProjectionExpression": "open_sk",
+                                              ":last": {"S": f"{last_due or '9999-12-31'}#\uffff"}},
+                "ProjectionExpression": "request_id, clock, due, alerted, request_type",
             }
             while True:
                 response = self._db.query(**params)
                 for raw in response.get("Items", []):
-                    due, request_id, clock = raw["open_sk"]["S"].split("#")
-                    found.append((due, request_id, clock))
+                    item = plain(raw)
+                    found.append(OpenClock(due=item["due"], request_id=item["request_id"], clock=item["clock"],
+                                           request_type=item["request_type"], alerted=item.get("alerted")))
                 if "LastEvaluatedKey" not in response:
                     break
                 params["ExclusiveStartKey"] = response["LastEvaluatedKey"]

@@ -60,3 +60,18 @@ class StoredEvent(BaseModel):
     s3_key: str
     s3_version_id: str
     leaf_index: int | None = None
+
+
+class OpenClock(BaseModel):
+    """An unsatisfied clock as the sparse OpenClocks index holds it (all the sweeper needs, no request read)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    due: str
+    request_id: str
+    clock: str
+    request_type: str
+    alerted: str | None = None
+
+    def __lt__(self, other: "OpenClock") -> bool:
+        return (self.due, self.request_id, self.clock) < (other.due, other.request_id, other.clock)

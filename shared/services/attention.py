@@ -1,6 +1,6 @@
 """Requests that need attention now: a clock at risk or overdue, most urgent (earliest due) first."""
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from shared.clocks.calendars import get_calendar
@@ -18,9 +18,9 @@ def requests_needing_attention(ledger: Ledger, now: datetime, *, at_risk: bool, 
                   get_calendar(rules.calendar).add_business_days(today, rules.at_risk_business_days))
     last_due = horizon if at_risk else today - timedelta(days=1)
     ordered: list[str] = []
-    for due, request_id, clock in ledger.index.open_clocks_due_by(last_due.isoformat()):
-        status = evaluate(ClockName(clock), datetime.fromisoformat(due).date(), now, None, rules)
-        if ((at_risk and status.at_risk) or (overdue and status.overdue)) and request_id not in ordered:
-            ordered.append(request_id)
+    for clock in ledger.index.open_clocks(last_due.isoformat()):
+        status = evaluate(ClockName(clock.clock), date.fromisoformat(clock.due), now, None, rules)
+        if ((at_risk and status.at_risk) or (overdue and status.overdue)) and clock.request_id not in ordered:
+            ordered.append(clock.request_id)
     records = [ledger.index.get_request(request_id) for request_id in ordered]
     return [record for record in records if record is not None]

@@ -2,6 +2,7 @@
 
 import json
 import os
+from datetime import date, timedelta
 import signal
 import subprocess
 import sys
@@ -83,8 +84,30 @@ def test_a_newcomer_can_file_and_read_back_a_request_when_using_only_http(local_
     assert status == 200 and "/requests" in spec["paths"]
 
 
+def test_local_sweep_runs_the_sweeper_as_if_at_a_given_time_when_posted(local_stack):
+    base, _, process = local_stack
+    status, created = call(base, "POST", "/requests", {"type": "limit_sensitive_pi", "channel": "web_form",
+                                                       "consumer": {"email": "late@example.com"}})
+    assert status == 201
+    due = date.fromisoformat(created["clocks"]["honor_by"]["due"])
+    on_due_day = f"{due}T23:00:00Z"  # 15:00 in Los Angeles: still the due day, so at risk, not overdue
+    assert [a["level"] for a in call(base, "POST", "/_local/sweep", {"time": on_due_day})[1]["alerts"]
+            if a["request_id"] == created["request_id"]] == ["at_risk"]
+    day_after = f"{due + timedelta(days=1)}T20:00:00Z"
+    status, result = call(base, "POST", "/_local/sweep", {"time": day_after})
+    assert status == 200
+    mine = [a for a in result["alerts"] if a["request_id"] == created["request_id"]]
+    assert [(a["clock"], a["level"]) for a in mine] == [("honor_by", "overdue")]
+    assert call(base, "POST", "/_local/sweep", {"time": day_after})[1]["alerts"] == []
+    assert call(base, "POST", "/_local/sweep", {"time": "yesterday"})[0] == 422
+    status, record = call(base, "GET", f"/requests/{created['request_id']}", token="local-analyst")
+    assert record["timeline"][-1]["type"] == "clock_overdue"
+
+
 def test_sigterm_stops_the_stack_cleanly_when_sent(local_stack):
     base, _, process = local_stack
     process.send_signal(signal.SIGTERM)
     assert process.wait(timeout=20) == 0
-    assert "stopping" in process.stdout.read()
+    console = process.stdout.read()
+    assert "stopping" in console
+    assert "ALERT ccpa.clock.overdue" in console  # alerts show in the local console

@@ -1,0 +1,22 @@
+from aws_lambda_powertools.utilities.parser import parse
+from aws_lambda_powertools.utilities.parser.models import EventBridgeModel
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from shared import wiring
+from shared.observability import logger, metrics, tracer
+from shared.services.sweep_deadlines import sweep_deadlines
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler(capture_response=False)
+@metrics.log_metrics
+def lambda_handler(event: dict, context: LambdaContext) -> dict:
+    scheduled = parse(event=event, model=EventBridgeModel)  # "now" is the schedule's time, not the clock's
+    result = sweep_deadlines(wiring.ledger(), wiring.alert_publisher(), scheduled.time)
+    metrics.add_metric(name="OpenClocks", unit="Count", value=result.open_clocks)
+    metrics.add_metric(name="ClocksAtRisk", unit="Count", value=result.at_risk)
+    metrics.add_metric(name="ClocksOverdue", unit="Count", value=result.overdue)
+    logger.info("sweep done", open_clocks=result.open_clocks, at_risk=result.at_risk, overdue=result.overdue,
+                transitions=len(result.alerts))
+    return {"open_clocks": result.open_clocks, "at_risk": result.at_risk, "overdue": result.overdue,
+            "alerts": [alert.model_dump() for alert in result.alerts]}

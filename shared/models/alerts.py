@@ -1,0 +1,19 @@
+"""What the sweeper tells people (SNS) and systems (EventBridge) when a clock changes state."""
+
+from pydantic import BaseModel, ConfigDict
+
+
+class ClockAlert(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    level: str  # at_risk | overdue
+    request_id: str
+    request_type: str
+    clock: str
+    due: str
+    days_left: int
+    event_id: str
+
+    @property
+    def detail_type(self) -> str:
+        return f"ccpa.clock.{self.level}"

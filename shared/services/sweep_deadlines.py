@@ -1,0 +1,74 @@
+"""sweep_deadlines: recompute open clocks, record and announce each transition (on time -> at risk -> overdue)."""
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from shared.clocks.engine import ClockRules, evaluate
+from shared.errors import DomainError
+from shared.ledger.envelope import Actor
+from shared.models.alerts import ClockAlert
+from shared.models.domain import ClockName, EventType
+from shared.models.records import OpenClock, RequestRecord
+from shared.ports import AlertPublisher
+from shared.services.ledger_writer import EventDraft, Ledger, append_request_event
+
+SWEEPER = Actor(type="system", id="deadline_sweeper")
+LEVELS = ("at_risk", "overdue")
+
+
+class NothingToRecordError(DomainError):
+    """The chain head already shows this transition (another sweep recorded it first)."""
+
+    code = "nothing_to_record"
+
+
+@dataclass
+class SweepResult:
+    open_clocks: int = 0
+    at_risk: int = 0
+    overdue: int = 0
+    alerts: list[ClockAlert] = field(default_factory=list)
+
+
+def sweep_deadlines(ledger: Ledger, alerts: AlertPublisher, now: datetime) -> SweepResult:
+    """Re-running at the same `now` records nothing new: each transition is written once, at the chain head."""
+    rules = ClockRules.from_settings(ledger.settings)
+    result = SweepResult()
+    for clock in ledger.index.open_clocks():
+        result.open_clocks += 1
+        status = evaluate(ClockName(clock.clock), date.fromisoformat(clock.due), now, None, rules)
+        level = "overdue" if status.overdue else "at_risk" if status.at_risk else None
+        if level is None:
+            continue
+        result.overdue += level == "overdue"
+        result.at_risk += level == "at_risk"
+        if _rank(clock.alerted) >= _rank(level):
+            continue
+        alert = _record_transition(ledger, clock, level, status.days_left)
+        if alert is not None:
+            alerts.publish([alert])
+            result.alerts.append(alert)
+    return result
+
+
+def _rank(level: str | None) -> int:
+    return LEVELS.index(level) + 1 if level in LEVELS else 0
+
+
+def _record_transition(ledger: Ledger, clock: OpenClock, level: str, days_left: int) -> ClockAlert | None:
+    name = ClockName(clock.clock)
+
+    def decide(record: RequestRecord) -> EventDraft:
+        current = record.clocks.get(name)
+        if current is None or current.satisfied_at is not None or _rank(current.alerted) >= _rank(level):
+            raise NothingToRecordError("already recorded")
+        details = {"clock": name.value, "due": current.due.isoformat(), "days_left": days_left, "level": level}
+        kind = EventType.CLOCK_OVERDUE if level == "overdue" else EventType.CLOCK_AT_RISK
+        return EventDraft(kind, SWEEPER, details)
+
+    try:
+        _, envelope = append_request_event(ledger, clock.request_id, decide)
+    except NothingToRecordError:
+        return None
+    return ClockAlert(level=level, request_id=clock.request_id, request_type=clock.request_type, clock=name.value,
+                      due=envelope.details["due"], days_left=days_left, event_id=envelope.event_id)

@@ -1,0 +1,98 @@
+import json
+from datetime import UTC, datetime, timedelta
+
+import boto3
+import pytest
+
+from ccpa_audit.local.control import scheduled_event
+from ccpa_audit.local.gateway import LambdaContext
+from shared import wiring
+
+
+def iso(moment):
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
+@pytest.fixture
+def listeners(stack):
+    """An SQS queue subscribed to the alerts topic, and one behind an EventBridge rule for ccpa.clock.*."""
+    sqs = boto3.client("sqs", region_name="us-east-1")
+    queues = {}
+    for name in ("sns-alerts", "bus-alerts"):
+        url = sqs.create_queue(QueueName=f"test-{name}")["QueueUrl"]
+        arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        queues[name] = (url, arn)
+    boto3.client("sns", region_name="us-east-1").subscribe(
+        TopicArn=stack.env["ALERTS_TOPIC_ARN"], Protocol="sqs", Endpoint=queues["sns-alerts"][1],
+        Attributes={"RawMessageDelivery": "true"})
+    events = boto3.client("events", region_name="us-east-1")
+    events.put_rule(Name="ccpa-clock", EventPattern=json.dumps({"source": ["ccpa-audit"]}))
+    events.put_targets(Rule="ccpa-clock", Targets=[{"Id": "q", "Arn": queues["bus-alerts"][1]}])
+
+    def drain(name):
+        out = []
+        while True:
+            got = sqs.receive_message(QueueUrl=queues[name][0], MaxNumberOfMessages=10).get("Messages", [])
+            if not got:
+                return out
+            out += [json.loads(m["Body"]) for m in got]
+            for m in got:
+                sqs.delete_message(QueueUrl=queues[name][0], ReceiptHandle=m["ReceiptHandle"])
+
+    return drain
+
+
+def sweep(moment):
+    from functions.deadline_sweeper import app
+
+    return app.lambda_handler(scheduled_event(moment, "test"), LambdaContext("deadline_sweeper", "t"))
+
+
+def test_sweep_records_alerts_and_announces_each_transition_once_when_clocks_slip(intake, listeners, aws_calls):
+    received = datetime.now(UTC) - timedelta(days=40)
+    payload = {"type": "delete", "channel": "email", "received_at": iso(received),
+               "consumer": {"email": "ana@example.com"}}
+    late = intake("POST", "/requests", payload, token="local-agent")[1]["request_id"]
+    intake("POST", "/requests", {"type": "opt_out_sale_sharing", "channel": "web_form",
+                                 "consumer": {"email": "bo@example.com"}})
+    now = datetime.now(UTC)
+
+    result = sweep(now)
+    assert result["open_clocks"] == 3
+    assert sorted((a["clock"], a["level"]) for a in result["alerts"]) == [("acknowledge_by", "overdue"),
+                                                                          ("respond_by", "at_risk")]
+    record = intake("GET", f"/requests/{late}", token="local-analyst")[1]
+    assert sorted(e["type"] for e in record["timeline"][1:]) == ["clock_at_risk", "clock_overdue"]
+    assert record["timeline"][-1]["actor"] == {"type": "system", "id": "deadline_sweeper"}
+
+    sns = listeners("sns-alerts")
+    bus = listeners("bus-alerts")
+    assert sorted(m["level"] for m in sns) == ["at_risk", "overdue"]
+    assert sorted(e["detail-type"] for e in bus) == ["ccpa.clock.at_risk", "ccpa.clock.overdue"]
+    detail = next(e["detail"] for e in bus if e["detail-type"] == "ccpa.clock.at_risk")
+    assert detail["request_id"] == late and detail["clock"] == "respond_by" and "days_left" in detail
+    assert "ana@example.com" not in json.dumps(sns + bus)
+
+    again = sweep(now)  # the same schedule tick delivered twice
+    assert again["alerts"] == [] and listeners("sns-alerts") == [] and listeners("bus-alerts") == []
+    record = intake("GET", f"/requests/{late}", token="local-analyst")[1]
+    assert len(record["timeline"]) == 3
+    assert "Scan" not in aws_calls.ops("dynamodb")
+
+
+def test_sweep_reads_only_open_clocks_when_most_requests_are_closed(intake, aws_calls):
+    for _ in range(6):
+        rid = intake("POST", "/requests", {"type": "know", "channel": "web_form",
+                                           "consumer": {"email": "c@example.com"}})[1]["request_id"]
+        intake("POST", f"/requests/{rid}/actions", {"action": "respond", "sent_at": iso(datetime.now(UTC)),
+                                                    "method": "email", "summary": "Sent."}, token="local-analyst")
+    intake("POST", "/requests", {"type": "limit_sensitive_pi", "channel": "web_form",
+                                 "consumer": {"email": "d@example.com"}})
+    read = []
+    wiring.aws_client("dynamodb").meta.events.register(
+        "after-call.dynamodb.*", lambda http_response, parsed, model, **kw: read.append(
+            (model.name, parsed.get("Count", 1 if "Item" in parsed else 0))))
+    result = sweep(datetime.now(UTC))
+    assert result["open_clocks"] == 1
+    assert sum(count for _, count in read) == 1  # one open clock, one item read
+    assert {name for name, _ in read} == {"Query"}
