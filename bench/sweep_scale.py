@@ -1,0 +1,86 @@
+"""Sweep over 10,000 open clocks among 100,000 requests (moto, real adapters): index items read and AWS calls,
+per open clock. The sweeper must read open clocks only, never the table."""
+
+import os
+import time
+from collections import Counter
+from datetime import UTC, date, datetime, timedelta
+
+REQUESTS = 100_000
+OPEN = 10_000
+NOW = datetime(2027, 3, 1, 20, 0, tzinfo=UTC)
+
+
+def _records():
+    from shared.models.domain import Channel, ClockName, RequestStatus, RequestType
+    from shared.models.records import ClockRecord, RequestRecord
+
+    received = NOW - timedelta(days=5)
+    for i in range(REQUESTS):
+        is_open = i < OPEN
+        due = date(2027, 3, 2) + timedelta(days=i % 60) if is_open else date(2027, 1, 4)
+        yield RequestRecord(
+            request_id=f"bench-{i:06d}", type=RequestType.OPT_OUT_SALE_SHARING, channel=Channel.WEB_FORM,
+            status=RequestStatus.RECEIVED if is_open else RequestStatus.HONORED, received_at=received,
+            recorded_at=received, consumer_tag=f"{i:064x}",
+            clocks={ClockName.HONOR_BY: ClockRecord(due=due, satisfied_at=None if is_open else received)},
+            chain_seq=1, chain_head="0" * 64, intake_key="k", intake_version="v")
+
+
+def run() -> list[str]:
+    os.environ.update(AWS_ACCESS_KEY_ID="bench", AWS_SECRET_ACCESS_KEY="bench", AWS_DEFAULT_REGION="us-east-1",
+                      POWERTOOLS_TRACE_DISABLED="true", POWERTOOLS_METRICS_DISABLED="true")
+    import boto3
+    from moto import mock_aws
+
+    from ccpa_audit.local.resources import create_local_resources
+    from shared import wiring
+    from shared.adapters import index_items
+    from shared.adapters.dynamo_ledger_index import _av
+    from shared.services.sweep_deadlines import sweep_deadlines
+
+    with mock_aws():
+        stack = create_local_resources(lambda service: boto3.client(service, region_name="us-east-1"))
+        os.environ.update(stack.env)
+        wiring.reset()
+        db = boto3.client("dynamodb", region_name="us-east-1")
+        table = stack.env["INDEX_TABLE"]
+        started = time.perf_counter()
+        batch = []
+        for record in _records():
+            batch.append(index_items.request_item(record, 4))
+            batch.extend(index_items.clock_items(record, 4))
+            if len(batch) >= 24:
+                db.batch_write_item(RequestItems={table: [{"PutRequest": {"Item": _av(i)}} for i in batch]})
+                batch = []
+        if batch:
+            db.batch_write_item(RequestItems={table: [{"PutRequest": {"Item": _av(i)}} for i in batch]})
+        loaded = time.perf_counter() - started
+
+        lines = [f"sweep: {OPEN:,} open clocks among {REQUESTS:,} requests ({2 * REQUESTS:,} index items, "
+                 f"loaded in {loaded:.0f} s)"]
+        for label in ("first sweep (records transitions)", "second sweep, same time (steady state)"):
+            calls: Counter[str] = Counter()
+            items = Counter()
+
+            def count(event_name, parsed, model, **_):
+                service = event_name.split(".")[1]
+                calls[service] += 1
+                if model.name in ("Query", "Scan"):
+                    items[model.name] += parsed.get("Count", 0)
+                elif model.name == "GetItem":
+                    items["GetItem"] += 1 if parsed.get("Item") else 0
+
+            for service in ("dynamodb", "s3", "sns", "events", "kms"):
+                wiring.aws_client(service).meta.events.register("after-call.*.*", count, unique_id="bench")
+            start = time.perf_counter()
+            result = sweep_deadlines(wiring.ledger(), wiring.alert_publisher(), NOW)
+            took = time.perf_counter() - start
+            for service in ("dynamodb", "s3", "sns", "events", "kms"):
+                wiring.aws_client(service).meta.events.unregister("after-call.*.*", unique_id="bench")
+            read = sum(items.values())
+            lines.append(f"  {label}: {result.open_clocks:,} open, {len(result.alerts):,} transitions, {took:.1f} s; "
+                         f"items read {read:,} = {read / result.open_clocks:.3f} per open clock (target <= 1.1; "
+                         f"scan items {items['Scan']}); AWS calls {sum(calls.values()):,} = "
+                         f"{sum(calls.values()) / result.open_clocks:.4f} per open clock {dict(calls)}")
+        return lines
