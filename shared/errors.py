@@ -45,10 +45,6 @@ class IdempotencyKeyReusedError(ConflictError):
     code = "idempotency_key_reused"
 
 
-class IdempotencyInProgressError(ConflictError):
-    code = "idempotency_in_progress"
-
-
 class RuleViolationError(ConflictError):
     """A rule of the law refused the action; subclasses name the rule."""
 

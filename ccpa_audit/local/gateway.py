@@ -13,6 +13,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
 TEXT_TYPES = ("application/json", "text/", "application/x-www-form-urlencoded")
+API_GATEWAY_MAX_BODY = 10 * 1024 * 1024  # larger bodies never reach a handler behind API Gateway
 
 
 @dataclass
@@ -71,10 +72,9 @@ def http_api_event(method: str, target: str, headers: dict[str, str], body: byte
 class LocalGateway:
     """Routes by path prefix to handlers; one invocation at a time, like a single warm Lambda container."""
 
-    def __init__(self, routes: list[tuple[str, str, Handler]], host: str, port: int, max_body: int) -> None:
+    def __init__(self, routes: list[tuple[str, str, Handler]], host: str, port: int) -> None:
         self._routes = routes  # (path prefix, function name, handler), first match wins
         self._lock = threading.Lock()
-        self._max_body = max_body
         self.server = ThreadingHTTPServer((host, port), self._request_handler())
         self.server.daemon_threads = True
 
@@ -103,7 +103,7 @@ class LocalGateway:
 
             def _serve(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
-                if length > gateway._max_body * 40:  # API Gateway's own 10 MB ceiling, roughly
+                if length > API_GATEWAY_MAX_BODY:
                     self._send(413, {"content-type": "application/json"},
                                json.dumps({"error": "payload_too_large", "message": "Body too large.",
                                            "details": []}).encode())

@@ -447,18 +447,15 @@ def create_local_resources(
     kms = client("kms")
     for logical_id in _KEYS:
         _create_key(kms, resolver, template, logical_id, prefix)
-    s3 = client("s3")
-    for logical_id, suffix in _BUCKETS.items():
-        _create_bucket(s3, resolver, template, logical_id, f"{prefix}-{suffix}")
-    ddb = client("dynamodb")
-    for logical_id, suffix in _TABLES.items():
-        _create_table(ddb, resolver, template, logical_id, f"{prefix}-{suffix}")
-    sns = client("sns")
-    for logical_id, suffix in _TOPICS.items():
-        _create_topic(sns, resolver, template, logical_id, f"{prefix}-{suffix}")
-    sqs = client("sqs")
-    for logical_id, suffix in _QUEUES.items():
-        _create_queue(sqs, resolver, template, logical_id, f"{prefix}-{suffix}")
+    for service, resources, create in (
+        ("s3", _BUCKETS, _create_bucket),
+        ("dynamodb", _TABLES, _create_table),
+        ("sns", _TOPICS, _create_topic),
+        ("sqs", _QUEUES, _create_queue),
+    ):
+        aws = client(service)
+        for logical_id, suffix in resources.items():
+            create(aws, resolver, template, logical_id, f"{prefix}-{suffix}")
     _create_state_machine(client("stepfunctions"), resolver, template, f"{prefix}-suppression", account, region)
 
     return LocalStack(env=_environment(template, resolver))

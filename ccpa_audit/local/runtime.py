@@ -80,7 +80,7 @@ def start(host: str = "127.0.0.1", port: int = 3000, moto_port: int | None = Non
         ("/_local/", "local-control", control_handler(sweeper.lambda_handler, context_for)),
         ("/", "intake", intake.lambda_handler),
     ]
-    gateway = LocalGateway(routes, host, port, max_body=int(os.environ.get("MAX_BODY_BYTES", 256 * 1024)))
+    gateway = LocalGateway(routes, host, port)
     threading.Thread(target=gateway.server.serve_forever, name="gateway", daemon=True).start()
     stop = threading.Event()
     every(sweep_every, lambda: gateway.exclusive(lambda: run_sweep(sweeper.lambda_handler, context_for, utc_now())),

@@ -8,6 +8,7 @@ search over many month shards reads few of them for a short page.
 import heapq
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 from boto3.dynamodb.types import TypeDeserializer
@@ -37,8 +38,6 @@ def plain(item: dict[str, Any]) -> dict[str, Any]:
 
 
 def _plain_number(value: Any) -> Any:
-    from decimal import Decimal
-
     if isinstance(value, Decimal):
         return int(value)
     if isinstance(value, dict):
@@ -64,36 +63,33 @@ class MergedQuery:
         items = list(self._iterate(limit + 1))
         more = len(items) > limit
         items = items[:limit]
-        cursor = self._position_of(items[-1]) if more and items else None
+        cursor = items[-1][0] if more and items else None
         return [item for _, item in items], cursor
-
-    def _position_of(self, entry: tuple[str, dict[str, Any]]) -> str:
-        return entry[0]
 
     def _iterate(self, limit: int) -> Iterator[tuple[str, dict[str, Any]]]:
         heap: list[tuple[_Desc, int, dict[str, Any]]] = []
-        waiting = list(self._partitions)
+        waiting = list(range(len(self._partitions)))
         emitted = 0
         while emitted < limit:
             best = heap[0][0].value if heap else None
-            while waiting and (best is None or waiting[0].newest >= best):
-                part = waiting.pop(0)
-                self._push_head(heap, part)
+            while waiting and (best is None or self._partitions[waiting[0]].newest >= best):
+                self._push_head(heap, waiting.pop(0))
                 best = heap[0][0].value if heap else None
             if not heap:
                 return
             desc, idx, item = heapq.heappop(heap)
             yield desc.value, item
             emitted += 1
-            self._push_head(heap, self._partitions[idx])
+            self._push_head(heap, idx)
 
-    def _push_head(self, heap: list[tuple["_Desc", int, dict[str, Any]]], part: Partition) -> None:
+    def _push_head(self, heap: list[tuple["_Desc", int, dict[str, Any]]], idx: int) -> None:
+        part = self._partitions[idx]
         while not part._buffer and not part.exhausted():
             self._fetch(part)
         if part._buffer:
             item = part._buffer.pop(0)
             pos = item[part.sk_name][len(part.prefix):]
-            heapq.heappush(heap, (_Desc(pos), self._partitions.index(part), item))
+            heapq.heappush(heap, (_Desc(pos), idx, item))
 
     def _fetch(self, part: Partition) -> None:
         upper = self._before if self._before is not None else HIGHEST

@@ -4,6 +4,7 @@ from datetime import datetime
 
 from shared.clocks.engine import ClockRules, evaluate, receipt_day
 from shared.models.api import ClockOut, Record7101Out, RequestRecordOut, RequestSummaryOut, TimelineItemOut
+from shared.models.domain import EventType
 from shared.models.records import RequestRecord
 from shared.services.read_requests import RequestView
 from shared.timefmt import rfc3339
@@ -73,6 +74,6 @@ def record_out(view: RequestView, now: datetime, rules: ClockRules) -> RequestRe
 
 def _public_details(event_type: str, details: dict) -> dict:
     """The timeline repeats no identifiers: the intake's submission is shown once, under `consumer`."""
-    if event_type == "request_received":
+    if event_type == EventType.REQUEST_RECEIVED:
         return {key: value for key, value in details.items() if key != "submission"}
     return details

@@ -2,6 +2,7 @@
 
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from shared.errors import RequestNotFoundError, StorageUnavailableError
@@ -31,8 +32,8 @@ class SearchCriteria:
     consumer_email: str | None = None
     type: RequestType | None = None
     status: RequestStatus | None = None
-    received_from: Any = None
-    received_to: Any = None
+    received_from: datetime | None = None
+    received_to: datetime | None = None
     limit: int = 50
     cursor: str | None = None
     at_risk: bool = False
@@ -113,7 +114,7 @@ def record_audit_read(ledger: Ledger, reader: Actor, scope: dict[str, Any], cons
         record_type=RecordType.ACCESS_EVENT,
         retain_until=retain_until(RecordType.ACCESS_EVENT, now, ledger.settings),
         consumer_tag=consumer_tag,
-        details={"scope": {k: str(v) if not isinstance(v, int | str) else v for k, v in scope.items()}},
+        details={"scope": scope},
     )
     stored = store_envelope(ledger, envelope, standalone_event_key(envelope))
     ledger.index.put_standalone_event(stored)

@@ -1,6 +1,6 @@
 """Lifecycle actions on a request, each checked against the law's rules and recorded as a ledger event."""
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from shared.clocks.engine import ClockRules, clocks_for, extension_allowed
@@ -17,10 +17,10 @@ from shared.models.api import (
 )
 from shared.models.domain import ClockName, EventType, RequestType
 from shared.models.records import RequestRecord
+from shared.services.input_times import refuse_future
 from shared.services.ledger_writer import EventDraft, Ledger, append_request_event
 from shared.timefmt import rfc3339
 
-CLOCK_SKEW = timedelta(minutes=2)
 Action = AcknowledgeAction | VerifyAction | ExtendAction | DenyAction | RespondAction | ConfirmSystemAction
 
 
@@ -57,8 +57,7 @@ def apply_action(ledger: Ledger, request_id: str, action: Action, actor: Actor) 
 
 
 def _when(ledger: Ledger, record: RequestRecord, moment: datetime, field: str) -> datetime:
-    if moment > ledger.now() + CLOCK_SKEW:
-        raise ValidationError(f"{field} is in the future.", [{"field": field, "issue": "is in the future"}])
+    refuse_future(moment, ledger.now(), field)
     if moment < record.received_at:
         raise ValidationError(f"{field} is before the request was received.",
                               [{"field": field, "issue": "is before the request was received"}])

@@ -15,13 +15,10 @@ from shared.ledger.retention import retain_until
 from shared.models.api import SubmitRequestBody
 from shared.models.domain import Channel, EventType, RecordType
 from shared.models.records import RequestRecord
+from shared.services.input_times import refuse_future
 from shared.services.ledger_writer import Ledger, load_current, request_event_key, store_envelope
 from shared.services.projection import apply_event
 from shared.timefmt import rfc3339
-
-# Staff may enter a receipt time slightly ahead of our clock (their device's clock); beyond this it is refused.
-CLOCK_SKEW = timedelta(minutes=2)
-
 
 @dataclass(frozen=True)
 class Submission:
@@ -105,8 +102,7 @@ def _receipt_time(body: SubmitRequestBody, now: datetime, max_days: int) -> date
     """Web forms use the server's clock; staff-entered channels carry the real receipt time (DESIGN 5)."""
     if body.received_at is None or Channel(body.channel).server_timed:
         return now
-    if body.received_at > now + CLOCK_SKEW:
-        raise ValidationError("received_at is in the future.", [{"field": "received_at", "issue": "in the future"}])
+    refuse_future(body.received_at, now, "received_at")
     if body.received_at < now - timedelta(days=max_days):
         raise ValidationError(
             f"received_at is more than {max_days} days ago.",
