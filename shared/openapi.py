@@ -3,7 +3,9 @@
 from functools import lru_cache
 from typing import Any
 
-from shared.models.api import RequestPageOut, RequestRecordOut, RequestSummaryOut, SubmitRequestBody
+from pydantic import TypeAdapter
+
+from shared.models.api import ActionBody, RequestPageOut, RequestRecordOut, RequestSummaryOut, SubmitRequestBody
 
 ERROR = {
     "type": "object",
@@ -32,6 +34,9 @@ def openapi_document() -> dict[str, Any]:
         schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
         schemas.update(schema.pop("$defs", {}))
         schemas[name] = schema
+    action = TypeAdapter(ActionBody).json_schema(ref_template="#/components/schemas/{model}")
+    schemas.update(action.pop("$defs", {}))
+    schemas["ActionBody"] = action
     bearer = [{"bearer": []}]
     query = ["consumer_email", "type", "status", "from", "to", "at_risk", "overdue", "cursor", "limit"]
     return {
@@ -65,6 +70,17 @@ def openapi_document() -> dict[str, Any]:
                                     "schema": {"type": "string"}}],
                     "responses": {"200": _json(_ref("RequestRecordOut")) | {"description": "the record"},
                                   **_errors(401, 403, 404)},
+                }
+            },
+            "/requests/{request_id}/actions": {
+                "post": {
+                    "summary": "Record a lifecycle action (agent, analyst); 409 codes name the rule refused",
+                    "security": bearer,
+                    "parameters": [{"name": "request_id", "in": "path", "required": True,
+                                    "schema": {"type": "string"}}],
+                    "requestBody": _json(_ref("ActionBody")),
+                    "responses": {"200": _json(_ref("RequestRecordOut")) | {"description": "the updated record"},
+                                  **_errors(401, 403, 404, 409, 413, 422)},
                 }
             },
         },

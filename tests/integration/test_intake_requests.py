@@ -249,3 +249,14 @@ def test_request_paths_never_scan_or_change_retention_when_exercised(intake, aws
     assert {"Query", "TransactWriteItems", "GetItem"} <= set(aws_calls.ops("dynamodb"))
     forbidden = {"PutObjectRetention", "DeleteObject", "DeleteObjects", "PutObjectLegalHold"}
     assert not forbidden & set(aws_calls.ops("s3"))
+
+
+def test_openapi_document_lists_every_served_route_with_its_models_when_fetched(intake):
+    status, spec, _ = intake("GET", "/openapi.json")
+    assert status == 200 and spec["openapi"].startswith("3.1")
+    assert {"/health", "/requests", "/requests/{request_id}", "/requests/{request_id}/actions"} <= set(spec["paths"])
+    actions = spec["components"]["schemas"]["ActionBody"]
+    tags = {ref["$ref"].rsplit("/", 1)[-1] for ref in actions["oneOf"]}
+    assert tags == {"AcknowledgeAction", "VerifyAction", "ExtendAction", "DenyAction", "RespondAction",
+                    "ConfirmSystemAction"}
+    assert set(tags) <= set(spec["components"]["schemas"])
