@@ -26,6 +26,10 @@ class Settings(BaseSettings):
     alerts_topic_arn: str = ""
     event_bus_name: str = "default"
     suppression_state_machine_arn: str = ""
+    # Webhook signing secrets live in Secrets Manager under this prefix (one secret per downstream system).
+    system_secret_prefix: str = "ccpa-audit/systems/"
+    # Base URL downstream systems call back (`<base>/callbacks/<system_id>`): the API's public address.
+    public_base_url: str = ""
 
     # Who may call: "local" accepts only `Bearer local-<role>`; "jwt" reads groups from the API Gateway authorizer.
     auth_mode: Literal["local", "jwt"] = "jwt"
@@ -54,6 +58,12 @@ class Settings(BaseSettings):
     page_size: int = Field(default=50, ge=1, le=500)
     presign_expiry_seconds: int = Field(default=900, ge=1, le=604800)
     ledger_origin: str = "ccpa-audit.example/ledger"
+
+    # Downstream callbacks: a signature older or newer than this is refused, and each signature is usable once.
+    # `lastUpdate` of /.well-known/gpc.json: when this site's GPC support statement last changed.
+    gpc_last_update: str = Field(default="2026-01-01", pattern=r"^\d{4}-\d{2}-\d{2}$")
+    callback_window_seconds: int = Field(default=300, ge=30, le=900)
+    webhook_timeout_seconds: float = Field(default=10.0, gt=0, le=25)
 
 
 @lru_cache(maxsize=1)

@@ -82,3 +82,19 @@ class RetentionTooShortError(DomainError):
 
 class StorageUnavailableError(DomainError):
     code = "storage_unavailable"
+
+
+class DownstreamUnavailableError(DomainError):
+    """A downstream system could not be reached or answered 5xx/429: the state machine retries the instruction."""
+
+    code = "downstream_unavailable"
+
+
+class DownstreamRejectedError(DomainError):
+    """A downstream system refused the instruction (4xx) or reported that it failed: not retried."""
+
+    code = "downstream_rejected"
+
+
+class CallbackRefusedError(UnauthorizedError):
+    code = "callback_refused"

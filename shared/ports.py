@@ -3,11 +3,13 @@
 from collections.abc import Sequence
 
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 from shared.models.alerts import ClockAlert
 from shared.models.records import OpenClock, RequestRecord, StoredEvent
 from shared.models.search import RequestSearch, SearchPage
+from shared.models.systems import DownstreamSystem
+from shared.models.downstream import WebhookReply
 
 
 class EvidenceStore(Protocol):
@@ -53,4 +55,66 @@ class ConsumerTagger(Protocol):
 class AlertPublisher(Protocol):
     def publish(self, alerts: Sequence[ClockAlert]) -> None:
         """Tell people and systems that a clock changed state (SNS for people, EventBridge for systems)."""
+        ...
+
+
+class SystemRegistry(Protocol):
+    def get(self, system_id: str) -> DownstreamSystem | None: ...
+
+    def save(self, system: DownstreamSystem, expected_version: int | None) -> None:
+        """Create (expected_version None) or replace that version; ConflictError if someone changed it first."""
+        ...
+
+    def remove(self, system_id: str, expected_version: int, removed_at: datetime) -> None: ...
+
+    def list(self) -> list[DownstreamSystem]: ...
+
+
+class SecretStore(Protocol):
+    def put(self, name: str, secret: str) -> None: ...
+
+    def get(self, name: str) -> str | None: ...
+
+
+class Workflow(Protocol):
+    """The suppression state machine: start one execution per request, and answer the branches' task tokens."""
+
+    def start(self, name: str, payload: dict[str, Any]) -> str:
+        """Start (or find, when it already exists) the execution called `name`; returns its id."""
+        ...
+
+    def succeed(self, task_token: str, output: dict[str, Any]) -> bool:
+        """False when the task no longer waits (timed out, already answered)."""
+        ...
+
+    def fail(self, task_token: str, error: str, cause: str) -> bool: ...
+
+
+class TaskTokens(Protocol):
+    """Where a branch waits: the token that a callback or an analyst's confirmation completes."""
+
+    def put(self, request_id: str, system_id: str, task_token: str, instruction_id: str) -> None: ...
+
+    def get(self, request_id: str, system_id: str) -> str | None: ...
+
+
+class WebhookSender(Protocol):
+    def post(self, url: str, body: bytes, headers: dict[str, str]) -> WebhookReply:
+        """DownstreamUnavailableError when the system cannot be reached at all."""
+        ...
+
+
+class ReplayGuard(Protocol):
+    def first_use(self, key: str, expires_at: datetime) -> bool:
+        """True once per key (until it expires); False for every later use."""
+        ...
+
+
+class GpcIdentities(Protocol):
+    """GPC identity (HMAC tag of a device or a consumer) -> its opt-out request."""
+
+    def find(self, tags: Sequence[str]) -> dict[str, str]: ...
+
+    def link(self, tag: str, request_id: str) -> bool:
+        """False when the identity is already linked (to whichever request was first)."""
         ...

@@ -5,6 +5,7 @@ from typing import Any
 
 from shared.config import get_settings
 from shared.ports import AlertPublisher
+from shared.services.downstream import Downstream
 from shared.services.ledger_writer import Ledger
 
 
@@ -36,6 +37,7 @@ def reset() -> None:
     aws_client.cache_clear()
     ledger.cache_clear()
     alert_publisher.cache_clear()
+    downstream.cache_clear()
     get_settings.cache_clear()
 
 
@@ -46,3 +48,25 @@ def alert_publisher() -> AlertPublisher:
     settings = get_settings()
     return SnsEventBridgeAlerts(settings.alerts_topic_arn, settings.event_bus_name, aws_client("sns"),
                                 aws_client("events"))
+
+
+@lru_cache(maxsize=1)
+def downstream() -> Downstream:
+    from shared.adapters.dynamo_gpc_identities import DynamoGpcIdentities
+    from shared.adapters.dynamo_replay_guard import DynamoReplayGuard
+    from shared.adapters.dynamo_system_registry import DynamoSystemRegistry
+    from shared.adapters.dynamo_task_tokens import DynamoTaskTokens
+    from shared.adapters.http_webhook_sender import HttpWebhookSender
+    from shared.adapters.secrets_manager_store import SecretsManagerStore
+    from shared.adapters.step_functions_workflow import StepFunctionsWorkflow
+
+    settings = get_settings()
+    return Downstream(
+        registry=DynamoSystemRegistry(settings.index_table, aws_client("dynamodb")),
+        secrets=SecretsManagerStore(settings.system_secret_prefix, aws_client("secretsmanager")),
+        workflow=StepFunctionsWorkflow(settings.suppression_state_machine_arn, aws_client("stepfunctions")),
+        tokens=DynamoTaskTokens(settings.index_table, aws_client("dynamodb")),
+        webhooks=HttpWebhookSender(settings.webhook_timeout_seconds),
+        replays=DynamoReplayGuard(settings.idempotency_table, aws_client("dynamodb")),
+        gpc=DynamoGpcIdentities(settings.index_table, aws_client("dynamodb")),
+    )

@@ -2,15 +2,33 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from shared import wiring
-from shared.api import allow, build_resolver, caller, json_body, json_response, parse, parse_action, require_token
+from aws_lambda_powertools.event_handler import Response
+
+from shared.api import (
+    allow,
+    build_resolver,
+    caller,
+    json_body,
+    json_response,
+    parse,
+    parse_action,
+    raw_body,
+    require_token,
+)
 from shared.clocks.engine import ClockRules
 from shared.ledger.envelope import Actor
 from shared.models.api import STAFF_CHANNELS, RequestPageOut, SearchRequestsQuery, SubmitRequestBody
 from shared.models.domain import Role
+from shared.models.downstream import GpcSignalBody, GpcStatusQuery
+from shared.models.systems import SystemBody, SystemListOut
 from shared.observability import logger, metrics, tracer
 from shared.openapi import openapi_document
-from shared.services import presenters
-from shared.services.request_actions import apply_action
+from shared.services import presenters, webhook_signing
+from shared.services.manage_systems import get_system, put_system, remove_system, system_out
+from shared.services.receive_callback import receive_callback
+from shared.services.record_gpc_signal import gpc_status, record_gpc_signal
+from shared.services.request_actions import perform_action
+from shared.services.start_fanout import start_fanout_soon
 from shared.services.read_requests import SearchCriteria, get_request_view, search_requests
 from shared.services.submit_request import Submission, submit_request
 
@@ -36,6 +54,8 @@ def create_request():
     submission = Submission(parse(SubmitRequestBody, data), actor, app.current_event.headers.get("idempotency-key"))
     result = submit_request(wiring.ledger(), submission)
     metrics.add_metric(name="RequestsReceived" if result.created else "RequestsReplayed", unit="Count", value=1)
+    if result.record.type.is_opt_out:
+        start_fanout_soon(wiring.ledger(), wiring.downstream(), result.record.request_id)
     out = presenters.summary_out(result.record, wiring.ledger().now(), _rules())
     return json_response(201 if result.created else 200, out, {"Location": f"/requests/{out.request_id}"})
 
@@ -51,7 +71,7 @@ def get_request(request_id: str):
 def act_on_request(request_id: str):
     ledger = wiring.ledger()
     actor = app.context["principal"].actor(app.context["role"])
-    apply_action(ledger, request_id, parse_action(json_body(app)), actor)
+    perform_action(ledger, wiring.downstream(), request_id, parse_action(json_body(app)), actor)
     metrics.add_metric(name="ActionsRecorded", unit="Count", value=1)
     view = get_request_view(ledger, request_id, actor)
     return json_response(200, presenters.record_out(view, ledger.now(), _rules()))
@@ -67,6 +87,58 @@ def list_requests():
     page = search_requests(ledger, criteria, app.context["principal"].actor(app.context["role"]))
     items = [presenters.summary_out(record, ledger.now(), _rules()) for record in page.items]
     return json_response(200, RequestPageOut(items=items, cursor=page.cursor))
+
+
+@app.get("/.well-known/gpc.json")
+def gpc_well_known():
+    return {"gpc": True, "lastUpdate": wiring.ledger().settings.gpc_last_update}
+
+
+@app.post("/gpc")
+def gpc_signal():
+    body = parse(GpcSignalBody, json_body(app))
+    out = record_gpc_signal(wiring.ledger(), wiring.downstream(), app.current_event.headers.get("sec-gpc"), body)
+    metrics.add_metric(name="GpcSignals" if out.gpc else "GpcAbsent", unit="Count", value=1)
+    return json_response(200, out.model_dump(exclude_none=True))
+
+
+@app.get("/gpc/status")
+def gpc_status_route():
+    query = parse(GpcStatusQuery, app.current_event.query_string_parameters or {})
+    return json_response(200, gpc_status(wiring.ledger(), wiring.downstream(), query.device_id))
+
+
+@app.post("/callbacks/<system_id>")
+def downstream_callback(system_id: str):
+    signature = app.current_event.headers.get(webhook_signing.HEADER)
+    return json_response(200, receive_callback(wiring.ledger(), wiring.downstream(), system_id, signature,
+                                               raw_body(app)))
+
+
+@app.get("/systems", middlewares=[allow(Role.ADMIN, Role.ANALYST)])
+def list_systems():
+    items = [system_out(system) for system in wiring.downstream().registry.list()]
+    return json_response(200, SystemListOut(items=items))
+
+
+@app.get("/systems/<system_id>", middlewares=[allow(Role.ADMIN, Role.ANALYST)])
+def get_system_route(system_id: str):
+    return json_response(200, system_out(get_system(wiring.downstream(), system_id)))
+
+
+@app.put("/systems/<system_id>", middlewares=[allow(Role.ADMIN)])
+def put_system_route(system_id: str):
+    body = parse(SystemBody, json_body(app))
+    actor = app.context["principal"].actor(app.context["role"])
+    system, created = put_system(wiring.ledger(), wiring.downstream(), system_id, body, actor)
+    return json_response(201 if created else 200, system_out(system), {"Location": f"/systems/{system_id}"})
+
+
+@app.delete("/systems/<system_id>", middlewares=[allow(Role.ADMIN)])
+def delete_system_route(system_id: str):
+    actor = app.context["principal"].actor(app.context["role"])
+    remove_system(wiring.ledger(), wiring.downstream(), system_id, actor)
+    return Response(status_code=204, body="")
 
 
 def _rules() -> ClockRules:

@@ -11,7 +11,7 @@ from datetime import date, datetime
 from typing import Any
 
 from shared.models.domain import Channel, ClockName, RequestStatus, RequestType
-from shared.models.records import ClockRecord, RequestRecord, StoredEvent
+from shared.models.records import ClockRecord, DownstreamState, RequestRecord, StoredEvent
 from shared.timefmt import parse_rfc3339, rfc3339
 
 META = "META"
@@ -76,7 +76,35 @@ def request_item(record: RequestRecord, shards: int) -> dict[str, Any]:
             item[name] = getattr(record, name)
     if record.response_date is not None:
         item["response_date"] = rfc3339(record.response_date)
+    if record.fanout is not None:
+        item["fanout"] = record.fanout
+    if record.downstream:
+        item["downstream"] = {system: _downstream_map(state) for system, state in record.downstream.items()}
     return item
+
+
+def _downstream_map(state: DownstreamState) -> dict[str, Any]:
+    out: dict[str, Any] = {"status": state.status, "attempts": state.attempts}
+    for name in ("connector", "instruction_id", "last_error", "outcome_for"):
+        if getattr(state, name) is not None:
+            out[name] = getattr(state, name)
+    for name in ("instruction_sent_at", "confirmed_at"):
+        if getattr(state, name) is not None:
+            out[name] = rfc3339(getattr(state, name))
+    return out
+
+
+def _downstream_state(value: dict[str, Any]) -> DownstreamState:
+    times = {name: parse_rfc3339(value[name]) for name in ("instruction_sent_at", "confirmed_at") if value.get(name)}
+    return DownstreamState(
+        status=value["status"],
+        attempts=int(value.get("attempts", 0)),
+        connector=value.get("connector"),
+        instruction_id=value.get("instruction_id"),
+        last_error=value.get("last_error"),
+        outcome_for=value.get("outcome_for"),
+        **times,
+    )
 
 
 def _clock_map(clock: ClockRecord) -> dict[str, Any]:
@@ -175,6 +203,8 @@ def to_request(item: dict[str, Any]) -> RequestRecord:
         scope=item.get("scope"),
         intake_key=item["intake_key"],
         intake_version=item["intake_version"],
+        fanout=item.get("fanout"),
+        downstream={system: _downstream_state(value) for system, value in item.get("downstream", {}).items()},
     )
 
 

@@ -1,5 +1,6 @@
 """Time-ordered identifiers (UUIDv7, RFC 9562) and 32-byte nonces."""
 
+import hashlib
 import os
 import threading
 import time
@@ -32,3 +33,12 @@ def uuid7(unix_ms: int | None = None) -> str:
 def nonce_hex() -> str:
     """A random 32-byte nonce, so an event's hash cannot be guessed from its known content."""
     return os.urandom(32).hex()
+
+
+def uuid8(namespace: str, name: str) -> str:
+    """A deterministic UUID (version 8) from SHA-256 of a namespace and a name: retries of the same thing get the
+    same id, and the id reveals nothing of the name."""
+    digest = bytearray(hashlib.sha256(namespace.encode() + b"\0" + name.encode()).digest()[:16])
+    digest[6] = (digest[6] & 0x0F) | 0x80  # version 8 (custom)
+    digest[8] = (digest[8] & 0x3F) | 0x80  # RFC 9562 variant
+    return str(uuid.UUID(bytes=bytes(digest)))

@@ -43,7 +43,9 @@ class RequestStatus(StrEnum):
 
     @property
     def closed(self) -> bool:
-        return self in (RequestStatus.HONORED, RequestStatus.RESPONDED, RequestStatus.DENIED)
+        """Final for every type. HONORED is final only for opt-out/limit (see RequestRecord.closed): a deletion
+        honored downstream still owes the consumer a response."""
+        return self in (RequestStatus.RESPONDED, RequestStatus.DENIED)
 
 
 class ClockName(StrEnum):
@@ -83,6 +85,11 @@ class EventType(StrEnum):
     DATA_ACCESS = "data_access"
     EXPORT_CREATED = "export_created"
     AUDIT_READ = "audit_read"
+    # Added: the fan-out's start (which systems applied when it began), and changes to the downstream registry.
+    SUPPRESSION_STARTED = "suppression_started"
+    SYSTEM_REGISTERED = "system_registered"
+    SYSTEM_UPDATED = "system_updated"
+    SYSTEM_REMOVED = "system_removed"
 
 
 class RecordType(StrEnum):

@@ -16,6 +16,21 @@ class ClockRecord(BaseModel):
     alerted: str | None = None  # last alert level the sweeper recorded: at_risk | overdue
 
 
+class DownstreamState(BaseModel):
+    """One downstream system's progress on a request (a fold over its instruction and confirmation events)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    status: str = "pending"  # pending | instructed | confirmed | failed | timed_out
+    connector: str | None = None
+    instruction_id: str | None = None
+    attempts: int = 0
+    instruction_sent_at: datetime | None = None
+    confirmed_at: datetime | None = None
+    last_error: str | None = None
+    outcome_for: str | None = None  # the instruction whose outcome (confirmed/failed/timed out) is recorded
+
+
 class RequestRecord(BaseModel):
     """The index's view of a request: derived entirely from its ledger events (see services/projection.py)."""
 
@@ -38,6 +53,14 @@ class RequestRecord(BaseModel):
     # Identifiers stay in the evidence object; the index keeps where to find it.
     intake_key: str
     intake_version: str
+    fanout: str | None = None  # name of the suppression execution once started
+    downstream: dict[str, DownstreamState] = {}
+
+    @property
+    def closed(self) -> bool:
+        if self.status == RequestStatus.HONORED:
+            return self.type.is_opt_out
+        return self.status.closed
 
 
 class StoredEvent(BaseModel):

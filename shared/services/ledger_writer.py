@@ -84,12 +84,13 @@ def parse_envelope(body: bytes) -> Envelope:
 def append_request_event(
     ledger: Ledger,
     request_id: str,
-    decide: Callable[[RequestRecord], "EventDraft"],
-    attempts: int = 5,
-) -> tuple[RequestRecord, Envelope]:
+    decide: Callable[[RequestRecord], "EventDraft | None"],
+    attempts: int = 8,
+) -> tuple[RequestRecord, Envelope | None]:
     """Append one event to a request's chain, exactly once.
 
-    `decide` sees the current state and returns the event to add (or raises a rule error). The object goes to
+    `decide` sees the current state and returns the event to add, None when there is nothing to add (a retried
+    delivery already recorded), or raises a rule error. The object goes to
     the next chain position create-only; a position already taken by a writer that crashed before indexing is
     adopted first (it is valid evidence), and a writer that lost a race re-reads and decides again.
     """
@@ -98,6 +99,8 @@ def append_request_event(
         if record is None:
             raise RequestNotFoundError(f"No request with id {request_id}.")
         draft = decide(record)
+        if draft is None:
+            return record, None
         now = ledger.now()
         envelope = build_envelope(
             event_id=uuid7(),
@@ -142,6 +145,26 @@ def _adopt_stranded(ledger: Ledger, record: RequestRecord, key: str) -> None:
         ledger.index.append_event(apply_event(record, envelope, stored), stored, expected_seq=record.chain_seq)
     except ChainConflictError:
         pass  # someone else indexed it meanwhile: either way the position is now in the index
+
+
+def record_standalone_event(ledger: Ledger, draft: "EventDraft", record_type: RecordType,
+                            consumer_tag: str | None = None) -> StoredEvent:
+    """An event outside any request's chain (reads, refused callbacks, registry changes): locked, then indexed."""
+    now = ledger.now()
+    envelope = build_envelope(
+        event_id=uuid7(),
+        type=draft.type,
+        actor=draft.actor,
+        occurred_at=draft.occurred_at or now,
+        recorded_at=now,
+        record_type=record_type,
+        retain_until=retain_until(record_type, now, ledger.settings),
+        consumer_tag=consumer_tag,
+        details=draft.details,
+    )
+    stored = store_envelope(ledger, envelope, standalone_event_key(envelope))
+    ledger.index.put_standalone_event(stored)
+    return stored
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ from typing import Any
 from shared.errors import DomainError
 from shared.ledger.envelope import Envelope
 from shared.models.domain import Channel, ClockName, EventType, RequestStatus, RequestType
-from shared.models.records import ClockRecord, RequestRecord, StoredEvent
+from shared.models.records import ClockRecord, DownstreamState, RequestRecord, StoredEvent
 from shared.timefmt import parse_rfc3339
 
 
@@ -109,6 +109,66 @@ def _responded(record: RequestRecord, envelope: Envelope) -> dict[str, Any]:
     }
 
 
+def _fanout_started(record: RequestRecord, envelope: Envelope) -> dict[str, Any]:
+    downstream = dict(record.downstream)
+    for system in envelope.details.get("systems", []):
+        downstream.setdefault(system["system_id"], DownstreamState(connector=system.get("connector")))
+    return {"fanout": envelope.details["execution"], "downstream": downstream, "status": _in_progress(record)}
+
+
+def _in_progress(record: RequestRecord) -> RequestStatus:
+    early = (RequestStatus.RECEIVED, RequestStatus.ACKNOWLEDGED, RequestStatus.VERIFIED)
+    return RequestStatus.IN_PROGRESS if record.status in early else record.status
+
+
+def _system_update(record: RequestRecord, envelope: Envelope, **changes: Any) -> dict[str, Any]:
+    system_id = envelope.details["system_id"]
+    downstream = dict(record.downstream)
+    downstream[system_id] = downstream.get(system_id, DownstreamState()).model_copy(update=changes)
+    return {"downstream": downstream}
+
+
+def _instruction_sent(record: RequestRecord, envelope: Envelope) -> dict[str, Any]:
+    current = record.downstream.get(envelope.details["system_id"], DownstreamState())
+    changes = _system_update(
+        record, envelope,
+        status="instructed" if current.status != "confirmed" else current.status,
+        connector=envelope.details.get("connector"),
+        instruction_id=envelope.details["instruction_id"],
+        attempts=current.attempts + 1,
+        instruction_sent_at=current.instruction_sent_at or parse_rfc3339(envelope.occurred_at),
+    )
+    return {**changes, "status": _in_progress(record)}
+
+
+def _confirmed(record: RequestRecord, envelope: Envelope) -> dict[str, Any]:
+    return _system_update(record, envelope, status="confirmed", confirmed_at=parse_rfc3339(envelope.occurred_at),
+                          last_error=None, outcome_for=envelope.details.get("instruction_id"))
+
+
+def _instruction_failed(record: RequestRecord, envelope: Envelope) -> dict[str, Any]:
+    current = record.downstream.get(envelope.details["system_id"], DownstreamState())
+    final = not envelope.details.get("will_retry", False)
+    status = "failed" if final and current.status != "confirmed" else current.status
+    return _system_update(record, envelope, status=status, last_error=envelope.details.get("error"),
+                          outcome_for=envelope.details.get("instruction_id"))
+
+
+def _timed_out(record: RequestRecord, envelope: Envelope) -> dict[str, Any]:
+    current = record.downstream.get(envelope.details["system_id"], DownstreamState())
+    status = current.status if current.status == "confirmed" else "timed_out"
+    return _system_update(record, envelope, status=status, last_error="timed_out",
+                          outcome_for=envelope.details.get("instruction_id"))
+
+
+def _honored(record: RequestRecord, envelope: Envelope) -> dict[str, Any]:
+    return {"status": RequestStatus.HONORED, "clocks": _satisfy(record, (ClockName.HONOR_BY,), envelope.occurred_at)}
+
+
+def _partially_honored(record: RequestRecord, envelope: Envelope) -> dict[str, Any]:
+    return {"status": RequestStatus.PARTIALLY_HONORED}
+
+
 def _alerted(level: str) -> Effect:
     def effect(record: RequestRecord, envelope: Envelope) -> dict[str, Any]:
         name = ClockName(envelope.details["clock"])
@@ -128,4 +188,11 @@ _EFFECTS: dict[str, Effect] = {
     EventType.RESPONSE_SENT: _responded,
     EventType.CLOCK_AT_RISK: _alerted("at_risk"),
     EventType.CLOCK_OVERDUE: _alerted("overdue"),
+    EventType.SUPPRESSION_STARTED: _fanout_started,
+    EventType.INSTRUCTION_SENT: _instruction_sent,
+    EventType.CONFIRMATION_RECEIVED: _confirmed,
+    EventType.INSTRUCTION_FAILED: _instruction_failed,
+    EventType.INSTRUCTION_TIMED_OUT: _timed_out,
+    EventType.REQUEST_HONORED: _honored,
+    EventType.REQUEST_PARTIALLY_HONORED: _partially_honored,
 }

@@ -6,15 +6,13 @@ from datetime import datetime
 from typing import Any
 
 from shared.errors import RequestNotFoundError, StorageUnavailableError
-from shared.ledger.envelope import Actor, Envelope, build_envelope
+from shared.ledger.envelope import Actor, Envelope
 from shared.ledger.identity import email_subject
-from shared.ledger.ids import uuid7
-from shared.ledger.retention import retain_until
 from shared.models.domain import EventType, RecordType, RequestStatus, RequestType
 from shared.models.records import RequestRecord, StoredEvent
 from shared.models.search import RequestSearch, SearchPage
 from shared.services.attention import requests_needing_attention
-from shared.services.ledger_writer import Ledger, parse_envelope, standalone_event_key, store_envelope
+from shared.services.ledger_writer import EventDraft, Ledger, parse_envelope, record_standalone_event
 
 
 @dataclass(frozen=True)
@@ -104,20 +102,5 @@ def _attention_page(ledger: Ledger, criteria: SearchCriteria, tag: str | None) -
 
 def record_audit_read(ledger: Ledger, reader: Actor, scope: dict[str, Any], consumer_tag: str | None) -> StoredEvent:
     """Who looked at the ledger, and at what: a standalone event, so reads never alter a request's chain."""
-    now = ledger.now()
-    envelope = build_envelope(
-        event_id=uuid7(),
-        type=EventType.AUDIT_READ,
-        actor=reader,
-        occurred_at=now,
-        recorded_at=now,
-        record_type=RecordType.ACCESS_EVENT,
-        retain_until=retain_until(RecordType.ACCESS_EVENT, now, ledger.settings),
-        consumer_tag=consumer_tag,
-        details={"scope": scope},
-    )
-    stored = store_envelope(ledger, envelope, standalone_event_key(envelope))
-    ledger.index.put_standalone_event(stored)
-    return stored
-
-
+    draft = EventDraft(EventType.AUDIT_READ, reader, {"scope": scope})
+    return record_standalone_event(ledger, draft, RecordType.ACCESS_EVENT, consumer_tag)

@@ -4,7 +4,7 @@ from datetime import datetime
 from typing import Any
 
 from shared.clocks.engine import ClockRules, clocks_for, extension_allowed
-from shared.errors import NotFoundError, RequestClosedError, RuleViolationError, ValidationError
+from shared.errors import RequestClosedError, RequestNotFoundError, RuleViolationError, ValidationError
 from shared.errors import ExtensionNotAllowedError, VerificationNotAllowedError
 from shared.ledger.envelope import Actor
 from shared.models.api import (
@@ -15,9 +15,12 @@ from shared.models.api import (
     RespondAction,
     VerifyAction,
 )
-from shared.models.domain import ClockName, EventType, RequestType
+from shared.models.domain import ClockName, EventType, RequestStatus, RequestType
 from shared.models.records import RequestRecord
+from shared.services.downstream import Downstream
+from shared.services.downstream_outcomes import record_confirmation
 from shared.services.input_times import refuse_future
+from shared.services.start_fanout import start_fanout_soon
 from shared.services.ledger_writer import EventDraft, Ledger, append_request_event
 from shared.timefmt import rfc3339
 
@@ -40,8 +43,23 @@ class OptOutOfferRequiredError(RuleViolationError):
     code = "opt_out_offer_required"
 
 
-class SystemNotFoundError(NotFoundError):
-    code = "system_not_found"
+def perform_action(ledger: Ledger, downstream: Downstream, request_id: str, action: Action,
+                   actor: Actor) -> RequestRecord:
+    """A lifecycle action plus what it sets going downstream: a verified deletion starts its fan-out, and a
+    confirmation releases the system's waiting branch."""
+    if isinstance(action, ConfirmSystemAction):
+        record = ledger.index.get_request(request_id)
+        if record is None:
+            raise RequestNotFoundError(f"No request with id {request_id}.")
+        if record.closed:
+            raise RequestClosedError(f"Request {request_id} is closed ({record.status.value}); no further actions.")
+        evidence = action.evidence
+        return record_confirmation(ledger, downstream, request_id, action.system_id, via="manual", actor=actor,
+                                   evidence=evidence, strict=True)
+    record = apply_action(ledger, request_id, action, actor)
+    if record.type == RequestType.DELETE and record.status == RequestStatus.VERIFIED and record.fanout is None:
+        record = start_fanout_soon(ledger, downstream, request_id) or record
+    return record
 
 
 def apply_action(ledger: Ledger, request_id: str, action: Action, actor: Actor) -> RequestRecord:
@@ -49,7 +67,7 @@ def apply_action(ledger: Ledger, request_id: str, action: Action, actor: Actor) 
     rules = ClockRules.from_settings(ledger.settings)
 
     def decide(record: RequestRecord) -> EventDraft:
-        if record.status.closed:
+        if record.closed:
             raise RequestClosedError(f"Request {request_id} is closed ({record.status.value}); no further actions.")
         return _DECIDERS[action.action](ledger, rules, record, action, actor)
 
@@ -131,15 +149,10 @@ def _respond(ledger: Ledger, rules: ClockRules, record: RequestRecord, action: A
     return EventDraft(EventType.RESPONSE_SENT, actor, details, occurred_at=sent)
 
 
-def _confirm_system(ledger: Ledger, rules: ClockRules, record: RequestRecord, action: Any, actor: Actor) -> EventDraft:
-    raise SystemNotFoundError(f"No downstream system {action.system_id} is waiting on this request.")
-
-
 _DECIDERS = {
     "acknowledge": _acknowledge,
     "verify": _verify,
     "extend": _extend,
     "deny": _deny,
     "respond": _respond,
-    "confirm_system": _confirm_system,
 }

@@ -1,19 +1,19 @@
 """submit_request: accept a consumer request, lock its `request_received` event, index it, start its clocks."""
 
-import hashlib
-import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from shared.clocks.engine import ClockRules, clocks_for, receipt_day
 from shared.errors import ConflictError, EvidenceExistsError, IdempotencyKeyReusedError, ValidationError
 from shared.ledger.canonical import canonical_bytes, sha256_hex
-from shared.ledger.envelope import Actor, build_envelope
+from shared.ledger.envelope import Actor, Envelope, build_envelope
 from shared.ledger.identity import email_subject
-from shared.ledger.ids import uuid7
+from shared.ledger.ids import uuid7, uuid8
 from shared.ledger.retention import retain_until
 from shared.models.api import SubmitRequestBody
-from shared.models.domain import Channel, EventType, RecordType
+from shared.models.domain import Channel, EventType, RecordType, RequestType
 from shared.models.records import RequestRecord
 from shared.services.input_times import refuse_future
 from shared.services.ledger_writer import Ledger, load_current, request_event_key, store_envelope
@@ -35,10 +35,7 @@ class SubmitResult:
 
 def idempotent_request_id(key: str) -> str:
     """The same Idempotency-Key always names the same request, so a retry lands on the same evidence key."""
-    digest = bytearray(hashlib.sha256(b"ccpa-audit/idempotency/v1\0" + key.encode()).digest()[:16])
-    digest[6] = (digest[6] & 0x0F) | 0x80  # UUID version 8 (custom)
-    digest[8] = (digest[8] & 0x3F) | 0x80  # RFC 9562 variant
-    return str(uuid.UUID(bytes=bytes(digest)))
+    return uuid8("ccpa-audit/idempotency/v1", key)
 
 
 def submit_request(ledger: Ledger, submission: Submission) -> SubmitResult:
@@ -46,43 +43,59 @@ def submit_request(ledger: Ledger, submission: Submission) -> SubmitResult:
     body = submission.body
     now = ledger.now()
     received_at = _receipt_time(body, now, ledger.settings.staff_backdate_max_days)
-    rules = ClockRules.from_settings(ledger.settings)
-    clocks = clocks_for(body.type, received_at, rules)
     submitted = body.model_dump(mode="json", exclude_none=True)
     fingerprint = sha256_hex(canonical_bytes(submitted))
     request_id = idempotent_request_id(submission.idempotency_key) if submission.idempotency_key else uuid7()
-    envelope = build_envelope(
+    tag = ledger.tagger.tag(email_subject(body.consumer.email))
+    envelope = received_envelope(ledger, request_id, body.type, Channel(body.channel), submission.actor, received_at,
+                                 now, tag, {"submission": submitted, "submission_sha256": fingerprint})
+    return open_request(ledger, envelope, same_submission=lambda found: found.details.get("submission_sha256")
+                        == fingerprint)
+
+
+def received_envelope(ledger: Ledger, request_id: str, request_type: RequestType, channel: Channel, actor: Actor,
+                      received_at: datetime, now: datetime, consumer_tag: str | None,
+                      extra: dict[str, Any]) -> Envelope:
+    """The `request_received` event: the receipt facts and the clocks they start, fixed at intake."""
+    rules = ClockRules.from_settings(ledger.settings)
+    clocks = clocks_for(request_type, received_at, rules)
+    return build_envelope(
         event_id=uuid7(),
         type=EventType.REQUEST_RECEIVED,
-        actor=submission.actor,
+        actor=actor,
         occurred_at=received_at,
         recorded_at=now,
         record_type=RecordType.CONSUMER_REQUEST,
         retain_until=retain_until(RecordType.CONSUMER_REQUEST, now, ledger.settings),
         request_id=request_id,
         seq=1,
-        consumer_tag=ledger.tagger.tag(email_subject(body.consumer.email)),
+        consumer_tag=consumer_tag,
         details={
             "request": {
-                "type": body.type.value,
-                "channel": body.channel,
+                "type": request_type.value,
+                "channel": channel.value,
                 "received_at": rfc3339(received_at),
                 "receipt_day": receipt_day(received_at, rules).isoformat(),
                 "time_zone": rules.time_zone,
                 "calendar": rules.calendar,
                 "clocks": {name.value: due.isoformat() for name, due in clocks.items()},
             },
-            "submission": submitted,
-            "submission_sha256": fingerprint,
+            **extra,
         },
     )
+
+
+def open_request(ledger: Ledger, envelope: Envelope, same_submission: Callable[[Envelope], bool]) -> SubmitResult:
+    """Lock a request's first event at chain position 1 and index it. A retry (or a concurrent twin with the same
+    deterministic id) finds the locked object and adopts it, so a request is opened exactly once."""
+    request_id = envelope.request_id or ""
     key = request_event_key(request_id, 1)
     try:
         stored = store_envelope(ledger, envelope, key)
         created = True
     except EvidenceExistsError:
         envelope, stored = load_current(ledger, key)
-        if envelope.details.get("submission_sha256") != fingerprint:
+        if not same_submission(envelope):
             raise IdempotencyKeyReusedError(
                 "This Idempotency-Key was already used with a different request body.",
                 [{"field": "Idempotency-Key", "issue": "already used with a different body"}],

@@ -1,9 +1,7 @@
 """ccpa_audit.local.resources builds the template's stateful resources in moto, with the template's settings."""
 
-import io
 import json
 import time
-import zipfile
 from datetime import UTC, datetime, timedelta
 
 import boto3
@@ -180,7 +178,6 @@ def test_state_machine_exists_with_every_placeholder_substituted(aws, stack):
     machine = aws("stepfunctions").describe_state_machine(stateMachineArn=stack.env["SUPPRESSION_STATE_MACHINE_ARN"])
     assert "${" not in machine["definition"]
     assert stack.env["INSTRUCTION_QUEUE_URL"] in machine["definition"]
-    assert "function:ccpa-local-suppress" in machine["definition"]
 
 
 def test_second_call_is_harmless_when_resources_and_objects_exist(aws, stack):
@@ -205,19 +202,9 @@ def _receive(sqs, url, count, timeout=10.0):
 
 
 def test_fan_out_records_every_system_when_one_confirms_and_one_times_out(aws, stack):
-    # Given a stand-in for SuppressFunction (moto's no-Docker Lambda echoes its payload)
-    role = aws("iam").create_role(RoleName="suppress", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
-    code = io.BytesIO()
-    with zipfile.ZipFile(code, "w") as archive:
-        archive.writestr("app.py", "def lambda_handler(event, context):\n    return event\n")
-    aws("lambda").create_function(
-        FunctionName="ccpa-local-suppress",
-        Runtime="python3.12",
-        Role=role,
-        Handler="app.lambda_handler",
-        Code={"ZipFile": code.getvalue()},
-    )
     sfn, sqs = aws("stepfunctions"), aws("sqs")
+    queue = stack.env["INSTRUCTION_QUEUE_URL"]
+    system = {"connector": "webhook", "retry_backoff_seconds": [], "max_retries": 0}
     execution = sfn.start_execution(
         stateMachineArn=stack.env["SUPPRESSION_STATE_MACHINE_ARN"],
         input=json.dumps(
@@ -225,27 +212,28 @@ def test_fan_out_records_every_system_when_one_confirms_and_one_times_out(aws, s
                 "request_id": "req-1",
                 "request_type": "delete",
                 "due": "2026-12-14",
-                "systems": [{"system_id": "crm", "sla_seconds": 60}, {"system_id": "ads", "sla_seconds": 1}],
+                "systems": [{**system, "system_id": "crm", "sla_seconds": 60},
+                            {**system, "system_id": "ads", "sla_seconds": 1}],
             }
         ),
     )["executionArn"]
 
     # When crm confirms through its task token and ads never answers
-    instructions = {m["system"]["system_id"]: m for m in _receive(sqs, stack.env["INSTRUCTION_QUEUE_URL"], 2)}
+    instructions = {m["system"]["system_id"]: m for m in _receive(sqs, queue, 2)}
     assert set(instructions) == {"crm", "ads"}
-    assert instructions["crm"]["request_id"] == "req-1"
+    assert instructions["crm"]["request_id"] == "req-1" and instructions["crm"]["action"] == "instruct"
     sfn.send_task_success(taskToken=instructions["crm"]["task_token"], output=json.dumps({"status": "honored"}))
+
+    # Then the finalize step is queued with one result per system, and the execution ends once it is answered
+    (finalize,) = _receive(sqs, queue, 1, timeout=15)
+    assert finalize["action"] == "finalize"
+    results = {r["system_id"]: r for r in finalize["results"]}
+    assert results["crm"]["status"] == "confirmed"
+    assert results["ads"]["status"] == "timed_out"
+    assert results["ads"]["error"]["Error"] == "States.Timeout"
+    sfn.send_task_success(taskToken=finalize["task_token"], output=json.dumps({"status": "partially_honored"}))
     deadline = time.monotonic() + 15
     while (described := sfn.describe_execution(executionArn=execution))["status"] == "RUNNING":
         assert time.monotonic() < deadline, "execution did not finish"
         time.sleep(0.1)
-
-    # Then finalize received one result per system
     assert described["status"] == "SUCCEEDED"
-    finalized = json.loads(described["output"])["finalize"]["finalized"]
-    assert finalized["action"] == "finalize"
-    results = {r["system_id"]: r for r in finalized["results"]}
-    assert results["crm"]["status"] == "confirmed"
-    assert results["crm"]["confirmation"] == {"status": "honored"}
-    assert results["ads"]["status"] == "timed_out"
-    assert results["ads"]["error"]["Error"] == "States.Timeout"

@@ -428,14 +428,14 @@ def test_no_function_may_delete_evidence_or_change_its_retention(resources_):
             assert not action.startswith(FORBIDDEN_ON_EVIDENCE), (owner, action)
 
 
-def test_only_intake_starts_suppression_and_only_sealer_and_exporter_sign(resources_):
+def test_only_intake_and_sweeper_start_suppression_and_only_sealer_and_exporter_sign(resources_):
     def actions_of(name):
         statements = _function_policy_statements(resources_)
         return {action for owner, s in statements if owner == name for action in _as_list(s["Action"])}
 
     starters = {name for name in FUNCTIONS if "states:StartExecution" in actions_of(name)}
     signers = {name for name in FUNCTIONS if "kms:Sign" in actions_of(name)}
-    assert starters == {"IntakeFunction"}
+    assert starters == {"IntakeFunction", "DeadlineSweeperFunction"}  # the sweeper starts fan-outs a crash lost
     assert signers == {"SealFunction", "ExportFunction"}
     intake = actions_of("IntakeFunction")
     assert {"kms:GenerateMac", "kms:GenerateDataKey", "kms:Decrypt", "kms:GetPublicKey"} <= intake
@@ -521,12 +521,18 @@ def test_state_machine_waits_for_each_system_and_catches_every_failure():
     assert send["TimeoutSecondsPath"] == "$.system.sla_seconds"
     assert send["Retry"] and all(r["BackoffRate"] > 1 for r in send["Retry"])
     assert send["Catch"][-1]["ErrorEquals"] == ["States.ALL"]
-    statuses = {branch["States"][c["Next"]]["Parameters"]["status"] for c in send["Catch"]}
-    assert statuses == {"failed", "timed_out"}
+    # Transient failures loop back through a wait taken from the system's own schedule, then give up as failed.
+    retry = branch["States"][send["Catch"][0]["Next"]]
+    assert send["Catch"][0]["ErrorEquals"] == ["DownstreamUnavailableError"]
+    assert retry["Type"] == "Choice" and retry["Default"] == "RecordFailed"
+    wait = branch["States"][branch["States"][retry["Choices"][0]["Next"]]["Next"]]
+    assert wait == {"Type": "Wait", "SecondsPath": "$.wait_seconds", "Next": branch["StartAt"]}
+    ends = {branch["States"][c["Next"]]["Parameters"]["status"] for c in send["Catch"][1:]}
+    assert ends == {"failed", "timed_out"}
     finalize = definition["States"]["Finalize"]
-    assert finalize["Resource"] == "arn:aws:states:::lambda:invoke"
-    assert finalize["Parameters"]["Payload"]["action"] == "finalize"
-    assert finalize["Retry"]
+    assert finalize["Resource"] == "arn:aws:states:::sqs:sendMessage.waitForTaskToken"
+    assert finalize["Parameters"]["MessageBody"]["action"] == "finalize"
+    assert finalize["TimeoutSeconds"] and finalize["Retry"]
     # Features moto 5.2.5 cannot interpret stay out of the definition (DESIGN section 9).
     text = json.dumps(definition)
     assert "JSONata" not in text and "ToleratedFailurePercentage" not in text and "states:startExecution" not in text

@@ -97,18 +97,21 @@ def test_unverifiable_specific_pieces_request_is_downgraded_to_categories_when_v
 def test_verified_deletion_emits_the_event_that_starts_the_fan_out_when_verified(intake):
     rid = create(intake, "delete")
     status, record, _ = act(intake, rid, action="verify", method="email_code", outcome="verified", level="reasonable")
-    assert status == 200 and record["status"] == "verified"
-    assert record["timeline"][-1]["type"] == "identity_verified"
-    assert record["timeline"][-1]["details"]["starts_deletion"] is True
+    assert status == 200 and record["status"] == "in_progress"
+    types = [event["type"] for event in record["timeline"]]
+    assert types[:3] == ["request_received", "identity_verified", "suppression_started"]
+    assert record["timeline"][1]["details"]["starts_deletion"] is True
 
 
 @pytest.mark.parametrize("kind", ["opt_out_sale_sharing", "limit_sensitive_pi"])
 def test_verification_is_refused_409_when_the_request_is_an_opt_out_or_limit(intake, kind):
     rid = create(intake, kind)
+    before = intake("GET", f"/requests/{rid}", token="local-analyst")[1]["timeline"]
     status, body, _ = act(intake, rid, action="verify", method="id", outcome="verified", level="reasonable")
     assert status == 409 and body["error"] == "verification_not_allowed"
     record = intake("GET", f"/requests/{rid}", token="local-analyst")[1]
-    assert [e["type"] for e in record["timeline"]] == ["request_received"]
+    assert record["timeline"] == before
+    assert "identity_verified" not in [e["type"] for e in record["timeline"]]
 
 
 def test_extension_moves_respond_by_to_the_90th_day_when_allowed(intake):
