@@ -4,6 +4,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from shared import wiring
 from shared.observability import logger, metrics, tracer
+from shared.services.follow_up_downstream import follow_up_downstream
 from shared.services.sweep_deadlines import sweep_deadlines
 
 
@@ -13,10 +14,13 @@ from shared.services.sweep_deadlines import sweep_deadlines
 def lambda_handler(event: dict, context: LambdaContext) -> dict:
     scheduled = parse(event=event, model=EventBridgeModel)  # "now" is the schedule's time, not the clock's
     result = sweep_deadlines(wiring.ledger(), wiring.alert_publisher(), scheduled.time)
+    downstream = follow_up_downstream(wiring.ledger(), wiring.downstream(), wiring.alert_publisher(), scheduled.time)
     metrics.add_metric(name="OpenClocks", unit="Count", value=result.open_clocks)
     metrics.add_metric(name="ClocksAtRisk", unit="Count", value=result.at_risk)
     metrics.add_metric(name="ClocksOverdue", unit="Count", value=result.overdue)
+    metrics.add_metric(name="FanoutsStarted", unit="Count", value=downstream.started)
     logger.info("sweep done", open_clocks=result.open_clocks, at_risk=result.at_risk, overdue=result.overdue,
-                transitions=len(result.alerts))
+                transitions=len(result.alerts), fanouts_started=downstream.started, partial_flagged=downstream.flagged)
     return {"open_clocks": result.open_clocks, "at_risk": result.at_risk, "overdue": result.overdue,
-            "alerts": [alert.model_dump() for alert in result.alerts]}
+            "fanouts_started": downstream.started,
+            "alerts": [alert.model_dump() for alert in [*result.alerts, *downstream.alerts]]}

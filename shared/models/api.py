@@ -143,12 +143,22 @@ class RequestSummaryOut(BaseModel):
     clocks: dict[str, ClockOut]
 
 
+class DownstreamOut(BaseModel):
+    system_id: str
+    status: str  # pending | instructed | confirmed | failed | timed_out
+    instruction_sent_at: str | None
+    confirmed_at: str | None
+    connector: str | None = None
+    attempts: int = 0
+    last_error: str | None = None
+
+
 class RequestRecordOut(RequestSummaryOut):
     consumer: dict[str, Any] | None = None
     agent: dict[str, Any] | None = None
     details: dict[str, Any] = Field(default_factory=dict)
     timeline: list[TimelineItemOut]
-    downstream: list[dict[str, Any]]
+    downstream: list[DownstreamOut]
     record_7101: Record7101Out
 
 

@@ -50,7 +50,9 @@ def put_system(ledger: Ledger, downstream: Downstream, system_id: str, body: Sys
     if secret is not None:
         downstream.secrets.put(system_id, secret)  # first: a saved webhook must always be able to sign
     downstream.registry.save(system, current.version if current else None)
-    details = {"system": system_out(system, secret_set=True).model_dump(mode="json"), "secret_changed": bool(secret)}
+    # Canonical JSON has no floats: the ledger keeps the SLA in whole seconds.
+    snapshot = system_out(system, secret_set=True).model_dump(mode="json", exclude={"sla_hours"})
+    details = {"system": {**snapshot, "sla_seconds": system.sla_seconds}, "secret_changed": bool(secret)}
     kind = EventType.SYSTEM_UPDATED if current else EventType.SYSTEM_REGISTERED
     record_standalone_event(ledger, EventDraft(kind, actor, details), RecordType.CONSUMER_REQUEST)
     return system, current is None

@@ -3,7 +3,7 @@
 from datetime import datetime
 
 from shared.clocks.engine import ClockRules, evaluate, receipt_day
-from shared.models.api import ClockOut, Record7101Out, RequestRecordOut, RequestSummaryOut, TimelineItemOut
+from shared.models.api import ClockOut, DownstreamOut, Record7101Out, RequestRecordOut, RequestSummaryOut, TimelineItemOut
 from shared.models.domain import EventType
 from shared.models.records import RequestRecord
 from shared.services.read_requests import RequestView
@@ -60,7 +60,18 @@ def record_out(view: RequestView, now: datetime, rules: ClockRules) -> RequestRe
             )
             for stored, envelope in view.events
         ],
-        downstream=[],
+        downstream=[
+            DownstreamOut(
+                system_id=system_id,
+                status=state.status,
+                instruction_sent_at=rfc3339(state.instruction_sent_at) if state.instruction_sent_at else None,
+                confirmed_at=rfc3339(state.confirmed_at) if state.confirmed_at else None,
+                connector=state.connector,
+                attempts=state.attempts,
+                last_error=state.last_error,
+            )
+            for system_id, state in sorted(record.downstream.items())
+        ],
         record_7101=Record7101Out(
             request_date=receipt_day(record.received_at, rules).isoformat(),
             request_nature=record.type.value,

@@ -42,8 +42,9 @@ class AwsCalls:
 
 
 @pytest.fixture
-def stack(monkeypatch):
-    with mock_aws():
+def stack(monkeypatch, request):
+    executes = request.node.get_closest_marker("stepfunctions") is not None
+    with mock_aws(config={"stepfunctions": {"execute_state_machine": executes}}):
         local = create_local_resources(lambda service: boto3.client(service, region_name="us-east-1"))
         for key, value in local.env.items():
             monkeypatch.setenv(key, value)
@@ -97,3 +98,78 @@ def clock(stack):
     shifted = ShiftedClock()
     wiring.ledger().now = shifted
     return shifted
+
+
+class Fanout:
+    """Drives real suppression executions in moto: demo downstream systems on loopback, the instruction queue
+    pumped into SuppressFunction's handler, callbacks posted to the intake handler."""
+
+    def __init__(self, intake, stack):
+        from ccpa_audit.local.demo_systems import DemoDownstream
+        from functions.suppress import app as suppress
+
+        self.intake = intake
+        self.stack = stack
+        self.suppress = suppress.lambda_handler
+        self.sqs = boto3.client("sqs", region_name="us-east-1")
+        self.sfn = boto3.client("stepfunctions", region_name="us-east-1")
+        self.secrets = {}
+        self.demo = DemoDownstream(self.secrets, callback_delay=0.3, deliver=self._deliver).start()
+
+    def _deliver(self, url, body, headers):
+        from urllib.parse import urlsplit
+
+        self.callbacks.append(self.intake("POST", urlsplit(url).path, raw=body, headers=headers))
+
+    callbacks: list = []
+
+    def register(self, system_id, behaviour="confirm", applies_to=("opt_out_sale_sharing", "limit_sensitive_pi",
+                 "delete"), sla_hours=1.0, backoff=(0,), connector=None):
+        secret = f"secret-{system_id}-" + "x" * 32
+        self.secrets[system_id] = secret
+        connector = connector or {"type": "webhook", "url": f"{self.demo.url}/{behaviour}", "secret": secret}
+        body = {"name": system_id.title(), "kind": "ad_platform", "applies_to": list(applies_to),
+                "connector": connector, "sla_hours": sla_hours, "retry_backoff_seconds": list(backoff)}
+        status, out, _ = self.intake("PUT", f"/systems/{system_id}", body, token="local-admin")
+        assert status in (200, 201), out
+        return out
+
+    def execution_arn(self, request_id):
+        machine = self.stack.env["SUPPRESSION_STATE_MACHINE_ARN"]
+        return machine.replace(":stateMachine:", ":execution:") + f":{request_id}"
+
+    def pump(self):
+        from ccpa_audit.local.queues import pump_once
+
+        return pump_once(self.sqs, self.stack.env["INSTRUCTION_QUEUE_URL"], self.suppress)
+
+    def settle(self, request_id, timeout=20.0):
+        """Pump until the request's execution has ended and nothing is left in the queue."""
+        import time
+
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            handled = self.pump()
+            status = self.sfn.describe_execution(executionArn=self.execution_arn(request_id))["status"]
+            if status != "RUNNING" and not handled:
+                return status
+            time.sleep(0.05)
+        raise AssertionError(f"execution for {request_id} did not finish")
+
+    def record(self, request_id):
+        status, record, _ = self.intake("GET", f"/requests/{request_id}", token="local-analyst")
+        assert status == 200, record
+        return record
+
+    def close(self):
+        self.demo.stop()
+
+
+@pytest.fixture
+def fanout(intake, stack, monkeypatch):
+    monkeypatch.setenv("PUBLIC_BASE_URL", "https://privacy.example.com")
+    wiring.reset()
+    helper = Fanout(intake, stack)
+    helper.callbacks = []
+    yield helper
+    helper.close()
