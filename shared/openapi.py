@@ -6,6 +6,8 @@ from typing import Any
 from pydantic import TypeAdapter
 
 from shared.models.api import ActionBody, RequestPageOut, RequestRecordOut, RequestSummaryOut, SubmitRequestBody
+from shared.models.downstream import CallbackBody, ConfirmationOut, GpcSignalBody, GpcSignalOut, GpcStatusOut
+from shared.models.systems import SystemBody, SystemListOut, SystemOut
 
 ERROR = {
     "type": "object",
@@ -28,7 +30,9 @@ def _errors(*codes: int) -> dict[str, Any]:
 
 @lru_cache(maxsize=1)
 def openapi_document() -> dict[str, Any]:
-    models = {m.__name__: m for m in (SubmitRequestBody, RequestSummaryOut, RequestRecordOut, RequestPageOut)}
+    models = {m.__name__: m for m in (SubmitRequestBody, RequestSummaryOut, RequestRecordOut, RequestPageOut,
+                                      SystemBody, SystemOut, SystemListOut, GpcSignalBody, GpcSignalOut,
+                                      GpcStatusOut, CallbackBody, ConfirmationOut)}
     schemas: dict[str, Any] = {"Error": ERROR}
     for name, model in models.items():
         schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
@@ -83,5 +87,46 @@ def openapi_document() -> dict[str, Any]:
                                   **_errors(401, 403, 404, 409, 413, 422)},
                 }
             },
+            **_downstream_paths(bearer),
+        },
+    }
+
+
+def _downstream_paths(bearer: list[dict[str, list[str]]]) -> dict[str, Any]:
+    system_id = [{"name": "system_id", "in": "path", "required": True, "schema": {"type": "string"}}]
+    signature = [{"name": "Ccpa-Signature", "in": "header", "required": True, "schema": {"type": "string"},
+                  "description": "t=<unix seconds>,v1=<hex HMAC-SHA256(secret, '<t>.' + body)>"}]
+    return {
+        "/.well-known/gpc.json": {"get": {"responses": {"200": {"description": "GPC support statement"}}}},
+        "/gpc": {"post": {
+            "summary": "A GPC signal from a page load (public); only Sec-GPC exactly 1 counts",
+            "parameters": [{"name": "Sec-GPC", "in": "header", "schema": {"type": "string"}}],
+            "requestBody": _json(_ref("GpcSignalBody")),
+            "responses": {"200": _json(_ref("GpcSignalOut")) | {"description": "signal result"},
+                          **_errors(413, 422)}}},
+        "/gpc/status": {"get": {
+            "summary": "Opt-out state of a device, for the 'Opt-Out Request Honored' display (public)",
+            "parameters": [{"name": "device_id", "in": "query", "required": True, "schema": {"type": "string"}}],
+            "responses": {"200": _json(_ref("GpcStatusOut")) | {"description": "state"}, **_errors(422)}}},
+        "/callbacks/{system_id}": {"post": {
+            "summary": "Asynchronous confirmation from a downstream system, authenticated by its HMAC signature",
+            "parameters": system_id + signature,
+            "requestBody": _json(_ref("CallbackBody")),
+            "responses": {"200": _json(_ref("ConfirmationOut")) | {"description": "recorded"},
+                          **_errors(401, 404, 422)}}},
+        "/systems": {"get": {"summary": "The downstream registry (admin, analyst)", "security": bearer,
+                             "responses": {"200": _json(_ref("SystemListOut")) | {"description": "systems"},
+                                           **_errors(401, 403)}}},
+        "/systems/{system_id}": {
+            "get": {"security": bearer, "parameters": system_id,
+                    "responses": {"200": _json(_ref("SystemOut")) | {"description": "the system"},
+                                  **_errors(401, 403, 404)}},
+            "put": {"summary": "Create or replace (admin); the webhook secret is write-only", "security": bearer,
+                    "parameters": system_id, "requestBody": _json(_ref("SystemBody")),
+                    "responses": {"201": _json(_ref("SystemOut")) | {"description": "created"},
+                                  "200": _json(_ref("SystemOut")) | {"description": "replaced"},
+                                  **_errors(401, 403, 409, 422)}},
+            "delete": {"security": bearer, "parameters": system_id,
+                       "responses": {"204": {"description": "removed"}, **_errors(401, 403, 404)}},
         },
     }
