@@ -100,3 +100,91 @@ class FakeAlerts:
 
     def publish(self, alerts):
         self.sent.extend(alerts)
+
+
+class FakeRegistry:
+    def __init__(self) -> None:
+        self.systems: dict = {}
+
+    def get(self, system_id):
+        return self.systems.get(system_id)
+
+    def save(self, system, expected_version) -> None:
+        current = self.systems.get(system.system_id)
+        if (current.version if current else None) != expected_version:
+            raise ConflictError(system.system_id)
+        self.systems[system.system_id] = system
+
+    def remove(self, system_id, expected_version, removed_at) -> None:
+        self.systems.pop(system_id, None)
+
+    def list(self):
+        return sorted(self.systems.values(), key=lambda s: s.system_id)
+
+
+class FakeWorkflow:
+    def __init__(self) -> None:
+        self.started: dict[str, dict] = {}
+        self.answers: list[tuple] = []
+
+    def start(self, name, payload):
+        self.started.setdefault(name, payload)
+        return f"arn:aws:states:us-east-1:123456789012:execution:fake:{name}"
+
+    def succeed(self, task_token, output):
+        self.answers.append(("success", task_token, output))
+        return True
+
+    def fail(self, task_token, error, cause):
+        self.answers.append(("failure", task_token, error))
+        return True
+
+
+class FakeSecrets:
+    def __init__(self) -> None:
+        self.values: dict[str, str] = {}
+
+    def put(self, name, secret) -> None:
+        self.values[name] = secret
+
+    def get(self, name):
+        return self.values.get(name)
+
+
+class FakeTaskTokens:
+    def __init__(self) -> None:
+        self.values: dict[tuple[str, str], str] = {}
+
+    def put(self, request_id, system_id, task_token, instruction_id) -> None:
+        self.values[(request_id, system_id)] = task_token
+
+    def get(self, request_id, system_id):
+        return self.values.get((request_id, system_id))
+
+
+class FakeReplayGuard:
+    def __init__(self) -> None:
+        self.seen: set[str] = set()
+
+    def first_use(self, key, expires_at) -> bool:
+        fresh = key not in self.seen
+        self.seen.add(key)
+        return fresh
+
+
+class FakeGpcIdentities:
+    def __init__(self) -> None:
+        self.links: dict[str, str] = {}
+
+    def find(self, tags):
+        return {tag: self.links[tag] for tag in tags if tag in self.links}
+
+    def link(self, tag, request_id) -> bool:
+        return self.links.setdefault(tag, request_id) == request_id
+
+
+def fake_downstream():
+    from shared.services.downstream import Downstream
+
+    return Downstream(registry=FakeRegistry(), secrets=FakeSecrets(), workflow=FakeWorkflow(), tokens=FakeTaskTokens(),
+                      webhooks=None, replays=FakeReplayGuard(), gpc=FakeGpcIdentities())
