@@ -3,9 +3,9 @@
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, PrivateAttr
 
-from shared.ledger.canonical import canonical_bytes, event_hash
+from shared.ledger.canonical import canonical_bytes, sha256_hex
 from shared.ledger.ids import nonce_hex
 from shared.timefmt import rfc3339
 
@@ -39,6 +39,7 @@ class Envelope(BaseModel):
     retain_until: str
     details: dict[str, Any]
     nonce: str
+    _canonical: bytes | None = PrivateAttr(default=None)
 
     def to_json_dict(self) -> dict[str, Any]:
         data = self.model_dump(mode="json")
@@ -52,10 +53,13 @@ class Envelope(BaseModel):
         return cls.model_validate(data)
 
     def canonical(self) -> bytes:
-        return canonical_bytes(self.to_json_dict())
+        # Computed once: an envelope is written, hashed and indexed from the same bytes.
+        if self._canonical is None:
+            self._canonical = canonical_bytes(self.to_json_dict())
+        return self._canonical
 
     def hash(self) -> str:
-        return event_hash(self.to_json_dict())
+        return sha256_hex(self.canonical())
 
 
 def build_envelope(
