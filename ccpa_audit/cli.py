@@ -1,4 +1,4 @@
-"""The `ccpa-audit` command: `local` runs the whole stack on this machine."""
+"""The `ccpa-audit` command: `local` runs the whole stack on this machine; `verify` checks a bundle offline."""
 
 import argparse
 import os
@@ -11,12 +11,38 @@ def main(argv: list[str] | None = None) -> int:
     local = commands.add_parser("local", help="run the stack locally on moto (in memory)")
     local.add_argument("--host", default="127.0.0.1")
     local.add_argument("--port", type=int, default=int(os.environ.get("PORT", "3000")))
+    verify = commands.add_parser("verify", help="verify an evidence bundle (zip or folder) offline")
+    verify.add_argument("path")
     args = parser.parse_args(argv)
+    if args.command == "verify":
+        return run_verify(args.path)
     if args.command == "local":
         from ccpa_audit.local.runtime import serve
 
         return serve(args.host, args.port)
     return 2
+
+
+def run_verify(path: str) -> int:
+    """Exit 0 only when everything holds; otherwise name each event or checkpoint and what is wrong."""
+    from pathlib import Path
+
+    from shared.ledger.bundle_format import read_bundle
+    from shared.ledger.verify_bundle import verify_bundle
+
+    try:
+        bundle = read_bundle(Path(path))
+    except (OSError, ValueError) as error:
+        print(f"FAIL cannot read {path}: {error}")
+        return 1
+    report = verify_bundle(bundle)
+    print(f"{report.events} events in {report.requests} request chains, {report.checkpoints} checkpoints, "
+          f"{report.consistency_proofs} consistency proofs")
+    for failure in report.failures:
+        print(f"FAIL {failure}")
+    print("OK: every event, chain, proof and signature holds" if report.ok else
+          f"FAILED: {len(report.failures)} problem(s)")
+    return 0 if report.ok else 1
 
 
 if __name__ == "__main__":

@@ -1,0 +1,236 @@
+"""Offline verification of an evidence bundle (docs/ledger-v1.md): no network, no AWS, only the bundle's files.
+
+Every check runs and every failure names the file, event or checkpoint and what is wrong, so a report can show
+the whole damage rather than the first symptom."""
+
+import base64
+import binascii
+import json
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+from cryptography.hazmat.primitives import serialization
+
+from shared.ledger import checkpoint as notes
+from shared.ledger import merkle
+from shared.ledger.bundle_format import FORMAT, MANIFEST, SIGNATURE, Bundle
+from shared.ledger.canonical import canonical_bytes, sha256_hex
+
+
+@dataclass
+class Report:
+    events: int = 0
+    requests: int = 0
+    checkpoints: int = 0
+    consistency_proofs: int = 0
+    failures: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.failures
+
+    def fail(self, where: str, what: str) -> None:
+        self.failures.append(f"{where}: {what}")
+
+
+@dataclass(frozen=True)
+class _Checkpoint:
+    path: str
+    size: int
+    root: bytes
+
+
+def verify_bundle(bundle: Bundle) -> Report:
+    report = Report()
+    manifest = _manifest(bundle, report)
+    if manifest is None:
+        return report
+    keys = _keys(bundle, report)
+    _manifest_signature(bundle, keys, report)
+    _listed_files(bundle, manifest, report)
+    checkpoints = _checkpoints(bundle, manifest.get("origin"), keys, report)
+    _consistency(bundle, checkpoints, report)
+    _events(bundle, manifest, checkpoints, report)
+    return report
+
+
+def _manifest(bundle: Bundle, report: Report) -> dict[str, Any] | None:
+    if MANIFEST not in bundle.files:
+        report.fail(MANIFEST, "missing")
+        return None
+    try:
+        manifest = bundle.json(MANIFEST)
+    except ValueError:
+        report.fail(MANIFEST, "is not JSON")
+        return None
+    if manifest.get("format") != FORMAT:
+        report.fail(MANIFEST, f"format is {manifest.get('format')!r}, expected {FORMAT!r}")
+    return manifest if isinstance(manifest, dict) else None
+
+
+def _keys(bundle: Bundle, report: Report) -> dict[str, tuple[bytes, bytes]]:
+    """key name -> (PEM, 4-byte key hash of the signed-note key id)."""
+    keys = {}
+    for path, pem in bundle.under("keys").items():
+        name = path.removeprefix("keys/").removesuffix(".pem")
+        try:
+            public = serialization.load_pem_public_key(pem)
+            der = public.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+            keys[name] = (pem, notes.key_hash(name, der))
+        except ValueError as error:
+            report.fail(path, f"not a P-256 public key ({error})")
+    if not keys:
+        report.fail("keys/", "no public key in the bundle")
+    return keys
+
+
+def _manifest_signature(bundle: Bundle, keys: dict[str, tuple[bytes, bytes]], report: Report) -> None:
+    try:
+        signed = bundle.json(SIGNATURE)
+        key = keys[signed["key_name"]][0]
+        signature = base64.b64decode(signed["signature"], validate=True)
+    except (KeyError, ValueError, TypeError, binascii.Error):
+        report.fail(SIGNATURE, "missing, malformed, or names a key the bundle does not hold")
+        return
+    if not notes.verify_checkpoint_signature(bundle.files[MANIFEST], signature, key):
+        report.fail(SIGNATURE, "the signature does not match manifest.json")
+
+
+def _listed_files(bundle: Bundle, manifest: dict[str, Any], report: Report) -> None:
+    listed = {entry["path"]: entry["sha256"] for entry in manifest.get("files", [])}
+    for path, digest in listed.items():
+        if path not in bundle.files:
+            report.fail(path, "listed in the manifest but missing")
+        elif sha256_hex(bundle.files[path]) != digest:
+            report.fail(path, "its SHA-256 differs from the manifest")
+    for path in bundle.files:
+        if path not in listed and path not in (MANIFEST, SIGNATURE):
+            report.fail(path, "not listed in the manifest")
+
+
+def _checkpoints(bundle: Bundle, origin: str | None, keys: dict[str, tuple[bytes, bytes]],
+                 report: Report) -> dict[int, _Checkpoint]:
+    by_size: dict[int, _Checkpoint] = {}
+    for path, text in sorted(bundle.under("checkpoints").items()):
+        try:
+            body, signatures = notes.parse_signed_note(text)
+            note_origin, size, root = notes.parse_checkpoint_body(body)
+        except ValueError as error:
+            report.fail(path, f"not a checkpoint ({error})")
+            continue
+        if origin is not None and note_origin != origin:
+            report.fail(path, f"origin {note_origin!r} is not the bundle's {origin!r}")
+        ours = [(name, sig) for name, key_id, sig in signatures if name in keys and keys[name][1] == key_id]
+        if not ours:
+            report.fail(path, "no signature by a key in the bundle")
+        for name, sig in ours:
+            if not notes.verify_checkpoint_signature(body, sig, keys[name][0]):
+                report.fail(path, f"signature by {name} does not verify")
+        previous = by_size.get(size)
+        if previous is not None and previous.root != root:
+            report.fail(path, f"fork: size {size} has root {root.hex()} here and {previous.root.hex()} in "
+                              f"{previous.path}")
+            continue
+        by_size[size] = _Checkpoint(path, size, root)
+        report.checkpoints += 1
+    if not by_size:
+        report.fail("checkpoints/", "no checkpoint in the bundle")
+    return by_size
+
+
+def _consistency(bundle: Bundle, checkpoints: dict[int, _Checkpoint], report: Report) -> None:
+    sizes = sorted(checkpoints)
+    for m, n in zip(sizes, sizes[1:], strict=False):
+        path = f"consistency/{m}-{n}.json"
+        try:
+            proof = [bytes.fromhex(h) for h in bundle.json(path)["proof"]]
+        except (KeyError, ValueError, TypeError):
+            report.fail(path, f"missing or malformed consistency proof between checkpoints {m} and {n}")
+            continue
+        if not merkle.verify_consistency(m, n, checkpoints[m].root, checkpoints[n].root, proof):
+            report.fail(path, f"checkpoint {n} does not extend checkpoint {m} (log rewritten or forked)")
+        else:
+            report.consistency_proofs += 1
+
+
+def _events(bundle: Bundle, manifest: dict[str, Any], checkpoints: dict[int, _Checkpoint], report: Report) -> None:
+    lines = bundle.files.get("events.jsonl", b"").splitlines()
+    order = manifest.get("events")
+    chains: dict[str, dict[int, tuple[str, dict[str, Any]]]] = defaultdict(dict)
+    seen: set[str] = set()
+    last_leaf = -1
+    ids = []
+    for number, line in enumerate(lines, start=1):
+        where = f"events.jsonl line {number}"
+        try:
+            envelope = json.loads(line)
+            event_id = envelope["event_id"]
+        except (ValueError, KeyError, TypeError):
+            report.fail(where, "not an event envelope")
+            continue
+        where = f"event {event_id}"
+        ids.append(event_id)
+        if event_id in seen:
+            report.fail(where, "appears twice")
+        seen.add(event_id)
+        try:
+            if canonical_bytes(envelope) != line:
+                report.fail(where, "not in canonical form (its bytes were changed)")
+        except ValueError as error:
+            report.fail(where, f"not canonical JSON ({error})")
+        event_hash = sha256_hex(line)
+        leaf = _inclusion(bundle, event_id, event_hash, envelope.get("consumer_tag"), checkpoints, report)
+        if leaf is not None:
+            if leaf <= last_leaf:
+                report.fail(where, f"leaf {leaf} comes after leaf {last_leaf}: events are out of order")
+            last_leaf = max(last_leaf, leaf)
+        if envelope.get("request_id") is not None and isinstance(envelope.get("seq"), int):
+            chains[envelope["request_id"]][envelope["seq"]] = (event_hash, envelope)
+        report.events += 1
+    if isinstance(order, list) and order != ids:
+        missing = [i for i in order if i not in seen]
+        extra = [i for i in ids if i not in set(order)]
+        report.fail("events.jsonl", f"does not hold the manifest's events in order (missing {missing[:3]}, "
+                                    f"extra {extra[:3]})")
+    _chains(chains, bool(manifest.get("complete_chains")), report)
+
+
+def _inclusion(bundle: Bundle, event_id: str, event_hash: str, tag: str | None,
+               checkpoints: dict[int, _Checkpoint], report: Report) -> int | None:
+    where = f"event {event_id}"
+    try:
+        proof = bundle.json(f"proofs/{event_id}.json")
+        index, size = int(proof["leaf_index"]), int(proof["tree_size"])
+        path = [bytes.fromhex(h) for h in proof["inclusion_path"]]
+    except (KeyError, ValueError, TypeError):
+        report.fail(where, "has no inclusion proof")
+        return None
+    if size not in checkpoints:
+        report.fail(where, f"its proof is against tree size {size}, which no checkpoint in the bundle signs")
+        return index
+    try:
+        leaf = merkle.leaf_hash(merkle.leaf_data(event_hash, tag))
+    except ValueError as error:
+        report.fail(where, f"cannot form its leaf ({error})")
+        return index
+    if not merkle.verify_inclusion(leaf, index, size, path, checkpoints[size].root):
+        report.fail(where, f"is not leaf {index} of the log signed at size {size} (changed, or not in the log)")
+    return index
+
+
+def _chains(chains: dict[str, dict[int, tuple[str, dict[str, Any]]]], complete: bool, report: Report) -> None:
+    for request_id, chain in chains.items():
+        report.requests += 1
+        seqs = sorted(chain)
+        if complete and seqs != list(range(1, len(seqs) + 1)):
+            gaps = sorted(set(range(1, seqs[-1] + 1)) - set(seqs))
+            report.fail(f"request {request_id}", f"chain is incomplete: events {gaps[:5]} are missing")
+        for seq in seqs:
+            _, envelope = chain[seq]
+            previous = chain.get(seq - 1)
+            if seq == 1 and envelope.get("prev_event_hash") is not None:
+                report.fail(f"event {envelope['event_id']}", "opens its request but names a previous event")
+            elif previous is not None and envelope.get("prev_event_hash") != previous[0]:
+                report.fail(f"event {envelope['event_id']}",
+                            f"prev_event_hash does not match event {previous[1]['event_id']} (seq {seq - 1})")
