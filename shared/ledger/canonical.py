@@ -6,10 +6,12 @@ keys sorted, no whitespace, UTF-8. Under these limits the output equals RFC 8785
 
 import hashlib
 import json
+import re
 import unicodedata
 from typing import Any
 
 MAX_SAFE_INT = 2**53 - 1
+_LONG_NUMBER = re.compile(rb"[:,\[]-?[0-9]{16,}")
 
 
 class CanonicalError(ValueError):
@@ -50,3 +52,23 @@ def sha256_hex(data: bytes) -> str:
 def event_hash(envelope: dict[str, Any]) -> str:
     """event_hash = SHA-256 over the canonical bytes of the whole envelope (DESIGN section 4)."""
     return sha256_hex(canonical_bytes(envelope))
+
+
+def _no_float(text: str) -> Any:
+    raise CanonicalError(f"number {text} is not an integer")
+
+
+def parse_canonical(data: bytes) -> Any:
+    """Parse bytes that claim to be canonical and return the value; CanonicalError if they are not exactly the
+    canonical form. Pure-ASCII input (the common case) is checked at C speed: a float or a big integer cannot
+    parse, and re-encoding must give the same bytes; other input takes the full NFC and key rules."""
+    try:
+        value = json.loads(data, parse_float=_no_float, parse_constant=_no_float)
+    except ValueError as error:
+        raise CanonicalError(str(error)) from None
+    simple = data.isascii() and not _LONG_NUMBER.search(data)  # 16+ digits: maybe beyond 2^53, check fully
+    encoded = (json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+               if simple else canonical_bytes(value))
+    if encoded != data:
+        raise CanonicalError("the bytes are not in canonical form")
+    return value

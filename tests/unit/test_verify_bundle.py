@@ -134,3 +134,27 @@ def test_cli_exit_1_names_the_problem(tmp_path, key, lines, capsys):
     out = capsys.readouterr().out
     assert "FAIL" in out and "FAILED" in out
     assert notes.checkpoint_body(ORIGIN, 1, bytes(32)).startswith(ORIGIN.encode())
+
+
+@pytest.mark.parametrize("bad", [b'{"a":1.5}', b'{"b":1,"a":2}', b'{"a": 1}', b'{"a":9007199254740993}',
+                                 '{"a":"e\u0301"}'.encode()])
+def test_non_canonical_bytes_are_refused(bad):
+    from shared.ledger.canonical import CanonicalError, parse_canonical
+
+    with pytest.raises(CanonicalError):
+        parse_canonical(bad)
+
+
+def test_canonical_bytes_parse_back(lines):
+    from shared.ledger.canonical import parse_canonical
+
+    assert parse_canonical(lines[0]) == json.loads(lines[0])
+    assert parse_canonical('{"a":"é"}'.encode()) == {"a": "é"}
+
+
+def test_an_event_whose_bytes_are_not_canonical_is_named(key, lines):
+    bundle = build_bundle(lines, key=key)
+    spaced = lines[0].replace(b'":', b'": ', 1)
+    rewrite(bundle, key, [spaced, *lines[1:]])
+    first = json.loads(lines[0])["event_id"]
+    assert any(f.startswith(f"event {first}: not in canonical form") for f in failures(bundle))
