@@ -58,6 +58,8 @@ class Settings(BaseSettings):
     page_size: int = Field(default=50, ge=1, le=500)
     presign_expiry_seconds: int = Field(default=900, ge=1, le=604800)
     ledger_origin: str = "ccpa-audit.example/ledger"
+    # Events appended per sealer run (oldest first); a backlog drains over successive runs.
+    seal_batch_size: int = Field(default=10_000, ge=1, le=50_000)
 
     # Downstream callbacks: a signature older or newer than this is refused, and each signature is usable once.
     # `lastUpdate` of /.well-known/gpc.json: when this site's GPC support statement last changed.

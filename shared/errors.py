@@ -61,6 +61,22 @@ class RequestClosedError(RuleViolationError):
     code = "request_closed"
 
 
+class EventNotFoundError(NotFoundError):
+    code = "event_not_found"
+
+
+class CheckpointNotFoundError(NotFoundError):
+    """Nothing has been sealed yet, so there is no checkpoint to show."""
+
+    code = "checkpoint_not_found"
+
+
+class NotSealedError(ConflictError):
+    """The event exists but the sealer has not appended it to the Merkle log yet."""
+
+    code = "not_sealed"
+
+
 # 5xx: ours
 class ChainConflictError(DomainError):
     """Another writer appended to the same request's chain first; the writer re-reads and retries."""
@@ -82,6 +98,12 @@ class RetentionTooShortError(DomainError):
 
 class StorageUnavailableError(DomainError):
     code = "storage_unavailable"
+
+
+class LedgerInconsistentError(DomainError):
+    """Stored tiles, checkpoints or leaf marks disagree with what the log state commits to: never served or extended."""
+
+    code = "ledger_inconsistent"
 
 
 class DownstreamUnavailableError(DomainError):

@@ -7,6 +7,7 @@ from pydantic import TypeAdapter
 
 from shared.models.api import ActionBody, RequestPageOut, RequestRecordOut, RequestSummaryOut, SubmitRequestBody
 from shared.models.downstream import CallbackBody, ConfirmationOut, GpcSignalBody, GpcSignalOut, GpcStatusOut
+from shared.models.ledger_api import CheckpointOut, ConsistencyOut, KeysOut, ProofOut
 from shared.models.systems import SystemBody, SystemListOut, SystemOut
 
 ERROR = {
@@ -32,7 +33,8 @@ def _errors(*codes: int) -> dict[str, Any]:
 def openapi_document() -> dict[str, Any]:
     models = {m.__name__: m for m in (SubmitRequestBody, RequestSummaryOut, RequestRecordOut, RequestPageOut,
                                       SystemBody, SystemOut, SystemListOut, GpcSignalBody, GpcSignalOut,
-                                      GpcStatusOut, CallbackBody, ConfirmationOut)}
+                                      GpcStatusOut, CallbackBody, ConfirmationOut, ProofOut, CheckpointOut,
+                                      ConsistencyOut, KeysOut)}
     schemas: dict[str, Any] = {"Error": ERROR}
     for name, model in models.items():
         schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
@@ -88,7 +90,32 @@ def openapi_document() -> dict[str, Any]:
                 }
             },
             **_downstream_paths(bearer),
+            **_ledger_paths(bearer),
         },
+    }
+
+
+def _ledger_paths(bearer: list[dict[str, list[str]]]) -> dict[str, Any]:
+    sizes = [{"name": name, "in": "query", "required": True, "schema": {"type": "integer", "minimum": 0}}
+             for name in ("from", "to")]
+    return {
+        "/events/{event_id}/proof": {"get": {
+            "summary": "Inclusion proof of an event in the latest checkpoint (analyst, auditor); 409 not_sealed",
+            "security": bearer,
+            "parameters": [{"name": "event_id", "in": "path", "required": True, "schema": {"type": "string"}}],
+            "responses": {"200": _json(_ref("ProofOut")) | {"description": "proof"}, **_errors(401, 403, 404, 409)}}},
+        "/ledger/checkpoint": {"get": {
+            "summary": "The latest signed checkpoint (analyst, auditor)", "security": bearer,
+            "responses": {"200": _json(_ref("CheckpointOut")) | {"description": "checkpoint"},
+                          **_errors(401, 403, 404)}}},
+        "/ledger/consistency": {"get": {
+            "summary": "RFC 6962 consistency proof between two tree sizes (analyst, auditor)", "security": bearer,
+            "parameters": sizes,
+            "responses": {"200": _json(_ref("ConsistencyOut")) | {"description": "proof"},
+                          **_errors(401, 403, 422)}}},
+        "/ledger/keys": {"get": {
+            "summary": "Public keys that verify checkpoints (public)",
+            "responses": {"200": _json(_ref("KeysOut")) | {"description": "keys"}}}},
     }
 
 

@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from shared.models.alerts import ClockAlert
+from shared.models.merkle_log import LogBatch, LogLeaf, LogState
 from shared.models.records import OpenClock, RequestRecord, StoredEvent
 from shared.models.search import RequestSearch, SearchPage
 from shared.models.systems import DownstreamSystem
@@ -13,7 +14,8 @@ from shared.models.downstream import WebhookReply
 
 
 class EvidenceStore(Protocol):
-    def put_new(self, key: str, body: bytes, *, retain_until: datetime, minimum_retain_until: datetime) -> str:
+    def put_new(self, key: str, body: bytes, *, retain_until: datetime, minimum_retain_until: datetime,
+                content_type: str = "application/json") -> str:
         """Create-only, COMPLIANCE-locked write; returns the version id. EvidenceExistsError if the key is taken."""
         ...
 
@@ -35,6 +37,10 @@ class LedgerIndex(Protocol):
 
     def put_standalone_event(self, event: StoredEvent) -> None: ...
 
+    def find_event(self, event_id: str) -> StoredEvent | None:
+        """Any event (request chain or standalone) by its id."""
+        ...
+
     def get_request(self, request_id: str) -> RequestRecord | None: ...
 
     def request_events(self, request_id: str) -> list[StoredEvent]: ...
@@ -43,6 +49,44 @@ class LedgerIndex(Protocol):
 
     def open_clocks(self, last_due: str | None = None) -> list[OpenClock]:
         """Unsatisfied clocks (due on or before `last_due` when given), soonest first, from the sparse index."""
+        ...
+
+
+class UnsealedEvents(Protocol):
+    """The sealer's queue: events not yet in the Merkle log (the sparse Unsealed index)."""
+
+    def oldest(self, limit: int) -> list[LogLeaf]:
+        """Up to `limit` unsealed events, oldest first, each confirmed still unsealed (an index can lag)."""
+        ...
+
+    def mark_sealed(self, batch: LogBatch) -> None:
+        """Give each event its leaf index and take it off the queue; repeatable. LedgerInconsistentError when an
+        event already carries another index."""
+        ...
+
+
+class LogStateStore(Protocol):
+    """The Merkle log's single state item: the latest checkpoint and whether its batch is marked."""
+
+    def get(self) -> LogState | None: ...
+
+    def advance(self, state: LogState, expected_size: int) -> bool:
+        """Compare-and-swap from the state at `expected_size` (0: none yet), which must be marked; False when
+        another sealer moved the log first."""
+        ...
+
+    def mark_done(self, size: int) -> None:
+        """Record that the batch of the state at `size` is marked (nothing happens if the log moved on)."""
+        ...
+
+
+class CheckpointSigner(Protocol):
+    def public_key_der(self) -> bytes:
+        """The DER SubjectPublicKeyInfo of the ECDSA P-256 signing key."""
+        ...
+
+    def sign(self, message: bytes) -> bytes:
+        """DER ECDSA P-256 / SHA-256 signature over the raw message."""
         ...
 
 

@@ -1,12 +1,15 @@
 """Composition root: builds the adapters once per container from Settings (clients are created on first use)."""
 
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from shared.config import get_settings
 from shared.ports import AlertPublisher
 from shared.services.downstream import Downstream
 from shared.services.ledger_writer import Ledger
+
+if TYPE_CHECKING:  # the log's services load cryptography: only the functions that serve or seal the log pay for it
+    from shared.services.merkle_log import MerkleLog
 
 
 @lru_cache(maxsize=None)
@@ -32,10 +35,28 @@ def ledger() -> Ledger:
     )
 
 
+@lru_cache(maxsize=1)
+def merkle_log() -> "MerkleLog":
+    from shared.adapters.dynamo_log_state import DynamoLogState
+    from shared.adapters.dynamo_unsealed_events import DynamoUnsealedEvents
+    from shared.adapters.kms_checkpoint_signer import KmsCheckpointSigner
+    from shared.services.merkle_log import MerkleLog
+
+    settings = get_settings()
+    return MerkleLog(
+        objects=ledger().evidence,
+        queue=DynamoUnsealedEvents(settings.index_table, aws_client("dynamodb"), settings.index_shards),
+        state=DynamoLogState(settings.index_table, aws_client("dynamodb")),
+        signer=KmsCheckpointSigner(settings.checkpoint_key_id, aws_client("kms")),
+        settings=settings,
+    )
+
+
 def reset() -> None:
     """Forget built clients and settings (tests and the local runtime switch environments)."""
     aws_client.cache_clear()
     ledger.cache_clear()
+    merkle_log.cache_clear()
     alert_publisher.cache_clear()
     downstream.cache_clear()
     get_settings.cache_clear()

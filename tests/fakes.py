@@ -4,7 +4,14 @@ import hashlib
 import hmac
 from datetime import datetime
 
-from shared.errors import ChainConflictError, ConflictError, EvidenceExistsError, RetentionTooShortError
+from shared.errors import (
+    ChainConflictError,
+    ConflictError,
+    EvidenceExistsError,
+    LedgerInconsistentError,
+    RetentionTooShortError,
+)
+from shared.models.merkle_log import LogBatch, LogLeaf, LogState
 from shared.models.records import OpenClock, RequestRecord, StoredEvent
 from shared.models.search import RequestSearch, SearchPage
 
@@ -13,8 +20,10 @@ class FakeEvidenceStore:
     def __init__(self) -> None:
         self.objects: dict[str, tuple[bytes, str, datetime]] = {}
         self.fail_next_put = False
+        self.reads: list[str] = []
 
-    def put_new(self, key: str, body: bytes, *, retain_until: datetime, minimum_retain_until: datetime) -> str:
+    def put_new(self, key: str, body: bytes, *, retain_until: datetime, minimum_retain_until: datetime,
+                content_type: str = "application/json") -> str:
         if retain_until < minimum_retain_until:
             raise RetentionTooShortError(key)
         if key in self.objects:
@@ -29,6 +38,7 @@ class FakeEvidenceStore:
         return body
 
     def get_current(self, key: str) -> tuple[bytes, str]:
+        self.reads.append(key)
         body, version, _ = self.objects[key]
         return body, version
 
@@ -62,6 +72,9 @@ class FakeLedgerIndex:
         self._maybe_fail()
         self.events[event.event_id] = event
 
+    def find_event(self, event_id: str) -> StoredEvent | None:
+        return self.events.get(event_id)
+
     def get_request(self, request_id: str) -> RequestRecord | None:
         return self.requests.get(request_id)
 
@@ -88,6 +101,74 @@ class FakeLedgerIndex:
             for name, clock in record.clocks.items()
             if clock.satisfied_at is None and (last_due is None or clock.due.isoformat() <= last_due)
         )
+
+
+class FakeUnsealedEvents:
+    """The sealer's queue over FakeLedgerIndex: events without a leaf index. `crash_after` marks, it raises."""
+
+    def __init__(self, index: FakeLedgerIndex) -> None:
+        self.index = index
+        self.crash_after: int | None = None
+
+    def oldest(self, limit: int) -> list[LogLeaf]:
+        waiting = sorted((e for e in self.index.events.values() if e.leaf_index is None),
+                         key=lambda e: (e.recorded_at, e.event_id))
+        return [LogLeaf.of_event(e.event_id, e.event_hash, e.consumer_tag, e.recorded_at, ("EVT", e.event_id))
+                for e in waiting[:limit]]
+
+    def mark_sealed(self, batch: LogBatch) -> None:
+        for leaf_index, leaf in enumerate(batch.leaves, start=batch.start):
+            if self.crash_after is not None and leaf_index - batch.start >= self.crash_after:
+                raise RuntimeError("sealer crashed while marking")
+            event = self.index.events[leaf.event_id]
+            if event.leaf_index not in (None, leaf_index):
+                raise LedgerInconsistentError(leaf.event_id)
+            self.index.events[leaf.event_id] = event.model_copy(update={"leaf_index": leaf_index})
+
+
+class FakeLogState:
+    def __init__(self) -> None:
+        self.state: LogState | None = None
+
+    def get(self) -> LogState | None:
+        return self.state
+
+    def advance(self, state: LogState, expected_size: int) -> bool:
+        current = self.state
+        if (current.size if current else 0) != expected_size or (current is not None and not current.marked):
+            return False
+        self.state = state
+        return True
+
+    def mark_done(self, size: int) -> None:
+        if self.state is not None and self.state.size == size:
+            self.state = self.state.model_copy(update={"marked": True})
+
+
+class FakeSigner:
+    """A real P-256 key held in memory, standing in for the KMS key."""
+
+    def __init__(self) -> None:
+        from cryptography.hazmat.primitives.asymmetric import ec
+
+        self.key = ec.generate_private_key(ec.SECP256R1())
+        self.fail_next_sign = False
+
+    def public_key_der(self) -> bytes:
+        from cryptography.hazmat.primitives import serialization
+
+        return self.key.public_key().public_bytes(serialization.Encoding.DER,
+                                                  serialization.PublicFormat.SubjectPublicKeyInfo)
+
+    def sign(self, message: bytes) -> bytes:
+        from cryptography.hazmat.primitives import hashes
+        from cryptography.hazmat.primitives.asymmetric import ec
+
+        if self.fail_next_sign:
+            self.fail_next_sign = False
+            raise RuntimeError("KMS unavailable")
+        return self.key.sign(message, ec.ECDSA(hashes.SHA256()))
+
 
 class FakeTagger:
     def tag(self, subject: str) -> str:

@@ -1,4 +1,5 @@
-"""Local-only endpoints and schedules: `POST /_local/sweep` runs the scheduled sweeper at once, as if at a time."""
+"""Local-only endpoints and schedules: `POST /_local/sweep` and `POST /_local/seal` run the scheduled sweeper and
+sealer at once, as if at a time."""
 
 import json
 import threading
@@ -39,13 +40,21 @@ def run_sweep(sweeper: Invoke, context_for: Callable[[str], Any], moment: dateti
     return result
 
 
-def control_handler(sweeper: Invoke, context_for: Callable[[str], Any]) -> Invoke:
-    """API Gateway v2-shaped handler for /_local/*; needs no token and exists only under `ccpa-audit local`."""
+def run_seal(sealer: Invoke, context_for: Callable[[str], Any], moment: datetime) -> dict[str, Any]:
+    result = sealer(scheduled_event(moment, "ccpa-local-seal"), context_for("seal"))
+    if result["sealed"]:
+        print(f"SEALED {result['sealed']} events, tree size {result['tree_size']}", flush=True)
+    return result
+
+
+def control_handler(jobs: dict[str, Callable[[datetime], dict[str, Any]]]) -> Invoke:
+    """API Gateway v2-shaped handler for /_local/*: `POST <path>` runs jobs[path] as if at the body's `time`.
+    Needs no token and exists only under `ccpa-audit local`."""
 
     def handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
         method = event["requestContext"]["http"]["method"]
         path = event["rawPath"]
-        if (method, path) != ("POST", "/_local/sweep"):
+        if method != "POST" or path not in jobs:
             return _reply(404, {"error": "route_not_found", "message": "No such local endpoint.", "details": []})
         try:
             body = json.loads(event.get("body") or "{}") or {}
@@ -53,7 +62,7 @@ def control_handler(sweeper: Invoke, context_for: Callable[[str], Any]) -> Invok
         except (ValueError, TypeError, KeyError, AttributeError):
             return _reply(422, {"error": "validation_failed", "message": "Field time must be an RFC 3339 timestamp.",
                                 "details": [{"field": "time", "issue": "must be an RFC 3339 timestamp"}]})
-        return _reply(200, run_sweep(sweeper, context_for, moment))
+        return _reply(200, jobs[path](moment))
 
     return handle
 

@@ -12,9 +12,10 @@ import threading
 import urllib.request
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
-from ccpa_audit.local.control import control_handler, every, run_sweep
+from ccpa_audit.local.control import control_handler, every, run_seal, run_sweep
 from ccpa_audit.local.demo_systems import DemoDownstream
 from ccpa_audit.local.gateway import LambdaContext, LocalGateway
 from ccpa_audit.local.queues import pump_once
@@ -47,7 +48,7 @@ class LocalRuntime:
 
 
 def start(host: str = "127.0.0.1", port: int = 3000, moto_port: int | None = None,
-          sweep_every: float = 60.0, demo_systems: bool = True) -> LocalRuntime:
+          sweep_every: float = 60.0, seal_every: float = 5.0, demo_systems: bool = True) -> LocalRuntime:
     """Start moto, create the stack's resources, and serve the API; returns once both listen."""
     from moto.server import ThreadedMotoServer
 
@@ -83,20 +84,27 @@ def start(host: str = "127.0.0.1", port: int = 3000, moto_port: int | None = Non
     wiring.reset()
     from functions.deadline_sweeper import app as sweeper
     from functions.intake import app as intake
+    from functions.seal import app as sealer
     from functions.suppress import app as suppress
 
     def context_for(name: str) -> LambdaContext:
         return LambdaContext(function_name=name, aws_request_id=str(uuid.uuid4()))
 
+    def sweep(moment: datetime) -> dict[str, Any]:
+        return run_sweep(sweeper.lambda_handler, context_for, moment)
+
+    def seal(moment: datetime) -> dict[str, Any]:
+        return run_seal(sealer.lambda_handler, context_for, moment)
+
     routes = [
-        ("/_local/", "local-control", control_handler(sweeper.lambda_handler, context_for)),
+        ("/_local/", "local-control", control_handler({"/_local/sweep": sweep, "/_local/seal": seal})),
         ("/", "intake", intake.lambda_handler),
     ]
     gateway = LocalGateway(routes, host, port)
     threading.Thread(target=gateway.server.serve_forever, name="gateway", daemon=True).start()
     stop = threading.Event()
-    every(sweep_every, lambda: gateway.exclusive(lambda: run_sweep(sweeper.lambda_handler, context_for, utc_now())),
-          stop)
+    every(sweep_every, lambda: gateway.exclusive(lambda: sweep(utc_now())), stop)
+    every(seal_every, lambda: gateway.exclusive(lambda: seal(utc_now())), stop)
     sqs = boto3.client("sqs", endpoint_url=endpoint)
     queue = stack.env["INSTRUCTION_QUEUE_URL"]
     # SuppressFunction's event source mapping: long-polls the instruction queue (the wait paces the loop).
@@ -153,6 +161,8 @@ def serve(host: str, port: int) -> int:
     print(f"ccpa-audit local ready at {runtime.gateway.url}", flush=True)
     print(f"  tokens: {tokens}", flush=True)
     print("  the deadline sweeper runs every minute (POST /_local/sweep {\"time\": ...} runs it now)", flush=True)
+    print("  the sealer appends new events to the Merkle log every 5 seconds (POST /_local/seal runs it now; then "
+          "GET /events/{id}/proof, /ledger/checkpoint, /ledger/keys)", flush=True)
     if runtime.demo is not None:
         print(f"  demo downstream systems at {runtime.demo.url}: demo-email (confirms at once), demo-ads (calls "
               "back signed), demo-vendor (manual: confirm_system)", flush=True)

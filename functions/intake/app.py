@@ -20,10 +20,11 @@ from shared.ledger.envelope import Actor
 from shared.models.api import STAFF_CHANNELS, RequestPageOut, SearchRequestsQuery, SubmitRequestBody
 from shared.models.domain import Role
 from shared.models.downstream import GpcSignalBody, GpcStatusQuery
+from shared.models.ledger_api import ConsistencyQuery
 from shared.models.systems import SystemBody, SystemListOut
 from shared.observability import logger, metrics, tracer
 from shared.openapi import openapi_document
-from shared.services import presenters, webhook_signing
+from shared.services import ledger_proofs, presenters, webhook_signing
 from shared.services.manage_systems import get_system, put_system, remove_system, system_out
 from shared.services.receive_callback import receive_callback
 from shared.services.record_gpc_signal import gpc_status, record_gpc_signal
@@ -139,6 +140,28 @@ def delete_system_route(system_id: str):
     actor = app.context["principal"].actor(app.context["role"])
     remove_system(wiring.ledger(), wiring.downstream(), system_id, actor)
     return Response(status_code=204, body="")
+
+
+@app.get("/events/<event_id>/proof", middlewares=[allow(*READERS)])
+def event_proof(event_id: str):
+    reader = app.context["principal"].actor(app.context["role"])
+    return json_response(200, ledger_proofs.event_proof(wiring.ledger(), wiring.merkle_log(), event_id, reader))
+
+
+@app.get("/ledger/checkpoint", middlewares=[allow(*READERS)])
+def ledger_checkpoint():
+    return json_response(200, ledger_proofs.latest_checkpoint(wiring.merkle_log()))
+
+
+@app.get("/ledger/consistency", middlewares=[allow(*READERS)])
+def ledger_consistency():
+    query = parse(ConsistencyQuery, app.current_event.query_string_parameters or {})
+    return json_response(200, ledger_proofs.consistency(wiring.merkle_log(), query.from_, query.to))
+
+
+@app.get("/ledger/keys")
+def ledger_keys():
+    return json_response(200, ledger_proofs.public_keys(wiring.merkle_log()))
 
 
 def _rules() -> ClockRules:

@@ -112,6 +112,22 @@ class DynamoLedgerIndex:
             params["ExclusiveStartKey"] = response["LastEvaluatedKey"]
 
     @tracer.capture_method(capture_response=False)
+    def find_event(self, event_id: str) -> StoredEvent | None:
+        """ByEventId (keys only) finds the item; the item itself is then read strongly consistent."""
+        response = self._db.query(
+            TableName=self._table,
+            IndexName="ByEventId",
+            KeyConditionExpression="event_id = :id",
+            ExpressionAttributeValues={":id": {"S": event_id}},
+        )
+        for keys in response.get("Items", []):
+            raw = self._db.get_item(TableName=self._table, Key={"pk": keys["pk"], "sk": keys["sk"]},
+                                    ConsistentRead=True).get("Item")
+            if raw and raw.get("entity", {}).get("S") == "event":
+                return items.to_event(plain(raw))
+        return None
+
+    @tracer.capture_method(capture_response=False)
     def search_requests(self, search: RequestSearch) -> SearchPage:
         oldest = rfc3339(search.received_from) if search.received_from else "0"
         newest_time = search.received_to or datetime.now(UTC)

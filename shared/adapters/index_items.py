@@ -46,6 +46,10 @@ def open_clocks_pk(shard: int) -> str:
     return f"OPEN#{shard}"
 
 
+def unsealed_pk(shard: int) -> str:
+    return f"U#{shard}"
+
+
 def request_item(record: RequestRecord, shards: int) -> dict[str, Any]:
     pos = position(record.received_at, record.request_id)
     item: dict[str, Any] = {
@@ -160,7 +164,7 @@ def event_item(event: StoredEvent, shards: int) -> dict[str, Any]:
         "kind_sk": pos,
         "month_pk": f"EM#{rfc3339(event.recorded_at)[:7]}#{shard}",
         "month_sk": pos,
-        "unsealed_pk": f"U#{shard}",
+        "unsealed_pk": unsealed_pk(shard),
         "unsealed_sk": pos,
     }
     optional = {

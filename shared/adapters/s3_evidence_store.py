@@ -21,7 +21,8 @@ class S3EvidenceStore:
         self._s3 = client
 
     @tracer.capture_method(capture_response=False)
-    def put_new(self, key: str, body: bytes, *, retain_until: datetime, minimum_retain_until: datetime) -> str:
+    def put_new(self, key: str, body: bytes, *, retain_until: datetime, minimum_retain_until: datetime,
+                content_type: str = "application/json") -> str:
         """Refuses a retain-until below the record type's floor before anything is sent."""
         if retain_until < minimum_retain_until:
             raise RetentionTooShortError(f"retain-until {retain_until.isoformat()} is below the floor for {key}")
@@ -31,7 +32,7 @@ class S3EvidenceStore:
                 Bucket=self._bucket,
                 Key=key,
                 Body=body,
-                ContentType="application/json",
+                ContentType=content_type,
                 IfNoneMatch="*",  # create-only: a second writer at this key gets 412, never a new version
                 ObjectLockMode="COMPLIANCE",
                 ObjectLockRetainUntilDate=retain_until,

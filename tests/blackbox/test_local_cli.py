@@ -142,6 +142,27 @@ def test_local_sweep_runs_the_sweeper_as_if_at_a_given_time_when_posted(local_st
     assert "clock_overdue" in [event["type"] for event in record["timeline"]]  # fan-out events interleave
 
 
+def test_local_seal_puts_an_event_in_the_log_and_its_proof_verifies_offline(local_stack):
+    from shared.ledger import checkpoint, merkle
+
+    base, _, _ = local_stack
+    status, created = call(base, "POST", "/requests", {"type": "know", "channel": "web_form",
+                                                       "consumer": {"email": "proof@example.com"}})
+    assert status == 201
+    event_id = call(base, "GET", f"/requests/{created['request_id']}", token="local-analyst")[1]["timeline"][0][
+        "event_id"]
+    status, sealed = call(base, "POST", "/_local/seal", {"time": "2026-12-01T12:00:00Z"})
+    assert status == 200 and set(sealed) == {"tree_size", "sealed"} and sealed["tree_size"] >= 1
+    status, proof = call(base, "GET", f"/events/{event_id}/proof", token="local-auditor")
+    assert status == 200, proof
+    (key,) = call(base, "GET", "/ledger/keys")[1]["keys"]
+    body, ((_, _, signature),) = checkpoint.parse_signed_note(proof["checkpoint"])
+    assert checkpoint.verify_checkpoint_signature(body, signature, key["public_key_pem"].encode())
+    _, size, root = checkpoint.parse_checkpoint_body(body)
+    assert merkle.verify_inclusion(bytes.fromhex(proof["leaf_hash"]), proof["leaf_index"], size,
+                                   [bytes.fromhex(h) for h in proof["inclusion_path"]], root)
+
+
 def test_sigterm_stops_the_stack_cleanly_when_sent(local_stack):
     base, _, process = local_stack
     process.send_signal(signal.SIGTERM)

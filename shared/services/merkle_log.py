@@ -1,0 +1,75 @@
+"""The Merkle log's storage layout in the evidence bucket, shared by the sealer and the proof readers.
+
+Every object is create-only and COMPLIANCE-locked, so nothing here is ever rewritten:
+`ledger/tile/<L>/<N>[.p/<W>]` (C2SP tlog-tiles; a partial tile of each width is its own key),
+`ledger/checkpoints/<size:020d>` (signed notes) and `ledger/batches/<start:020d>.json` (which events extend the
+tree of size `start`, in leaf order). The latest checkpoint is named by the log state item in the index.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from cryptography.hazmat.primitives import serialization
+
+from shared.config import Settings
+from shared.ledger import checkpoint, merkle
+from shared.ledger.retention import minimum_retain_until, retain_until
+from shared.models.domain import RecordType
+from shared.ports import CheckpointSigner, EvidenceStore, LogStateStore, UnsealedEvents
+
+PREFIX = "ledger/"
+
+
+@dataclass
+class MerkleLog:
+    """The ports of the log, built once per container by the composition root."""
+
+    objects: EvidenceStore
+    queue: UnsealedEvents
+    state: LogStateStore
+    signer: CheckpointSigner
+    settings: Settings
+
+    @property
+    def key_name(self) -> str:
+        """Checkpoints are signed under the log's origin, as C2SP checkpoints conventionally are."""
+        return self.settings.ledger_origin
+
+    def key_id(self) -> str:
+        return checkpoint.key_hash(self.key_name, self.signer.public_key_der()).hex()
+
+
+def tile_key(tile: merkle.Tile) -> str:
+    return PREFIX + tile.path
+
+
+def checkpoint_key(size: int) -> str:
+    return f"{PREFIX}checkpoints/{size:020d}"
+
+
+def batch_key(start: int) -> str:
+    return f"{PREFIX}batches/{start:020d}.json"
+
+
+def lock_until(settings: Settings, now: datetime) -> tuple[datetime, datetime]:
+    """(retain-until, floor) for log objects: as long as the longest-kept event they cover."""
+    until = max(retain_until(record_type, now, settings) for record_type in RecordType)
+    floor = max(minimum_retain_until(record_type, now) for record_type in RecordType)
+    return until, floor
+
+
+def stored_hash_at(log: MerkleLog, size: int) -> merkle.HashAt:
+    """Subtree hashes of the tree of `size` leaves read from its tiles; each tile is fetched at most once."""
+    tiles: dict[merkle.Tile, bytes] = {}
+
+    def read_tile(tile: merkle.Tile) -> bytes:
+        if tile not in tiles:
+            tiles[tile] = log.objects.get_current(tile_key(tile))[0]
+        return tiles[tile]
+
+    return merkle.hash_at_from_tiles(size, read_tile)
+
+
+def public_key_pem(der: bytes) -> str:
+    key = serialization.load_der_public_key(der)
+    return key.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo).decode()
