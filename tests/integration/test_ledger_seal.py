@@ -208,3 +208,55 @@ def test_the_sealer_skips_an_event_the_unsealed_index_still_lists_after_its_mark
     monkeypatch.setattr(queue, "_shard_oldest", lambda shard, limit: [lagging] if shard == 0 else [])
 
     assert seal() == {"tree_size": sealed["tree_size"], "sealed": 0}
+
+
+def test_events_sealed_by_the_real_sealer_verify_offline_as_a_bundle(intake, s3, stack, tmp_path):
+    """The sealer, the proof endpoint and `ccpa-audit verify` agree on leaf data, notes and key ids."""
+    import json
+
+    import boto3
+
+    from ccpa_audit.cli import main
+    from shared.ledger.bundle_format import Bundle, seal_manifest, write_folder
+
+    rid = new_request(intake)
+    intake("POST", f"/requests/{rid}/actions", {"action": "acknowledge", "sent_at": datetime.now(UTC).isoformat(),
+                                                "method": "email"}, token="local-agent")
+    seal()
+    first_size = latest(intake)["tree_size"]
+    intake("POST", f"/requests/{rid}/actions", {"action": "verify", "method": "email_code", "outcome": "failed",
+                                                "level": "reasonable"}, token="local-agent")
+    seal()
+    record = intake("GET", f"/requests/{rid}", token="local-analyst")[1]
+    keys = intake("GET", "/ledger/keys")[1]["keys"][0]
+    files, lines, ids, checkpoints = {}, [], [], {}
+    for event in record["timeline"]:
+        proof = intake("GET", f"/events/{event['event_id']}/proof", token="local-auditor")[1]
+        key = f"events/requests/{rid}/{len(lines) + 1:08d}.json"
+        lines.append(s3.get_object(Bucket=stack.env["EVIDENCE_BUCKET"], Key=key)["Body"].read())
+        ids.append(event["event_id"])
+        files[f"proofs/{event['event_id']}.json"] = json.dumps(
+            {k: proof[k] for k in ("event_id", "leaf_index", "tree_size", "inclusion_path")}).encode()
+        checkpoints[proof["tree_size"]] = proof["checkpoint"].encode()
+    final = max(checkpoints)
+    consistency = intake("GET", f"/ledger/consistency?from={first_size}&to={final}", token="local-auditor")[1]
+    first_note = s3.get_object(Bucket=stack.env["EVIDENCE_BUCKET"],
+                               Key=f"ledger/checkpoints/{first_size:020d}")["Body"].read()
+    files |= {"events.jsonl": b"\n".join(lines) + b"\n", f"checkpoints/{final}.note": checkpoints[final],
+              f"checkpoints/{first_size}.note": first_note,
+              f"consistency/{first_size}-{final}.json": json.dumps(consistency).encode(),
+              f"keys/{keys['key_name']}.pem": keys["public_key_pem"].encode()}
+    bundle = Bundle(files)
+    kms = boto3.client("kms", region_name="us-east-1")
+
+    def sign(data):
+        return kms.sign(KeyId=stack.env["CHECKPOINT_KEY_ID"], Message=data, MessageType="RAW",
+                        SigningAlgorithm="ECDSA_SHA_256")["Signature"]
+
+    origin = checkpoint.parse_checkpoint_body(checkpoint.parse_signed_note(checkpoints[final])[0])[0]
+    seal_manifest(bundle, {"origin": origin, "scope": {"request_id": rid}, "events": ids,
+                           "complete_chains": True}, keys["key_name"], sign)
+    write_folder(bundle, tmp_path)
+    assert main(["verify", str(tmp_path)]) == 0
+    (tmp_path / "events.jsonl").write_bytes(b"\n".join(lines[:-1]) + b"\n")
+    assert main(["verify", str(tmp_path)]) == 1
