@@ -14,6 +14,7 @@ from shared.auth import Principal, principal_from_event, require
 from shared.config import get_settings
 from shared.errors import DomainError, PayloadTooLargeError, UnauthorizedError, ValidationError
 from shared.http import error_body, status_for
+from shared.ledger.envelope import Actor
 from shared.models.api import FieldRuleError
 from shared.models.domain import Role
 from shared.observability import logger
@@ -75,6 +76,11 @@ def _lower_first(text: str) -> str:
 def caller(app: APIGatewayHttpResolver) -> Principal | None:
     settings = get_settings()
     return principal_from_event(app.current_event.raw_event, settings.auth_mode, settings.jwt_groups_claim)
+
+
+def current_actor(app: APIGatewayHttpResolver) -> Actor:
+    """The authenticated caller of a route behind `allow(...)`, as the ledger records actors."""
+    return app.context["principal"].actor(app.context["role"])
 
 
 def allow(*roles: Role) -> Callable[..., Response]:

@@ -8,6 +8,7 @@ from shared.api import (
     allow,
     build_resolver,
     caller,
+    current_actor,
     json_body,
     json_response,
     parse,
@@ -29,9 +30,8 @@ from shared.services.manage_systems import get_system, put_system, remove_system
 from shared.services.receive_callback import receive_callback
 from shared.services.record_gpc_signal import gpc_status, record_gpc_signal
 from shared.services.request_actions import perform_action
-from shared.services.start_fanout import start_fanout_soon
 from shared.services.read_requests import SearchCriteria, get_request_view, search_requests
-from shared.services.submit_request import Submission, submit_request
+from shared.services.submit_request import Submission, accept_request
 
 app = build_resolver()
 READERS = (Role.ANALYST, Role.AUDITOR)
@@ -53,10 +53,8 @@ def create_request():
     staff = caller(app) is not None or (isinstance(data, dict) and data.get("channel") in STAFF_CHANNELS)
     actor = require_token(app, (Role.AGENT,))[0].actor(Role.AGENT) if staff else Actor(type="consumer")
     submission = Submission(parse(SubmitRequestBody, data), actor, app.current_event.headers.get("idempotency-key"))
-    result = submit_request(wiring.ledger(), submission)
+    result = accept_request(wiring.ledger(), wiring.downstream(), submission)
     metrics.add_metric(name="RequestsReceived" if result.created else "RequestsReplayed", unit="Count", value=1)
-    if result.record.type.is_opt_out:
-        start_fanout_soon(wiring.ledger(), wiring.downstream(), result.record.request_id)
     out = presenters.summary_out(result.record, wiring.ledger().now(), _rules())
     return json_response(201 if result.created else 200, out, {"Location": f"/requests/{out.request_id}"})
 
@@ -64,14 +62,14 @@ def create_request():
 @app.get("/requests/<request_id>", middlewares=[allow(*READERS)])
 def get_request(request_id: str):
     ledger = wiring.ledger()
-    view = get_request_view(ledger, request_id, app.context["principal"].actor(app.context["role"]))
+    view = get_request_view(ledger, request_id, current_actor(app))
     return json_response(200, presenters.record_out(view, ledger.now(), _rules()))
 
 
 @app.post("/requests/<request_id>/actions", middlewares=[allow(Role.AGENT, Role.ANALYST)])
 def act_on_request(request_id: str):
     ledger = wiring.ledger()
-    actor = app.context["principal"].actor(app.context["role"])
+    actor = current_actor(app)
     perform_action(ledger, wiring.downstream(), request_id, parse_action(json_body(app)), actor)
     metrics.add_metric(name="ActionsRecorded", unit="Count", value=1)
     view = get_request_view(ledger, request_id, actor)
@@ -85,7 +83,7 @@ def list_requests():
     criteria = SearchCriteria(query.consumer_email, query.type, query.status, query.from_, query.to,
                               query.limit or ledger.settings.page_size, query.cursor, bool(query.at_risk),
                               bool(query.overdue))
-    page = search_requests(ledger, criteria, app.context["principal"].actor(app.context["role"]))
+    page = search_requests(ledger, criteria, current_actor(app))
     items = [presenters.summary_out(record, ledger.now(), _rules()) for record in page.items]
     return json_response(200, RequestPageOut(items=items, cursor=page.cursor))
 
@@ -130,21 +128,21 @@ def get_system_route(system_id: str):
 @app.put("/systems/<system_id>", middlewares=[allow(Role.ADMIN)])
 def put_system_route(system_id: str):
     body = parse(SystemBody, json_body(app))
-    actor = app.context["principal"].actor(app.context["role"])
+    actor = current_actor(app)
     system, created = put_system(wiring.ledger(), wiring.downstream(), system_id, body, actor)
     return json_response(201 if created else 200, system_out(system), {"Location": f"/systems/{system_id}"})
 
 
 @app.delete("/systems/<system_id>", middlewares=[allow(Role.ADMIN)])
 def delete_system_route(system_id: str):
-    actor = app.context["principal"].actor(app.context["role"])
+    actor = current_actor(app)
     remove_system(wiring.ledger(), wiring.downstream(), system_id, actor)
     return Response(status_code=204, body="")
 
 
 @app.get("/events/<event_id>/proof", middlewares=[allow(*READERS)])
 def event_proof(event_id: str):
-    reader = app.context["principal"].actor(app.context["role"])
+    reader = current_actor(app)
     return json_response(200, ledger_proofs.event_proof(wiring.ledger(), wiring.merkle_log(), event_id, reader))
 
 

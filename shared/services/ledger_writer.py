@@ -101,21 +101,8 @@ def append_request_event(
         draft = decide(record)
         if draft is None:
             return record, None
-        now = ledger.now()
-        envelope = build_envelope(
-            event_id=uuid7(),
-            type=draft.type,
-            actor=draft.actor,
-            occurred_at=draft.occurred_at or now,
-            recorded_at=now,
-            record_type=RecordType.CONSUMER_REQUEST,
-            retain_until=retain_until(RecordType.CONSUMER_REQUEST, now, ledger.settings),
-            request_id=request_id,
-            seq=record.chain_seq + 1,
-            prev_event_hash=record.chain_head,
-            consumer_tag=record.consumer_tag,
-            details=draft.details,
-        )
+        envelope = _envelope(ledger, draft, RecordType.CONSUMER_REQUEST, record.consumer_tag, request_id=request_id,
+                             seq=record.chain_seq + 1, prev_event_hash=record.chain_head)
         key = request_event_key(request_id, record.chain_seq + 1)
         try:
             stored = store_envelope(ledger, envelope, key)
@@ -150,8 +137,16 @@ def _adopt_stranded(ledger: Ledger, record: RequestRecord, key: str) -> None:
 def record_standalone_event(ledger: Ledger, draft: "EventDraft", record_type: RecordType,
                             consumer_tag: str | None = None) -> StoredEvent:
     """An event outside any request's chain (reads, refused callbacks, registry changes): locked, then indexed."""
+    envelope = _envelope(ledger, draft, record_type, consumer_tag)
+    stored = store_envelope(ledger, envelope, standalone_event_key(envelope))
+    ledger.index.put_standalone_event(stored)
+    return stored
+
+
+def _envelope(ledger: Ledger, draft: "EventDraft", record_type: RecordType, consumer_tag: str | None,
+              **chain: Any) -> Envelope:
     now = ledger.now()
-    envelope = build_envelope(
+    return build_envelope(
         event_id=uuid7(),
         type=draft.type,
         actor=draft.actor,
@@ -161,10 +156,8 @@ def record_standalone_event(ledger: Ledger, draft: "EventDraft", record_type: Re
         retain_until=retain_until(record_type, now, ledger.settings),
         consumer_tag=consumer_tag,
         details=draft.details,
+        **chain,
     )
-    stored = store_envelope(ledger, envelope, standalone_event_key(envelope))
-    ledger.index.put_standalone_event(stored)
-    return stored
 
 
 @dataclass(frozen=True)

@@ -51,7 +51,7 @@ def put_system(ledger: Ledger, downstream: Downstream, system_id: str, body: Sys
         downstream.secrets.put(system_id, secret)  # first: a saved webhook must always be able to sign
     downstream.registry.save(system, current.version if current else None)
     # Canonical JSON has no floats: the ledger keeps the SLA in whole seconds.
-    snapshot = system_out(system, secret_set=True).model_dump(mode="json", exclude={"sla_hours"})
+    snapshot = system_out(system).model_dump(mode="json", exclude={"sla_hours"})
     details = {"system": {**snapshot, "sla_seconds": system.sla_seconds}, "secret_changed": bool(secret)}
     kind = EventType.SYSTEM_UPDATED if current else EventType.SYSTEM_REGISTERED
     record_standalone_event(ledger, EventDraft(kind, actor, details), RecordType.CONSUMER_REQUEST)
@@ -73,7 +73,8 @@ def remove_system(ledger: Ledger, downstream: Downstream, system_id: str, actor:
     record_standalone_event(ledger, EventDraft(EventType.SYSTEM_REMOVED, actor, details), RecordType.CONSUMER_REQUEST)
 
 
-def system_out(system: DownstreamSystem, secret_set: bool | None = None) -> SystemOut:
+def system_out(system: DownstreamSystem) -> SystemOut:
+    """A webhook always has a secret (it is required when the connector is first set); it is never shown."""
     webhook = system.connector_type == "webhook"
     return SystemOut(
         system_id=system.system_id,
@@ -81,7 +82,7 @@ def system_out(system: DownstreamSystem, secret_set: bool | None = None) -> Syst
         kind=system.kind.value,
         applies_to=[t.value for t in system.applies_to],
         connector=ConnectorOut(type=system.connector_type, url=system.url, instructions=system.instructions,
-                               secret_set=(secret_set if secret_set is not None else True) if webhook else None),
+                               secret_set=True if webhook else None),
         sla_hours=system.sla_hours,
         identifiers=system.identifiers,
         retry_backoff_seconds=system.retry_backoff_seconds,

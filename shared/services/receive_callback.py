@@ -3,6 +3,7 @@ fresh and first-seen is refused (401) and the refusal itself is recorded as a st
 
 import hashlib
 from datetime import timedelta
+from typing import NoReturn
 
 import pydantic
 
@@ -62,7 +63,7 @@ def receive_callback(ledger: Ledger, downstream: Downstream, system_id: str, sig
     return ConfirmationOut(accepted=True, request_id=callback.request_id, system_id=system_id, status="failed")
 
 
-def _refuse(ledger: Ledger, system_id: str, reason: str, signature: str | None, body: bytes) -> None:
+def _refuse(ledger: Ledger, system_id: str, reason: str, signature: str | None, body: bytes) -> NoReturn:
     parsed = webhook_signing.parse(signature)
     details = {
         "system_id": system_id[:100],

@@ -17,7 +17,9 @@ from shared.models.domain import Channel, EventType, RecordType, RequestType
 from shared.models.records import RequestRecord
 from shared.services.input_times import refuse_future
 from shared.services.ledger_writer import Ledger, load_current, request_event_key, store_envelope
+from shared.services.downstream import Downstream
 from shared.services.projection import apply_event
+from shared.services.start_fanout import start_fanout_soon
 from shared.timefmt import rfc3339
 
 @dataclass(frozen=True)
@@ -51,6 +53,14 @@ def submit_request(ledger: Ledger, submission: Submission) -> SubmitResult:
                                  now, tag, {"submission": submitted, "submission_sha256": fingerprint})
     return open_request(ledger, envelope, same_submission=lambda found: found.details.get("submission_sha256")
                         == fingerprint)
+
+
+def accept_request(ledger: Ledger, downstream: Downstream, submission: Submission) -> SubmitResult:
+    """Intake: the request, then (opt-out and limit) its fan-out. A replay starts a fan-out a crash cut short."""
+    result = submit_request(ledger, submission)
+    if result.record.type.is_opt_out:
+        start_fanout_soon(ledger, downstream, result.record.request_id)
+    return result
 
 
 def received_envelope(ledger: Ledger, request_id: str, request_type: RequestType, channel: Channel, actor: Actor,

@@ -114,14 +114,13 @@ class Fanout:
         self.sqs = boto3.client("sqs", region_name="us-east-1")
         self.sfn = boto3.client("stepfunctions", region_name="us-east-1")
         self.secrets = {}
+        self.callbacks = []
         self.demo = DemoDownstream(self.secrets, callback_delay=0.3, deliver=self._deliver).start()
 
     def _deliver(self, url, body, headers):
         from urllib.parse import urlsplit
 
         self.callbacks.append(self.intake("POST", urlsplit(url).path, raw=body, headers=headers))
-
-    callbacks: list = []
 
     def register(self, system_id, behaviour="confirm", applies_to=("opt_out_sale_sharing", "limit_sensitive_pi",
                  "delete"), sla_hours=1.0, backoff=(0,), connector=None):
@@ -170,6 +169,5 @@ def fanout(intake, stack, monkeypatch):
     monkeypatch.setenv("PUBLIC_BASE_URL", "https://privacy.example.com")
     wiring.reset()
     helper = Fanout(intake, stack)
-    helper.callbacks = []
     yield helper
     helper.close()
