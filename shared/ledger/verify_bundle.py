@@ -25,6 +25,7 @@ class Report:
     requests: int = 0
     checkpoints: int = 0
     consistency_proofs: int = 0
+    unsealed: int = 0  # events the signed manifest lists as not yet in the Merkle log (no inclusion proof)
     failures: list[str] = field(default_factory=list)
 
     @property
