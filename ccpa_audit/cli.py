@@ -1,8 +1,11 @@
-"""The `ccpa-audit` command: `local` runs the whole stack on this machine; `verify` checks a bundle offline."""
+"""The `ccpa-audit` command: `local` runs the whole stack on this machine; `export` builds an evidence bundle through
+the API and downloads it (checking its SHA-256, optionally verifying it); `verify` checks a bundle offline."""
 
 import argparse
 import os
 import sys
+
+from ccpa_audit import export_client
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -13,9 +16,17 @@ def main(argv: list[str] | None = None) -> int:
     local.add_argument("--port", type=int, default=int(os.environ.get("PORT", "3000")))
     verify = commands.add_parser("verify", help="verify an evidence bundle (zip or folder) offline")
     verify.add_argument("path")
+    export = commands.add_parser("export", help="build an evidence bundle through the API and download it",
+                                 description=export_client.__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    export_client.add_arguments(export)
     args = parser.parse_args(argv)
     if args.command == "verify":
         return run_verify(args.path)
+    if args.command == "export":
+        if not export_client.scope_body(args):
+            export.error(export_client.missing_scope_message())
+        return export_client.run_export(args)
     if args.command == "local":
         from ccpa_audit.local.runtime import serve
 
@@ -40,6 +51,8 @@ def run_verify(path: str) -> int:
           f"{report.consistency_proofs} consistency proofs")
     for failure in report.failures:
         print(f"FAIL {failure}")
+    if report.unsealed:
+        print(f"{report.unsealed} events not yet sealed (listed in the manifest; no inclusion proof yet)")
     print("OK: every event, chain, proof and signature holds" if report.ok else
           f"FAILED: {len(report.failures)} problem(s)")
     return 0 if report.ok else 1

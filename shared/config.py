@@ -57,6 +57,9 @@ class Settings(BaseSettings):
     max_body_bytes: int = 256 * 1024
     page_size: int = Field(default=50, ge=1, le=500)
     presign_expiry_seconds: int = Field(default=900, ge=1, le=604800)
+    # Exports of up to this many events are built within the API call (201); larger ones are queued (202).
+    export_sync_max_events: int = Field(default=2000, ge=0)
+    export_retention_days: int = Field(default=30, ge=1)
     ledger_origin: str = "ccpa-audit.example/ledger"
     # Events appended per sealer run (oldest first); a backlog drains over successive runs.
     seal_batch_size: int = Field(default=10_000, ge=1, le=50_000)

@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from shared.models.alerts import ClockAlert
+from shared.models.export import ExportJob
 from shared.models.merkle_log import LogBatch, LogLeaf, LogState
 from shared.models.records import OpenClock, RequestRecord, StoredEvent
 from shared.models.search import RequestSearch, SearchPage
@@ -162,3 +163,44 @@ class GpcIdentities(Protocol):
     def link(self, tag: str, request_id: str) -> bool:
         """False when the identity is already linked (to whichever request was first)."""
         ...
+
+
+class ScopeIndex(Protocol):
+    """Export selections: every method is a set of index Queries chosen by the narrowest scope given."""
+
+    def requests(self, *, consumer_tag: str | None = None, request_type: str | None = None,
+                 received_from: datetime | None = None, received_to: datetime | None = None) -> list[RequestRecord]:
+        ...
+
+    def events(self, *, consumer_tag: str | None = None, event_type: str | None = None,
+               recorded_from: datetime | None = None, recorded_to: datetime | None = None,
+               standalone_only: bool = False) -> list[StoredEvent]:
+        ...
+
+
+class ExportJobs(Protocol):
+    def create(self, job: ExportJob) -> None: ...
+
+    def get(self, export_id: str) -> ExportJob | None: ...
+
+    def progress(self, export_id: str, done: int, total: int) -> None: ...
+
+    def finish(self, job: ExportJob) -> None:
+        """Record the final state (ready or failed) once; a later call for a finished export changes nothing."""
+        ...
+
+
+class BundleStore(Protocol):
+    def put_new(self, key: str, body: bytes, sha256_hex: str, retain_until: datetime) -> str:
+        """Create-only, COMPLIANCE-locked write of a bundle; returns the version id. EvidenceExistsError if taken."""
+        ...
+
+    def find(self, key: str) -> tuple[str, str, int] | None:
+        """(version id, sha256 hex, bytes) of the bundle already stored at `key`, if any."""
+        ...
+
+    def presign(self, key: str, version_id: str, expires_in: int) -> str: ...
+
+
+class ExportQueue(Protocol):
+    def send(self, export_id: str) -> None: ...

@@ -9,6 +9,7 @@ from shared.services.downstream import Downstream
 from shared.services.ledger_writer import Ledger
 
 if TYPE_CHECKING:  # the log's services load cryptography: only the functions that serve or seal the log pay for it
+    from shared.services.exports import Exports
     from shared.services.merkle_log import MerkleLog
 
 
@@ -59,6 +60,7 @@ def reset() -> None:
     merkle_log.cache_clear()
     alert_publisher.cache_clear()
     downstream.cache_clear()
+    exports.cache_clear()
     get_settings.cache_clear()
 
 
@@ -90,4 +92,29 @@ def downstream() -> Downstream:
         webhooks=HttpWebhookSender(settings.webhook_timeout_seconds),
         replays=DynamoReplayGuard(settings.idempotency_table, aws_client("dynamodb")),
         gpc=DynamoGpcIdentities(settings.index_table, aws_client("dynamodb")),
+    )
+
+
+@lru_cache(maxsize=1)
+def exports() -> "Exports":
+    import os
+
+    import boto3
+    from botocore.config import Config
+
+    from shared.adapters.dynamo_export_jobs import DynamoExportJobs
+    from shared.adapters.dynamo_scope_index import DynamoScopeIndex
+    from shared.adapters.s3_bundle_store import S3BundleStore
+    from shared.adapters.sqs_export_queue import SqsExportQueue
+    from shared.services.exports import Exports
+
+    settings = get_settings()
+    # Presigned URLs must be SigV4 (X-Amz-Expires); a client of its own keeps that explicit.
+    s3 = boto3.client("s3", config=Config(signature_version="s3v4", retries={"mode": "standard", "max_attempts": 4}))
+    return Exports(
+        scopes=DynamoScopeIndex(settings.index_table, aws_client("dynamodb"), settings.index_shards),
+        jobs=DynamoExportJobs(settings.index_table, aws_client("dynamodb")),
+        bundles=S3BundleStore(settings.export_bucket, settings.evidence_key_id, s3),
+        queue=SqsExportQueue(os.environ.get("EXPORT_QUEUE_URL", ""), aws_client("sqs")),
+        log=merkle_log(),
     )

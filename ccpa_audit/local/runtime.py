@@ -83,6 +83,7 @@ def start(host: str = "127.0.0.1", port: int = 3000, moto_port: int | None = Non
 
     wiring.reset()
     from functions.deadline_sweeper import app as sweeper
+    from functions.export import app as export
     from functions.intake import app as intake
     from functions.seal import app as sealer
     from functions.suppress import app as suppress
@@ -98,6 +99,9 @@ def start(host: str = "127.0.0.1", port: int = 3000, moto_port: int | None = Non
 
     routes = [
         ("/_local/", "local-control", control_handler({"/_local/sweep": sweep, "/_local/seal": seal})),
+        # The routes template.yaml gives ExportFunction; everything else is IntakeFunction's.
+        ("/exports", "export", export.lambda_handler),
+        ("/reports/", "export", export.lambda_handler),
         ("/", "intake", intake.lambda_handler),
     ]
     gateway = LocalGateway(routes, host, port)
@@ -109,6 +113,9 @@ def start(host: str = "127.0.0.1", port: int = 3000, moto_port: int | None = Non
     queue = stack.env["INSTRUCTION_QUEUE_URL"]
     # SuppressFunction's event source mapping: long-polls the instruction queue (the wait paces the loop).
     every(0.0, lambda: pump_once(sqs, queue, suppress.lambda_handler, wait_seconds=1), stop)
+    # ExportFunction's event source mapping: large exports are built from this queue (batch size 1).
+    export_queue = stack.env["EXPORT_QUEUE_URL"]
+    every(0.0, lambda: pump_once(sqs, export_queue, export.lambda_handler, wait_seconds=1, batch=1), stop)
     demo = seed_demo_systems(host) if demo_systems else None
     return LocalRuntime(gateway=gateway, moto=moto, env={**env, **stack.env}, schedules=stop, demo=demo)
 

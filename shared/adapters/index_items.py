@@ -229,4 +229,5 @@ def to_event(item: dict[str, Any]) -> StoredEvent:
         s3_key=item["s3_key"],
         s3_version_id=item["s3_version_id"],
         leaf_index=int(item["leaf_index"]) if item.get("leaf_index") is not None else None,
+        sealed_size=int(item["sealed_size"]) if item.get("sealed_size") is not None else None,
     )

@@ -4,8 +4,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from pydantic import BaseModel, ConfigDict
+
 from shared.ledger.envelope import Actor, Envelope
 from shared.models.records import RequestRecord, StoredEvent
+from shared.timefmt import parse_rfc3339, rfc3339
 
 
 @dataclass(frozen=True)
@@ -65,3 +68,55 @@ class ExportContents:
 
     def all_events(self) -> list[ExportedEvent]:
         return [event for request in self.requests for event in request.events] + list(self.standalone)
+
+
+class ExportScope(BaseModel):
+    """A resolved scope: the consumer is held as its HMAC tag and the dates as UTC instants (both inclusive)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    request_id: str | None = None
+    consumer_tag: str | None = None
+    action_type: str | None = None
+    from_: datetime | None = None
+    to: datetime | None = None
+    metrics_year: int | None = None
+
+    def as_manifest(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "request_id": self.request_id,
+            "consumer_tag": self.consumer_tag,
+            "action_type": self.action_type,
+            "from": rfc3339(self.from_) if self.from_ else None,
+            "to": rfc3339(self.to) if self.to else None,
+            "metrics_year": self.metrics_year,
+        }
+        return {key: value for key, value in out.items() if value is not None}
+
+    @classmethod
+    def from_manifest(cls, data: dict[str, Any]) -> "ExportScope":
+        times = {name: parse_rfc3339(data[key]) for name, key in (("from_", "from"), ("to", "to")) if data.get(key)}
+        return cls(request_id=data.get("request_id"), consumer_tag=data.get("consumer_tag"),
+                   action_type=data.get("action_type"), metrics_year=data.get("metrics_year"), **times)
+
+
+class ExportJob(BaseModel):
+    """An export's state in the index (`EXP#<id>`): what was asked, by whom, and where the bundle went."""
+
+    model_config = ConfigDict(frozen=True)
+
+    export_id: str
+    status: str  # building | ready | failed
+    scope: ExportScope
+    requested_by: Actor
+    requested_at: datetime
+    progress_done: int = 0
+    progress_total: int = 0
+    event_count: int | None = None
+    unsealed_count: int | None = None
+    bundle_key: str | None = None
+    bundle_version: str | None = None
+    sha256: str | None = None
+    bytes: int | None = None
+    completed_at: datetime | None = None
+    error: str | None = None

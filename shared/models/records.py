@@ -83,6 +83,7 @@ class StoredEvent(BaseModel):
     s3_key: str
     s3_version_id: str
     leaf_index: int | None = None
+    sealed_size: int | None = None  # size of the first checkpoint whose tree holds the event
 
 
 class OpenClock(BaseModel):

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from shared.config import Settings
-from shared.errors import ChainConflictError, EvidenceExistsError, RequestNotFoundError
+from shared.errors import ChainConflictError, ConflictError, EvidenceExistsError, RequestNotFoundError
 from shared.ledger.envelope import Actor, Envelope, build_envelope
 from shared.ledger.ids import uuid7
 from shared.ledger.retention import minimum_retain_until, retain_until
@@ -141,6 +141,25 @@ def record_standalone_event(ledger: Ledger, draft: "EventDraft", record_type: Re
     stored = store_envelope(ledger, envelope, standalone_event_key(envelope))
     ledger.index.put_standalone_event(stored)
     return stored
+
+
+def record_standalone_event_once(ledger: Ledger, draft: "EventDraft", record_type: RecordType,
+                                 consumer_tag: str | None, key: str) -> tuple[StoredEvent, bool]:
+    """A standalone event at a key derived from what it records (an export, a producer's event id), so a retry
+    stores nothing twice: an object already at the key is adopted, and indexed if its writer crashed before.
+    Returns the stored event and whether this call created it."""
+    envelope = _envelope(ledger, draft, record_type, consumer_tag)
+    try:
+        stored, created = store_envelope(ledger, envelope, key), True
+    except EvidenceExistsError:
+        _, stored = load_current(ledger, key)
+        created = False
+    try:
+        ledger.index.put_standalone_event(stored)
+    except ConflictError:
+        if created:
+            raise
+    return stored, created
 
 
 def _envelope(ledger: Ledger, draft: "EventDraft", record_type: RecordType, consumer_tag: str | None,

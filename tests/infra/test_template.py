@@ -465,14 +465,21 @@ def test_kms_keys_have_the_design_specs_and_survive_stack_deletion(resources_):
 # ------------------------------------------------------------------------------------------------- API
 
 
-def test_every_api_route_has_an_http_api_event_on_intake(resources_):
-    events = _props(resources_, "IntakeFunction")["Events"]
+EXPORT_ROUTES = {("POST", "/exports"), ("GET", "/exports/{id}"), ("GET", "/reports/metrics")}
+
+
+def test_every_api_route_has_an_http_api_event_on_intake_or_export(resources_):
     routes = {}
-    for event in events.values():
-        assert event["Type"] == "HttpApi"
-        props = event["Properties"]
-        assert props["ApiId"] == {"Ref": "HttpApi"}
-        routes[(props["Method"].upper(), props["Path"])] = props.get("Auth", {}).get("Authorizer")
+    for function in ("IntakeFunction", "ExportFunction"):
+        found = {}
+        for event in _props(resources_, function)["Events"].values():
+            assert event["Type"] == "HttpApi"
+            props = event["Properties"]
+            assert props["ApiId"] == {"Ref": "HttpApi"}
+            found[(props["Method"].upper(), props["Path"])] = props.get("Auth", {}).get("Authorizer")
+        # Exports and reports live on the function that holds the bundle and signing permissions.
+        assert (set(found) == EXPORT_ROUTES) == (function == "ExportFunction"), function
+        routes |= found
     assert set(routes) == PUBLIC_ROUTES | AUTHENTICATED_ROUTES
     assert {route for route, authorizer in routes.items() if authorizer == "NONE"} == PUBLIC_ROUTES
 

@@ -158,3 +158,52 @@ def test_an_event_whose_bytes_are_not_canonical_is_named(key, lines):
     rewrite(bundle, key, [spaced, *lines[1:]])
     first = json.loads(lines[0])["event_id"]
     assert any(f.startswith(f"event {first}: not in canonical form") for f in failures(bundle))
+
+
+def _mark_last_unsealed(bundle, key, lines, keep_proof=False):
+    from cryptography.hazmat.primitives import hashes
+
+    from shared.ledger.bundle_format import seal_manifest
+
+    last = ids_of(lines)[-1]
+    if not keep_proof:
+        bundle.files.pop(f"proofs/{last}.json")
+    bundle.files.pop("manifest.json")
+    bundle.files.pop("manifest.sig")
+    seal_manifest(bundle, {"origin": ORIGIN, "scope": {"test": True}, "events": ids_of(lines), "unsealed": [last],
+                           "complete_chains": True}, KEY_NAME, lambda data: key.sign(data, ec.ECDSA(hashes.SHA256())))
+    return last
+
+
+def test_events_the_signed_manifest_lists_as_unsealed_are_counted_not_failed(key, lines, tmp_path, capsys):
+    bundle = build_bundle(lines, key=key)
+    _mark_last_unsealed(bundle, key, lines)
+    report = verify_bundle(bundle)
+    assert report.ok and report.unsealed == 1 and report.events == 12
+    write_folder(bundle, tmp_path)
+    assert main(["verify", str(tmp_path)]) == 0
+    assert "1 events not yet sealed" in capsys.readouterr().out
+
+
+def test_an_unsealed_event_is_still_checked_for_its_chain_link(key, lines):
+    bundle = build_bundle(lines, key=key)
+    last = _mark_last_unsealed(bundle, key, lines)
+    changed = lines[:-1] + [lines[-1].replace(b'"step":3', b'"step":9')]
+    bundle.files["events.jsonl"] = b"\n".join(changed) + b"\n"
+    found = failures(bundle)
+    assert any("SHA-256 differs" in f for f in found)  # the manifest pins the file
+    assert verify_bundle(bundle).unsealed == 1 and last
+
+
+def test_an_event_without_a_proof_and_not_listed_unsealed_fails(key, lines):
+    bundle = build_bundle(lines, key=key)
+    last = ids_of(lines)[-1]
+    bundle.files.pop(f"proofs/{last}.json")
+    reseal(bundle, key, ids_of(lines))
+    assert any(f == f"event {last}: has no inclusion proof" for f in failures(bundle))
+
+
+def test_an_unsealed_listing_cannot_hide_a_proof(key, lines):
+    bundle = build_bundle(lines, key=key)
+    last = _mark_last_unsealed(bundle, key, lines, keep_proof=True)
+    assert any(f == f"event {last}: is listed as unsealed but has an inclusion proof" for f in failures(bundle))

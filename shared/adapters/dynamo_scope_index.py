@@ -1,0 +1,105 @@
+"""DynamoScopeIndex: the Queries behind export scopes and yearly reports. Each selection reads the partitions of the
+narrowest scope given (consumer tag, then type, then sharded months) between the time bounds, so its cost follows
+what it returns, not the size of the table. Nothing here scans."""
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+from shared.adapters import index_items as items
+from shared.adapters.dynamo_ledger_index import DEFAULT_LOOKBACK
+from shared.adapters.merged_query import plain
+from shared.models.domain import RequestStatus
+from shared.models.records import RequestRecord, StoredEvent
+from shared.observability import tracer
+from shared.timefmt import rfc3339
+
+HIGHEST = "\uffff"
+
+
+class DynamoScopeIndex:
+    def __init__(self, table: str, client: Any, shards: int = 4) -> None:
+        self._table = table
+        self._db = client
+        self._shards = shards
+
+    @tracer.capture_method(capture_response=False)
+    def requests(self, *, consumer_tag: str | None = None, request_type: str | None = None,
+                 received_from: datetime | None = None, received_to: datetime | None = None) -> list[RequestRecord]:
+        lo, hi = _bounds(received_from, received_to)
+        filters: dict[str, str] = {}
+        if consumer_tag:
+            partitions = [("ByConsumer", "consumer_pk", items.consumer_pk(consumer_tag), "consumer_sk", "R#")]
+            if request_type:
+                filters["type"] = request_type
+        elif request_type:
+            partitions = [("ByKind", "kind_pk", items.request_kind_pk(request_type, status.value), "kind_sk", "")
+                          for status in RequestStatus]
+        else:
+            partitions = [("ByMonth", "month_pk", f"RM#{month}#{shard}", "month_sk", "")
+                          for month in _months(received_from, received_to) for shard in range(self._shards)]
+        found = [items.to_request(item) for part in partitions for item in self._query(part, lo, hi, filters)]
+        return sorted(found, key=lambda record: (record.received_at, record.request_id))
+
+    @tracer.capture_method(capture_response=False)
+    def events(self, *, consumer_tag: str | None = None, event_type: str | None = None,
+               recorded_from: datetime | None = None, recorded_to: datetime | None = None,
+               standalone_only: bool = False) -> list[StoredEvent]:
+        lo, hi = _bounds(recorded_from, recorded_to)
+        filters: dict[str, str] = {}
+        if consumer_tag:
+            partitions = [("ByConsumer", "consumer_pk", items.consumer_pk(consumer_tag), "consumer_sk", "E#")]
+            if event_type:
+                filters["type"] = event_type
+        elif event_type:
+            partitions = [("ByKind", "kind_pk", f"T#{event_type}", "kind_sk", "")]
+        else:
+            partitions = [("ByMonth", "month_pk", f"EM#{month}#{shard}", "month_sk", "")
+                          for month in _months(recorded_from, recorded_to) for shard in range(self._shards)]
+        found = [items.to_event(item) for part in partitions
+                 for item in self._query(part, lo, hi, filters, standalone_only)]
+        return sorted(found, key=lambda event: (event.recorded_at, event.event_id))
+
+    def _query(self, partition: tuple[str, str, str, str, str], lo: str, hi: str, equals: dict[str, str],
+               standalone_only: bool = False) -> Iterator[dict[str, Any]]:
+        index, pk_name, pk, sk_name, prefix = partition
+        params: dict[str, Any] = {
+            "TableName": self._table,
+            "IndexName": index,
+            "KeyConditionExpression": "#pk = :pk AND #sk BETWEEN :lo AND :hi",
+            "ExpressionAttributeNames": {"#pk": pk_name, "#sk": sk_name},
+            "ExpressionAttributeValues": {":pk": {"S": pk}, ":lo": {"S": prefix + lo}, ":hi": {"S": prefix + hi}},
+        }
+        conditions = []
+        for number, (name, value) in enumerate(sorted(equals.items())):
+            params["ExpressionAttributeNames"][f"#f{number}"] = name
+            params["ExpressionAttributeValues"][f":f{number}"] = {"S": value}
+            conditions.append(f"#f{number} = :f{number}")
+        if standalone_only:
+            conditions.append("attribute_not_exists(request_id)")
+        if conditions:
+            params["FilterExpression"] = " AND ".join(conditions)
+        while True:
+            response = self._db.query(**params)
+            yield from (plain(raw) for raw in response.get("Items", []))
+            if "LastEvaluatedKey" not in response:
+                return
+            params["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+
+
+def _bounds(start: datetime | None, end: datetime | None) -> tuple[str, str]:
+    """Sort-key bounds of `<RFC 3339>#<id>` positions; both ends inclusive."""
+    return (rfc3339(start) if start else "0"), (rfc3339(end) + "#" + HIGHEST if end else HIGHEST)
+
+
+def _months(start: datetime | None, end: datetime | None) -> list[str]:
+    """Every UTC `YYYY-MM` (the month keys' own zone) from start to end; an open start looks back over the
+    retention window."""
+    last = end or datetime.now(UTC)
+    first = start or last - DEFAULT_LOOKBACK
+    year, month = first.year, first.month
+    months = []
+    while (year, month) <= (last.year, last.month):
+        months.append(f"{year:04d}-{month:02d}")
+        year, month = (year, month + 1) if month < 12 else (year + 1, 1)
+    return months

@@ -1,0 +1,97 @@
+"""HTTP models of the export and report endpoints (API.md: POST /exports, GET /exports/{id}, GET /reports/metrics)."""
+
+from datetime import date, datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import AwareDatetime, BaseModel, Field, StringConstraints, field_validator, model_validator
+
+from shared.models.api import Email, FieldRuleError, Strict
+from shared.models.domain import EventType, RequestType
+
+ACTION_TYPES = sorted({*RequestType, *EventType})
+# A bare date names a whole business-zone day: `from` its first instant, `to` its last.
+DateOrTime = date | AwareDatetime
+
+
+class ExportBody(BaseModel):
+    """At least one scope; all given scopes must hold (intersection)."""
+
+    model_config = Strict
+
+    request_id: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)] | None = None
+    consumer_email: Email | None = None
+    # A request type (those requests, whole chains) or an event type (those events; a request's event brings
+    # its whole chain).
+    action_type: str | None = None
+    from_: DateOrTime | None = Field(default=None, alias="from")
+    to: DateOrTime | None = None
+    # Adds the 11 CCR 7102 figures of that calendar year (metrics.json, metrics.csv and a table in summary.html).
+    metrics_year: int | None = Field(default=None, ge=2020, le=2100)
+
+    @field_validator("from_", "to", mode="before")
+    @classmethod
+    def _date_or_time(cls, value: Any) -> Any:
+        # A strict date parse first: pydantic would otherwise read "2025-01-01" as midnight UTC.
+        if isinstance(value, str) and len(value) == 10:
+            try:
+                return date.fromisoformat(value)
+            except ValueError:
+                return value
+        return value
+
+    @field_validator("action_type")
+    @classmethod
+    def _known_action(cls, value: str | None) -> str | None:
+        if value is not None and value not in ACTION_TYPES:
+            raise ValueError(f"must be a request type or an event type ({', '.join(ACTION_TYPES)})")
+        return value
+
+    @model_validator(mode="after")
+    def _some_scope(self) -> "ExportBody":
+        scopes = (self.request_id, self.consumer_email, self.action_type, self.from_, self.to)
+        if all(value is None for value in scopes):
+            raise FieldRuleError("request_id", "or another scope (consumer_email, action_type, from, to) is "
+                                               "required")
+        if self.from_ is not None and self.to is not None and _day(self.from_) > _day(self.to):
+            raise FieldRuleError("to", "must not be before from")
+        return self
+
+
+def _day(value: date | datetime) -> date:
+    return value.date() if isinstance(value, datetime) else value
+
+
+class ProgressOut(BaseModel):
+    done: int
+    total: int
+
+
+class ExportOut(BaseModel):
+    export_id: str
+    status: Literal["building", "ready", "failed"]
+    url: str | None = None
+    expires_at: str | None = None
+    sha256: str | None = None
+    event_count: int | None = None
+    bytes: int | None = None
+    unsealed_count: int | None = None
+    progress: ProgressOut
+    scope: dict[str, Any]
+    requested_at: str
+    requested_by: dict[str, Any]
+    completed_at: str | None = None
+    error: str | None = None
+
+
+class MetricsQuery(BaseModel):
+    model_config = Strict
+
+    year: int = Field(ge=2020, le=2100)
+    format: Literal["json", "csv"] = "json"
+
+    @field_validator("year", mode="before")
+    @classmethod
+    def _digits(cls, value: Any) -> Any:
+        if isinstance(value, str) and not (len(value) == 4 and value.isdigit()):
+            raise ValueError("must be a four-digit year")
+        return int(value) if isinstance(value, str) else value

@@ -1,0 +1,225 @@
+import copy
+from datetime import UTC, datetime
+
+import pytest
+
+from shared.errors import ValidationError
+from shared.ledger.canonical import canonical_bytes, parse_canonical
+from shared.models.access_events import MAX_EVENTS, validate_batch
+from shared.services.access_ocsf import ocsf_details, producer_key
+
+NOW = datetime(2026, 11, 20, 18, 0, tzinfo=UTC)
+REQUEST_ID = "0193a5c2-7d4e-7b21-8c3f-2a9d6e1f4b70"
+
+
+def item(**overrides):
+    data = {
+        "event_id": "crm-evt-000123",
+        "occurred_at": "2026-11-20T17:59:00Z",
+        "actor": {"id": "agent-42", "type": "user", "role": "support_agent"},
+        "action": "read",
+        "source": {"service": "crm", "ip": "203.0.113.9"},
+        "consumer": {"email": "ana@example.com"},
+        "data_categories": ["identifiers", "customer_records"],
+        "purpose": "answer a support ticket",
+    }
+    data.update(overrides)
+    return data
+
+
+def validate(*items):
+    return validate_batch({"events": list(items)}, now=NOW)
+
+
+def refusal(*items):
+    with pytest.raises(ValidationError) as caught:
+        validate(*items)
+    return caught.value
+
+
+def fields(error):
+    return [detail["field"] for detail in error.details]
+
+
+def test_minimal_item_validates_with_default_outcome_when_optional_fields_absent():
+    data = item()
+    del data["actor"]["role"], data["source"]["ip"]
+    [event] = validate(data)
+    assert event.outcome == "success"
+    assert event.resource is None and event.request_id is None and event.actor.role is None
+
+
+def test_all_fields_validate_and_normalize_when_given():
+    [event] = validate(item(resource="arn:aws:dynamodb:us-west-2:111122223333:table/Customers",
+                            request_id=REQUEST_ID.upper(), outcome="failure",
+                            source={"service": "crm", "ip": "2001:DB8:0:0::1"},
+                            consumer={"email": "ana@example.com", "id": "cust-1"},
+                            data_categories=["identifiers", "sensitive_health", "identifiers"]))
+    assert event.request_id == REQUEST_ID
+    assert event.source.ip == "2001:db8::1"
+    assert event.data_categories == ["identifiers", "sensitive_health"]  # duplicates collapse
+    assert event.consumer.id == "cust-1"
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field"),
+    [
+        ({"event_id": ""}, "events[0].event_id"),
+        ({"event_id": "x" * 201}, "events[0].event_id"),
+        ({"event_id": 123}, "events[0].event_id"),
+        ({"occurred_at": "2026-11-20T17:59:00"}, "events[0].occurred_at"),  # no time zone
+        ({"occurred_at": "yesterday"}, "events[0].occurred_at"),
+        ({"occurred_at": 1795197540}, "events[0].occurred_at"),  # numbers are not RFC 3339
+        ({"occurred_at": "2026-11-20T18:05:01Z"}, "events[0].occurred_at"),  # > 5 minutes ahead
+        ({"actor": {"type": "user"}}, "events[0].actor.id"),
+        ({"actor": {"id": "a", "type": "robot"}}, "events[0].actor.type"),
+        ({"actor": {"id": "a", "type": "user", "team": "x"}}, "events[0].actor.team"),
+        ({"action": "view"}, "events[0].action"),
+        ({"source": {"ip": "203.0.113.9"}}, "events[0].source.service"),
+        ({"source": {"service": "crm", "ip": "203.0.113.300"}}, "events[0].source.ip"),
+        ({"source": {"service": "crm", "ip": "crm.internal"}}, "events[0].source.ip"),
+        ({"consumer": {}}, "events[0].consumer"),
+        ({"consumer": {"email": "not-an-email"}}, "events[0].consumer.email"),
+        ({"consumer": {"phone": "555"}}, "events[0].consumer.phone"),
+        ({"data_categories": []}, "events[0].data_categories"),
+        ({"data_categories": ["identifiers"] * 31}, "events[0].data_categories"),
+        ({"data_categories": "identifiers"}, "events[0].data_categories"),
+        ({"data_categories": ["contact_info"]}, "events[0].data_categories[0]"),  # not a CCPA category
+        ({"data_categories": ["identifiers", "Sensitive_Health"]}, "events[0].data_categories[1]"),
+        ({"data_categories": ["sensitive_"]}, "events[0].data_categories[0]"),
+        ({"purpose": "  "}, "events[0].purpose"),
+        ({"resource": "r" * 201}, "events[0].resource"),
+        ({"request_id": "REQ-1"}, "events[0].request_id"),
+        ({"outcome": "partial"}, "events[0].outcome"),
+        ({"severity": "high"}, "events[0].severity"),
+    ],
+)
+def test_item_is_refused_naming_its_field_when_value_is_bad(overrides, field):
+    error = refusal(item(**overrides))
+    assert field in fields(error)
+    assert error.code == "validation_failed"
+
+
+def test_missing_required_fields_are_each_named_when_item_is_empty():
+    error = refusal({})
+    assert set(fields(error)) == {f"events[0].{name}" for name in (
+        "event_id", "occurred_at", "actor", "action", "source", "consumer", "data_categories", "purpose")}
+
+
+def test_refusal_names_index_and_field_of_bad_item_when_others_are_good():
+    bad = item(event_id="e-3", actor={"id": "a", "type": "robot"})
+    error = refusal(item(event_id="e-0"), item(event_id="e-1"), item(event_id="e-2"), bad)
+    assert fields(error) == ["events[3].actor.type"]
+    assert error.message.startswith("Item 3 of events is invalid: field events[3].actor.type ")
+
+
+def test_time_five_minutes_ahead_is_accepted_when_clocks_drift():
+    [event] = validate(item(occurred_at="2026-11-20T18:05:00Z"))
+    assert event.occurred_at == datetime(2026, 11, 20, 18, 5, tzinfo=UTC)
+
+
+def test_old_time_is_accepted_when_delivered_late():
+    assert validate(item(occurred_at="2025-01-02T03:04:05+02:00"))
+
+
+@pytest.mark.parametrize("count", [1, MAX_EVENTS])
+def test_batch_is_accepted_when_size_within_limits(count):
+    assert len(validate(*[item(event_id=f"e-{i}") for i in range(count)])) == count
+
+
+@pytest.mark.parametrize("count", [0, MAX_EVENTS + 1])
+def test_batch_is_refused_naming_events_when_size_outside_limits(count):
+    error = refusal(*[item(event_id=f"e-{i}") for i in range(count)])
+    assert fields(error) == ["events"]
+    assert error.message.startswith("Field events ")
+
+
+@pytest.mark.parametrize(("body", "field"), [([], "body"), ({}, "events"), ({"events": [], "x": 1}, "x")])
+def test_body_is_refused_when_not_an_events_object(body, field):
+    with pytest.raises(ValidationError) as caught:
+        validate_batch(body, now=NOW)
+    assert field in fields(caught.value)
+
+
+def test_duplicate_event_ids_in_one_batch_are_accepted_with_one_dedupe_key():
+    first, again = validate(item(), item())
+    assert producer_key(first, "svc-crm") == producer_key(again, "svc-crm")
+
+
+def test_dedupe_key_differs_when_producer_or_source_service_differs():
+    [event] = validate(item())
+    [other_service] = validate(item(source={"service": "billing"}))
+    assert len(producer_key(event, "svc-crm")) == 64
+    assert producer_key(event, "svc-crm") != producer_key(event, "svc-billing")
+    assert producer_key(event, "svc-crm") != producer_key(other_service, "svc-crm")
+
+
+# ---- OCSF details --------------------------------------------------------------------------------------------
+
+RECEIVED = datetime(2026, 11, 20, 18, 0, 1, 250000, tzinfo=UTC)
+
+
+def details(**overrides):
+    [event] = validate(item(**overrides))
+    return ocsf_details(event, RECEIVED)
+
+
+def test_api_activity_read_when_resource_is_not_a_datastore():
+    body = details(resource="crm:/tickets/981", request_id=REQUEST_ID)
+    assert (body["class_uid"], body["class_name"], body["category_uid"]) == (6003, "API Activity", 6)
+    assert (body["activity_id"], body["activity_name"], body["type_uid"]) == (2, "Read", 600302)
+    assert body["time"] == 1795197540000 and body["time_dt"] == "2026-11-20T17:59:00.000Z"
+    assert body["metadata"] == {"product": {"name": "ccpa-audit"}, "version": "1.5.0",
+                                "original_uid": "crm-evt-000123", "logged_time": 1795197601250,
+                                "logged_time_dt": "2026-11-20T18:00:01.250Z"}
+    assert body["actor"] == {"user": {"uid": "agent-42", "type": "User", "type_id": 1, "role": "support_agent"}}
+    assert body["src_endpoint"] == {"svc_name": "crm", "ip": "203.0.113.9"}
+    assert body["api"] == {"operation": "read", "service": {"name": "crm"}}
+    assert body["resources"] == [{"uid": "crm:/tickets/981"}]
+    assert (body["status"], body["status_id"]) == ("Success", 1)
+    assert body["consumer"] == {"email": "ana@example.com"}
+    assert body["data_categories"] == ["identifiers", "customer_records"]
+    assert body["purpose"] == "answer a support ticket" and body["request_id"] == REQUEST_ID
+
+
+@pytest.mark.parametrize(
+    ("action", "activity_id", "name"),
+    [("create", 1, "Create"), ("read", 2, "Read"), ("update", 3, "Update"), ("delete", 4, "Delete"),
+     ("export", 99, "Export"), ("share", 99, "Share")],
+)
+def test_api_activity_ids_follow_ocsf_when_action_maps(action, activity_id, name):
+    body = details(action=action)
+    assert (body["activity_id"], body["activity_name"], body["type_uid"]) == (activity_id, name,
+                                                                             600300 + activity_id)
+
+
+@pytest.mark.parametrize(
+    ("resource", "store"),
+    [
+        ("arn:aws:s3:::acme-docs/customers/c-1/a.json",
+         {"type_id": 2, "type": "Databucket", "databucket": {"name": "acme-docs", "type_id": 1, "type": "S3"}}),
+        ("arn:aws:dynamodb:us-west-2:111122223333:table/Customers/index/by-email",
+         {"type_id": 3, "type": "Table",
+          "table": {"name": "Customers", "uid": "arn:aws:dynamodb:us-west-2:111122223333:table/Customers"}}),
+        ("db://crm/contacts", {"type_id": 3, "type": "Table", "table": {"name": "contacts"},
+                               "database": {"name": "crm", "type_id": 0, "type": "Unknown"}}),
+    ],
+)
+def test_datastore_activity_when_resource_names_a_datastore(resource, store):
+    body = details(resource=resource, action="delete", actor={"id": "etl", "type": "service"}, outcome="failure")
+    assert (body["class_uid"], body["class_name"]) == (6005, "Datastore Activity")
+    assert (body["activity_id"], body["activity_name"], body["type_uid"]) == (7, "Delete", 600507)
+    assert {key: body[key] for key in store} == store
+    assert body["actor"] == {"user": {"uid": "etl", "type": "Service", "type_id": 4}}
+    assert (body["status"], body["status_id"]) == ("Failure", 2)
+
+
+@pytest.mark.parametrize(("action", "activity_id"), [("read", 1), ("update", 2), ("create", 6), ("export", 99)])
+def test_datastore_activity_ids_follow_ocsf_when_action_maps(action, activity_id):
+    assert details(resource="s3://bucket/key", action=action)["type_uid"] == 600500 + activity_id
+
+
+def test_details_serialize_canonically_when_stored_in_the_ledger():
+    body = details(resource="s3://b/k", request_id=REQUEST_ID, consumer={"email": "Zoë@example.com", "id": "c-1"})
+    assert parse_canonical(canonical_bytes(body)) == body  # no floats, ASCII keys, JSON types only
+    assert copy.deepcopy(body) == body
