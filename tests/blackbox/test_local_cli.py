@@ -163,6 +163,34 @@ def test_local_seal_puts_an_event_in_the_log_and_its_proof_verifies_offline(loca
                                    [bytes.fromhex(h) for h in proof["inclusion_path"]], root)
 
 
+def test_a_newcomer_downloads_an_export_with_curl_and_verifies_it_offline(local_stack, tmp_path):
+    base, _, _ = local_stack
+    status, created = call(base, "POST", "/requests", {"type": "delete", "channel": "web_form",
+                                                       "consumer": {"email": "exporter@example.com"}})
+    assert status == 201
+    status, out = call(base, "POST", "/exports", {"request_id": created["request_id"]}, token="local-auditor")
+    assert status == 201 and out["status"] == "ready", out
+    assert out["url"].startswith("http://127.0.0.1:")  # the local emulator serves the presigned URL
+    bundle = tmp_path / "bundle.zip"
+    subprocess.run(["curl", "-sSf", "-o", str(bundle), out["url"]], check=True, timeout=30)  # noqa: S603, S607
+    import hashlib
+
+    assert hashlib.sha256(bundle.read_bytes()).hexdigest() == out["sha256"]
+    verified = subprocess.run([str(CLI), "verify", str(bundle)], capture_output=True, text=True, timeout=60)  # noqa: S603
+    assert verified.returncode == 0, verified.stdout
+
+
+def test_ccpa_audit_export_downloads_and_verifies_a_consumers_bundle(local_stack, tmp_path):
+    base, _, _ = local_stack
+    call(base, "POST", "/requests", {"type": "know", "channel": "web_form", "consumer": {"email": "cli@example.com"}})
+    target = tmp_path / "cli.zip"
+    done = subprocess.run([str(CLI), "export", "--api", base, "--token", "local-analyst", "--consumer-email",  # noqa: S603
+                           "cli@example.com", "-o", str(target), "--verify", "--quiet"],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert target.exists() and "OK" in done.stdout
+
+
 def test_sigterm_stops_the_stack_cleanly_when_sent(local_stack):
     base, _, process = local_stack
     process.send_signal(signal.SIGTERM)

@@ -381,3 +381,84 @@ def test_only_analysts_and_auditors_export_and_roles_are_checked_before_the_body
     for role in ("agent", "service", "admin"):
         assert exporter("POST", "/exports", None, token=f"local-{role}", raw=b"{not json")[0] == 403
     assert exporter("GET", "/reports/metrics?year=2026", token="local-agent")[0] == 403
+
+
+# --------------------------------------------------------------------------------------------- 7102 metrics
+
+
+@pytest.fixture
+def year_mix(intake, clock):
+    """2025: deletes answered in 10 and 20 days (complied, denied), one still open; a know answered the same
+    day; an opt-out not yet honored. 2024: one delete that must not count."""
+    start = datetime(2025, 3, 3, 18, 0, tzinfo=UTC)
+
+    def at(moment):
+        clock.offset = moment - datetime.now(UTC)
+
+    at(datetime(2024, 12, 2, 18, 0, tzinfo=UTC))
+    create(intake, "delete", "old@example.com")
+    at(start)
+    complied, denied, _ = (create(intake, "delete", f"d{n}@example.com") for n in range(3))
+    know = create(intake, "know", "k@example.com")
+    act(intake, know, action="respond", sent_at=iso(clock()), method="email", summary="Here it is.")
+    create(intake, "opt_out_sale_sharing", "o@example.com")
+    at(start + timedelta(days=10))
+    act(intake, complied, action="respond", sent_at=iso(clock()), method="email", summary="Deleted.")
+    at(start + timedelta(days=20))
+    act(intake, denied, action="deny", basis="not_california_consumer", explanation="Lives in Oregon.",
+        sent_at=iso(clock()))
+    clock.offset = timedelta()
+
+
+def test_metrics_report_counts_a_known_mix_of_requests_from_the_ledger(exporter, year_mix):
+    status, report, _ = exporter("GET", "/reports/metrics?year=2025", token="local-auditor")
+    assert status == 200, report
+    assert report["year"] == 2025 and report["regulation"] == "11 CCR 7102(a)"
+    delete = report["by_type"]["delete"]
+    assert (delete["received"], delete["complied_in_whole_or_in_part"], delete["denied"], delete["pending"]) == \
+        (3, 1, 1, 1)
+    assert (delete["median_days_to_respond"], delete["mean_days_to_respond"]) == (15.0, 15.0)
+    know = report["by_type"]["know"]
+    assert (know["received"], know["complied_in_whole_or_in_part"], know["median_days_to_respond"]) == (1, 1, 0)
+    assert report["by_type"]["opt_out_sale_sharing"]["pending"] == 1
+    assert report["by_type"]["correct"]["received"] == 0
+    assert report["total"]["received"] == 5
+    assert exporter("GET", "/reports/metrics?year=2024", token="local-auditor")[1]["total"]["received"] == 1
+
+
+def test_metrics_csv_and_the_same_figures_in_an_export_of_that_year(exporter, year_mix, tmp_path):
+    event = http_event("/reports/metrics?year=2025&format=csv")
+    from functions.export import app
+    from ccpa_audit.local.gateway import LambdaContext
+
+    result = app.lambda_handler(event, LambdaContext(function_name="export", aws_request_id="t"))
+    assert result["statusCode"] == 200 and result["headers"]["Content-Type"].startswith("text/csv")
+    rows = list(csv.DictReader(io.StringIO(result["body"])))
+    assert [row["request_type"] for row in rows][-1] == "total"
+    assert next(r for r in rows if r["request_type"] == "delete")["denied"] == "1"
+
+    status, out, _ = export(exporter, **{"from": "2025-01-01", "to": "2025-12-31", "metrics_year": 2025})
+    assert status == 201, out
+    data, archive = bundle_of(out)
+    assert json.loads(archive.read("metrics.json"))["by_type"]["delete"]["denied"] == 1
+    assert archive.read("metrics.csv").decode().replace("\r\n", "\n") == result["body"].replace("\r\n", "\n")
+    assert "7102" in archive.read("summary.html").decode()
+    assert verify(data, tmp_path) == 0
+
+
+def test_bad_years_are_refused_and_reading_the_report_is_audited(exporter, stack):
+    for query in ("", "?year=25", "?year=abcd", "?year=2025&format=xml"):
+        status, out, _ = exporter("GET", f"/reports/metrics{query}", token="local-analyst")
+        assert status == 422, (query, out)
+    assert exporter("GET", "/reports/metrics?year=2026", token="local-analyst")[0] == 200
+    from shared import wiring
+
+    reads = [json.loads(wiring.ledger().evidence.get_version(e.s3_key, e.s3_version_id))
+             for e in wiring.exports().scopes.events(event_type="audit_read")]
+    assert [read["details"]["scope"] for read in reads] == [{"report": "ccpa_7102_metrics", "year": 2026}]
+
+
+def http_event(path, token="local-auditor"):
+    from ccpa_audit.local.gateway import http_api_event
+
+    return http_api_event("GET", path, {"Authorization": f"Bearer {token}"}, b"", "198.51.100.7")
