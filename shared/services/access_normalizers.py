@@ -12,7 +12,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, Field, StringConstraints, field_validator, model_validator
 
 from shared.ledger.canonical import canonical_bytes, sha256_hex
-from shared.models.access_events import Action, AccessEventIn, Category
+from shared.models.access_events import AccessEventIn, Action, Category
 from shared.models.api import ShortText, Strict
 from shared.timefmt import rfc3339
 
@@ -164,8 +164,9 @@ def _s3_touches(record: dict[str, Any], config: CloudTrailMapping) -> list[Touch
     if params.get("bucketName") and params.get("key"):
         objects = [(str(params["bucketName"]), str(params["key"]))]
     else:  # DeleteObjects and friends: the objects are listed as resources
-        arns = [r.get("ARN", "") for r in record.get("resources") or [] if r.get("type") == "AWS::S3::Object"]
-        objects = [tuple(arn.removeprefix("arn:aws:s3:::").split("/", 1)) for arn in arns if "/" in arn]
+        paths = [str(r.get("ARN", "")).removeprefix("arn:aws:s3:::") for r in record.get("resources") or []
+                 if r.get("type") == "AWS::S3::Object"]
+        objects = [(path.partition("/")[0], path.partition("/")[2]) for path in paths if "/" in path]
     touches: list[Touch] = []
     for bucket, key in objects:
         location = next((loc for loc in config.s3 if loc.bucket == bucket and key.startswith(loc.prefix)), None)

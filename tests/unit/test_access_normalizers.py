@@ -40,10 +40,14 @@ def sample(name):
     return json.loads((EVENTS / name).read_text())
 
 
-def normalized(name, config=CONFIG):
-    event = from_cloudtrail_record(sample(name), config)
+def normalized_record(record, config=CONFIG):
+    event = from_cloudtrail_record(record, config)
     assert event is not None
     return event
+
+
+def normalized(name):
+    return normalized_record(sample(name))
 
 
 # ---- CloudTrail: S3 ------------------------------------------------------------------------------------------
@@ -92,6 +96,16 @@ def test_record_is_not_personal_data_when_bucket_not_configured():
 @pytest.mark.parametrize("event_name", ["ListObjects", "GetObjectAcl", "PutBucketPolicy"])
 def test_record_is_skipped_when_operation_reads_or_writes_no_object_content(event_name):
     assert from_cloudtrail_record(sample("s3_get_object.json") | {"eventName": event_name}, CONFIG) is None
+
+
+def test_delete_objects_gives_one_event_per_consumer_from_the_listed_objects():
+    record = sample("s3_delete_object.json") | {"eventName": "DeleteObjects"}
+    record["requestParameters"] = {"bucketName": "acme-customer-docs", "delete": ""}
+    record["resources"] = [{"type": "AWS::S3::Object", "ARN": f"arn:aws:s3:::acme-customer-docs/customers/{c}/a"}
+                           for c in ("c-1", "c-2")] + [{"type": "AWS::S3::Bucket",
+                                                        "ARN": "arn:aws:s3:::acme-customer-docs"}]
+    events = cloudtrail_events(record, CONFIG)
+    assert sorted((e.consumer.id, e.action) for e in events) == [("c-1", "delete"), ("c-2", "delete")]
 
 
 def test_access_without_a_consumer_is_dropped_or_recorded_as_bulk_as_configured():
@@ -282,12 +296,12 @@ def test_json_mapping_names_target_and_path_when_required_source_is_missing():
 
 
 def test_json_mapping_names_both_paths_when_consumer_is_missing():
-    with pytest.raises(ValueError, match="consumer: .*'customer.email'.*'customer.number'"):
+    with pytest.raises(ValueError, match=r"consumer: .*'customer\.email'.*'customer\.number'"):
         from_json_mapping(HELPDESK_RECORD | {"customer": {}}, MAPPING)
 
 
 def test_json_mapping_refuses_time_that_is_not_in_the_configured_format():
-    with pytest.raises(ValueError, match="occurred_at: .* is not epoch millis"):
+    with pytest.raises(ValueError, match=r"occurred_at: .* is not epoch millis"):
         from_json_mapping(HELPDESK_RECORD | {"ts": "2026-11-20T17:59:00Z"}, MAPPING)
 
 
@@ -300,11 +314,5 @@ def test_unmapped_action_passes_through_and_is_refused_by_batch_validation():
 
 def test_json_mapping_is_refused_when_a_required_target_is_not_mapped():
     fields = {k: v for k, v in MAPPING.fields.items() if k not in ("purpose", "consumer.email", "consumer.id")}
-    with pytest.raises(PydanticValidationError, match="purpose, consumer.email or consumer.id"):
+    with pytest.raises(PydanticValidationError, match=r"purpose, consumer\.email or consumer\.id"):
         JsonMapping.model_validate({"service": "helpdesk", "fields": fields})
-
-
-def normalized_record(record, config=CONFIG):
-    event = from_cloudtrail_record(record, config)
-    assert event is not None
-    return event

@@ -1,0 +1,181 @@
+"""POST /access-events input (API.md): one producer's batch of personal-data access events, validated all or nothing.
+
+Decisions (docs/access-events.md):
+- `occurred_at` more than 5 minutes ahead of our clock is refused; there is no lower bound (CloudTrail log files
+  and producer retries arrive late by design).
+- `consumer` needs at least one of `email` and `id`; both may be given (both are tagged for search).
+- `data_categories` is a closed vocabulary: the CCPA categories of personal information (Civ. 1798.140(v)(1))
+  plus any `sensitive_<name>` (sensitive personal information, 1798.140(ae)) in lowercase snake case.
+- The same `event_id` twice in one batch is accepted: both items validate, the store keeps the first (a retry).
+"""
+
+import ipaddress
+import re
+import uuid
+from datetime import datetime, timedelta
+from typing import Annotated, Any, Literal
+
+import pydantic
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    Field,
+    StringConstraints,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+
+from shared.errors import ValidationError
+from shared.models.api import Email, ShortText, Strict
+from shared.timefmt import utc_now
+
+MAX_EVENTS = 500
+MAX_DETAILS = 100
+FUTURE_SKEW = timedelta(minutes=5)  # producers' clocks drift; beyond this the time is a bug, not skew
+
+Action = Literal["read", "create", "update", "delete", "export", "share"]
+
+# Civ. Code 1798.140(v)(1)(A)-(K); (L) sensitive personal information is split into `sensitive_*` names.
+CCPA_CATEGORIES = frozenset({
+    "identifiers",
+    "customer_records",  # the 1798.80(e) categories: name, signature, address, phone, financial details...
+    "protected_classifications",
+    "commercial_information",
+    "biometric_information",
+    "internet_activity",
+    "geolocation_data",
+    "sensory_data",
+    "professional_information",
+    "education_information",
+    "inferences",
+})
+_SENSITIVE = re.compile(r"^sensitive_[a-z0-9]+(?:_[a-z0-9]+)*$")
+
+
+def _check_category(value: str) -> str:
+    if value not in CCPA_CATEGORIES and not _SENSITIVE.match(value):
+        raise ValueError("must be a CCPA category (e.g. identifiers, customer_records) or sensitive_<name> "
+                         "in lowercase snake case")
+    return value
+
+
+def _distinct(values: list[str]) -> list[str]:
+    return list(dict.fromkeys(values))
+
+
+def _check_ip(value: str) -> str:
+    try:
+        return str(ipaddress.ip_address(value))
+    except ValueError:
+        raise ValueError("is not a valid IPv4 or IPv6 address") from None
+
+
+def _check_request_id(value: str) -> str:
+    try:
+        return str(uuid.UUID(value))
+    except ValueError:
+        raise ValueError("is not a request id (a UUID)") from None
+
+
+def _text_time(value: Any) -> Any:
+    # pydantic would read a bare number as Unix time; the API speaks RFC 3339 only.
+    if isinstance(value, int | float):
+        raise ValueError("must be an RFC 3339 timestamp string")
+    return value
+
+
+Category = Annotated[str, StringConstraints(max_length=64), AfterValidator(_check_category)]
+IpAddress = Annotated[str, StringConstraints(strip_whitespace=True, max_length=64), AfterValidator(_check_ip)]
+RequestId = Annotated[str, StringConstraints(strip_whitespace=True, max_length=64), AfterValidator(_check_request_id)]
+
+
+class AccessActorIn(BaseModel):
+    model_config = Strict
+
+    id: ShortText
+    type: Literal["user", "service"]
+    role: ShortText | None = None
+
+
+class AccessSourceIn(BaseModel):
+    model_config = Strict
+
+    service: ShortText
+    ip: IpAddress | None = None
+
+
+class AccessConsumerIn(BaseModel):
+    model_config = Strict
+
+    email: Email | None = None
+    id: ShortText | None = None
+
+    @model_validator(mode="after")
+    def _one_identifier(self) -> "AccessConsumerIn":
+        if self.email is None and self.id is None:
+            raise ValueError("needs an email or an id")
+        return self
+
+
+class AccessEventIn(BaseModel):
+    model_config = Strict
+
+    event_id: ShortText  # the producer's own id: the idempotency key (with the producer)
+    occurred_at: Annotated[AwareDatetime, BeforeValidator(_text_time)]
+    actor: AccessActorIn
+    action: Action
+    source: AccessSourceIn
+    consumer: AccessConsumerIn
+    data_categories: Annotated[list[Category], Field(min_length=1, max_length=30), AfterValidator(_distinct)]
+    purpose: ShortText
+    resource: ShortText | None = None
+    request_id: RequestId | None = None
+    outcome: Literal["success", "failure"] = "success"
+
+    @field_validator("occurred_at")
+    @classmethod
+    def _not_future(cls, value: datetime, info: ValidationInfo) -> datetime:
+        now = (info.context or {}).get("now") or utc_now()
+        if value > now + FUTURE_SKEW:
+            raise ValueError("is more than 5 minutes in the future")
+        return value
+
+
+class AccessEventBatch(BaseModel):
+    model_config = Strict
+
+    events: Annotated[list[AccessEventIn], Field(min_length=1, max_length=MAX_EVENTS)]
+
+
+def validate_batch(data: Any, now: datetime | None = None) -> list[AccessEventIn]:
+    """All or nothing: any bad item refuses the batch with a 422 naming `events[i].<field>` (API.md)."""
+    if not isinstance(data, dict):
+        raise ValidationError("The body must be a JSON object.", [{"field": "body", "issue": "must be an object"}])
+    try:
+        return AccessEventBatch.model_validate(data, context={"now": now}).events
+    except pydantic.ValidationError as error:
+        details = _details(error)[:MAX_DETAILS]  # 500 bad items could otherwise answer thousands of lines
+        loc = error.errors()[0]["loc"]
+        message = f"field {details[0]['field']} {details[0]['issue']}."
+        if len(loc) > 1 and isinstance(loc[1], int):
+            message = f"Item {loc[1]} of events is invalid: {message}"
+        raise ValidationError(message[0].upper() + message[1:], details) from None
+
+
+def _details(error: pydantic.ValidationError) -> list[dict[str, Any]]:
+    # Same field naming as shared.api.validation_details (a[3].b), kept here so models never import the HTTP edge.
+    details = []
+    for item in error.errors(include_url=False, include_input=False):
+        field = ""
+        for part in item["loc"]:
+            field += f"[{part}]" if isinstance(part, int) else (f".{part}" if field else str(part))
+        if item["type"] == "extra_forbidden":
+            issue = "is not an allowed field"
+        else:
+            msg = item["msg"].removeprefix("Value error, ")
+            issue = msg[:1].lower() + msg[1:]
+        details.append({"field": field, "issue": issue, "type": item["type"]})
+    return details
