@@ -178,6 +178,14 @@ class ScopeIndex(Protocol):
         ...
 
 
+    def access_events(self, *, consumer_tag: str | None = None, actor_tag: str | None = None,
+                      action: str | None = None, service: str | None = None,
+                      recorded_from: datetime | None = None, recorded_to: datetime | None = None,
+                      limit: int = 50, cursor: str | None = None) -> tuple[list[StoredEvent], str | None]:
+        """A newest-first page of the access log (access events, ledger reads, exports) and the next cursor."""
+        ...
+
+
 class ExportJobs(Protocol):
     def create(self, job: ExportJob) -> None: ...
 

@@ -4,7 +4,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from shared.config import get_settings
-from shared.ports import AlertPublisher
+from shared.ports import AlertPublisher, ScopeIndex
 from shared.services.downstream import Downstream
 from shared.services.ledger_writer import Ledger
 
@@ -61,6 +61,7 @@ def reset() -> None:
     alert_publisher.cache_clear()
     downstream.cache_clear()
     exports.cache_clear()
+    scope_index.cache_clear()
     get_settings.cache_clear()
 
 
@@ -103,7 +104,6 @@ def exports() -> "Exports":
     from botocore.config import Config
 
     from shared.adapters.dynamo_export_jobs import DynamoExportJobs
-    from shared.adapters.dynamo_scope_index import DynamoScopeIndex
     from shared.adapters.s3_bundle_store import S3BundleStore
     from shared.adapters.sqs_export_queue import SqsExportQueue
     from shared.services.exports import Exports
@@ -112,9 +112,17 @@ def exports() -> "Exports":
     # Presigned URLs must be SigV4 (X-Amz-Expires); a client of its own keeps that explicit.
     s3 = boto3.client("s3", config=Config(signature_version="s3v4", retries={"mode": "standard", "max_attempts": 4}))
     return Exports(
-        scopes=DynamoScopeIndex(settings.index_table, aws_client("dynamodb"), settings.index_shards),
+        scopes=scope_index(),
         jobs=DynamoExportJobs(settings.index_table, aws_client("dynamodb")),
         bundles=S3BundleStore(settings.export_bucket, settings.evidence_key_id, s3),
         queue=SqsExportQueue(os.environ.get("EXPORT_QUEUE_URL", ""), aws_client("sqs")),
         log=merkle_log(),
     )
+
+
+@lru_cache(maxsize=1)
+def scope_index() -> "ScopeIndex":
+    from shared.adapters.dynamo_scope_index import DynamoScopeIndex
+
+    settings = get_settings()
+    return DynamoScopeIndex(settings.index_table, aws_client("dynamodb"), settings.index_shards)

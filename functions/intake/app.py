@@ -18,6 +18,7 @@ from shared.api import (
 )
 from shared.clocks.engine import ClockRules
 from shared.ledger.envelope import Actor
+from shared.models.access_events import AccessAcceptedOut, AccessPageOut, AccessSearchQuery, validate_batch
 from shared.models.api import STAFF_CHANNELS, RequestPageOut, SearchRequestsQuery, SubmitRequestBody
 from shared.models.domain import Role
 from shared.models.downstream import GpcSignalBody, GpcStatusQuery
@@ -26,6 +27,7 @@ from shared.models.systems import SystemBody, SystemListOut
 from shared.observability import logger, metrics, tracer
 from shared.openapi import openapi_document
 from shared.services import ledger_proofs, presenters, webhook_signing
+from shared.services.access_log import AccessSearch, record_access_batch, search_access_log
 from shared.services.manage_systems import get_system, put_system, remove_system, system_out
 from shared.services.receive_callback import receive_callback
 from shared.services.record_gpc_signal import gpc_status, record_gpc_signal
@@ -138,6 +140,24 @@ def delete_system_route(system_id: str):
     actor = current_actor(app)
     remove_system(wiring.ledger(), wiring.downstream(), system_id, actor)
     return Response(status_code=204, body="")
+
+
+@app.post("/access-events", middlewares=[allow(Role.SERVICE)])
+def post_access_events():
+    events = validate_batch(json_body(app))
+    ids = record_access_batch(wiring.ledger(), events, current_actor(app))
+    metrics.add_metric(name="AccessEventsAccepted", unit="Count", value=len(ids))
+    return json_response(202, AccessAcceptedOut(accepted=len(ids), event_ids=ids))
+
+
+@app.get("/access-events", middlewares=[allow(*READERS)])
+def search_access_events():
+    query = parse(AccessSearchQuery, app.current_event.query_string_parameters or {})
+    ledger = wiring.ledger()
+    search = AccessSearch(query.consumer_email, query.actor_id, query.action, query.service, query.from_, query.to,
+                          query.limit or ledger.settings.page_size, query.cursor)
+    items, cursor = search_access_log(ledger, wiring.scope_index(), search, current_actor(app))
+    return json_response(200, AccessPageOut(items=items, cursor=cursor))
 
 
 @app.get("/events/<event_id>/proof", middlewares=[allow(*READERS)])

@@ -8,7 +8,7 @@ from typing import Any
 
 from shared.adapters import index_items as items
 from shared.adapters.dynamo_ledger_index import DEFAULT_LOOKBACK
-from shared.adapters.merged_query import plain
+from shared.adapters.merged_query import MergedQuery, Partition, plain
 from shared.models.domain import RequestStatus
 from shared.models.records import RequestRecord, StoredEvent
 from shared.observability import tracer
@@ -60,6 +60,44 @@ class DynamoScopeIndex:
                  for item in self._query(part, lo, hi, filters, standalone_only)]
         return sorted(found, key=lambda event: (event.recorded_at, event.event_id))
 
+    @tracer.capture_method(capture_response=False)
+    def access_events(self, *, consumer_tag: str | None = None, actor_tag: str | None = None,
+                      action: str | None = None, service: str | None = None,
+                      recorded_from: datetime | None = None, recorded_to: datetime | None = None,
+                      limit: int = 50, cursor: str | None = None) -> tuple[list[StoredEvent], str | None]:
+        """The narrowest index leads (consumer, actor, service, action, then sharded months); the other criteria
+        filter it. Only items carrying access-log keys are returned."""
+        filters = {"actor_tag": actor_tag, "access_action": action, "access_service": service}
+        months = _months(recorded_from, recorded_to)
+        if consumer_tag:
+            partitions = [Partition("ByConsumer", "consumer_pk", items.consumer_pk(consumer_tag), "consumer_sk",
+                                    prefix="E#")]
+        elif actor_tag:
+            partitions = [Partition("ByActor", "actor_pk", items.actor_pk(actor_tag), "actor_sk")]
+            filters.pop("actor_tag")
+        elif service:
+            partitions = [Partition("ByService", "service_pk", items.service_pk(service, m), "service_sk",
+                                    newest=_month_end(m)) for m in months]
+            filters.pop("access_service")
+        elif action:
+            partitions = [Partition("ByAction", "action_pk", items.action_pk(action, m), "action_sk",
+                                    newest=_month_end(m)) for m in months]
+            filters.pop("access_action")
+        else:
+            partitions = [Partition("ByMonth", "month_pk", f"EM#{m}#{shard}", "month_sk", newest=_month_end(m))
+                          for m in months for shard in range(self._shards)]
+        conditions, values, names = ["attribute_exists(access_action)"], {}, {}
+        for number, (name, value) in enumerate(sorted((k, v) for k, v in filters.items() if v is not None)):
+            conditions.append(f"#a{number} = :a{number}")
+            names[f"#a{number}"] = name
+            values[f":a{number}"] = {"S": value}
+        lo, hi = _bounds(recorded_from, recorded_to)
+        before = min(hi, cursor) if cursor else hi
+        query = MergedQuery(self._db, self._table, partitions, oldest=lo, before=before, page=min(limit + 1, 500),
+                            filter_expression=" AND ".join(conditions), filter_values=values, filter_names=names)
+        found, next_cursor = query.take(limit)
+        return [items.to_event(item) for item in found], next_cursor
+
     def _query(self, partition: tuple[str, str, str, str, str], lo: str, hi: str, equals: dict[str, str],
                standalone_only: bool = False) -> Iterator[dict[str, Any]]:
         index, pk_name, pk, sk_name, prefix = partition
@@ -103,3 +141,7 @@ def _months(start: datetime | None, end: datetime | None) -> list[str]:
         months.append(f"{year:04d}-{month:02d}")
         year, month = (year, month + 1) if month < 12 else (year + 1, 1)
     return months
+
+
+def _month_end(month: str) -> str:
+    return f"{month}-\uffff"

@@ -3,7 +3,8 @@
 Keys: a request's items share `pk = REQ#<id>` (META, CLOCK#<name>, E#<seq>), so one Query reads a request with
 its timeline. Standalone events use `pk = EVT#<event_id>`. GSI keys are only set where a lookup needs them:
 `ByConsumer` (HMAC tag), `ByKind` (request type+status / event type), `ByMonth` (sharded month), `OpenClocks`
-(sparse: unsatisfied clocks), `Unsealed` (sparse: events not yet in the Merkle log), `ByEventId`.
+(sparse: unsatisfied clocks), `Unsealed` (sparse: events not yet in the Merkle log), `ByEventId`, and for the
+access log `ByActor`, `ByAction` and `ByService` (sparse: only access events, reads of the ledger and exports).
 """
 
 import hashlib
@@ -177,7 +178,26 @@ def event_item(event: StoredEvent, shards: int) -> dict[str, Any]:
     if event.consumer_tag:
         item.update(consumer_tag=event.consumer_tag, consumer_pk=consumer_pk(event.consumer_tag))
         item["consumer_sk"] = "E#" + pos
+    if event.access_action and event.access_service and event.actor_tag:
+        month = rfc3339(event.recorded_at)[:7]
+        item.update(actor_tag=event.actor_tag, access_action=event.access_action, access_service=event.access_service,
+                    actor_pk=actor_pk(event.actor_tag), actor_sk=pos,
+                    action_pk=action_pk(event.access_action, month), action_sk=pos,
+                    service_pk=service_pk(event.access_service, month), service_sk=pos)
     return item
+
+
+def actor_pk(tag: str) -> str:
+    return f"AA#{tag}"
+
+
+def action_pk(action: str, month: str) -> str:
+    """Month-bucketed: every service reads, so one partition per action would run hot."""
+    return f"AX#{action}#{month}"
+
+
+def service_pk(service: str, month: str) -> str:
+    return f"AS#{service}#{month}"
 
 
 def to_request(item: dict[str, Any]) -> RequestRecord:
@@ -230,4 +250,7 @@ def to_event(item: dict[str, Any]) -> StoredEvent:
         s3_version_id=item["s3_version_id"],
         leaf_index=int(item["leaf_index"]) if item.get("leaf_index") is not None else None,
         sealed_size=int(item["sealed_size"]) if item.get("sealed_size") is not None else None,
+        actor_tag=item.get("actor_tag"),
+        access_action=item.get("access_action"),
+        access_service=item.get("access_service"),
     )

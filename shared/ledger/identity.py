@@ -14,3 +14,14 @@ def email_subject(email: str) -> str:
 
 def device_subject(device_id: str) -> str:
     return "device:" + unicodedata.normalize("NFC", device_id).strip()
+
+
+def account_subject(service: str, account_id: str) -> str:
+    """A consumer known by a service's own account id: the service scopes it (customer 77 of two systems may be
+    two people)."""
+    return f"account:{unicodedata.normalize('NFC', service).strip()}:{unicodedata.normalize('NFC', account_id).strip()}"
+
+
+def actor_subject(actor_id: str) -> str:
+    """Who touched personal data (an employee's login can itself be an email): tagged like consumers."""
+    return "actor:" + unicodedata.normalize("NFC", actor_id).strip()

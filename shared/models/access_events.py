@@ -179,3 +179,28 @@ def _details(error: pydantic.ValidationError) -> list[dict[str, Any]]:
             issue = msg[:1].lower() + msg[1:]
         details.append({"field": field, "issue": issue, "type": item["type"]})
     return details
+
+
+class AccessSearchQuery(BaseModel):
+    """GET /access-events: any combination; without `from` the search looks back over the retention window."""
+
+    model_config = Strict
+
+    consumer_email: Email | None = None
+    actor_id: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)] | None = None
+    action: Action | None = None
+    service: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)] | None = None
+    from_: AwareDatetime | None = Field(default=None, alias="from")
+    to: AwareDatetime | None = None
+    cursor: Annotated[str, StringConstraints(max_length=4096)] | None = None
+    limit: int | None = Field(default=None, ge=1, le=500)
+
+
+class AccessAcceptedOut(BaseModel):
+    accepted: int
+    event_ids: list[str]
+
+
+class AccessPageOut(BaseModel):
+    items: list[dict[str, Any]]
+    cursor: str | None

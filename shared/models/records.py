@@ -84,6 +84,10 @@ class StoredEvent(BaseModel):
     s3_version_id: str
     leaf_index: int | None = None
     sealed_size: int | None = None  # size of the first checkpoint whose tree holds the event
+    # Access-log keys (access events, reads of the ledger, exports): who (HMAC tag), what, from which service.
+    actor_tag: str | None = None
+    access_action: str | None = None
+    access_service: str | None = None
 
 
 class OpenClock(BaseModel):

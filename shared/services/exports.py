@@ -20,7 +20,7 @@ from shared.ports import BundleStore, ExportJobs, ExportQueue, ScopeIndex
 from shared.services import request_metrics
 from shared.services.build_bundle import build_bundle
 from shared.services.export_selection import select
-from shared.services.ledger_writer import EventDraft, Ledger, record_standalone_event_once
+from shared.services.ledger_writer import OWN_SERVICE, AccessKeys, EventDraft, Ledger, record_standalone_event_once
 from shared.services.merkle_log import MerkleLog
 from shared.services.read_requests import record_audit_read
 from shared.timefmt import rfc3339
@@ -104,8 +104,9 @@ def _build(ledger: Ledger, exports: Exports, job: ExportJob) -> ExportJob:
         "export_id": job.export_id, "scope": job.scope.as_manifest(), "event_count": count,
         "unsealed_count": unsealed, "bundle_key": key, "bundle_version": version, "bundle_sha256": sha,
         "bytes": size})
+    access = AccessKeys(job.requested_by.id or job.requested_by.type, "export", OWN_SERVICE)
     record_standalone_event_once(ledger, draft, RecordType.ACCESS_EVENT, _consumer_tag(ledger, job.scope),
-                                 f"events/exports/{job.export_id}.json")
+                                 f"events/exports/{job.export_id}.json", access)
     finished = job.model_copy(update={
         "status": "ready", "event_count": count, "unsealed_count": unsealed, "bundle_key": key,
         "bundle_version": version, "sha256": sha, "bytes": size, "completed_at": ledger.now(),

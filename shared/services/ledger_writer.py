@@ -4,11 +4,13 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 from shared.config import Settings
 from shared.errors import ChainConflictError, ConflictError, EvidenceExistsError, RequestNotFoundError
 from shared.ledger.envelope import Actor, Envelope, build_envelope
+from shared.ledger.identity import actor_subject
 from shared.ledger.ids import uuid7
 from shared.ledger.retention import minimum_retain_until, retain_until
 from shared.models.domain import RecordType
@@ -134,17 +136,42 @@ def _adopt_stranded(ledger: Ledger, record: RequestRecord, key: str) -> None:
         pass  # someone else indexed it meanwhile: either way the position is now in the index
 
 
+@dataclass(frozen=True)
+class AccessKeys:
+    """Where an event sits in the access log: who (tagged), what they did, from which service."""
+
+    actor_id: str
+    action: str
+    service: str
+
+
+OWN_SERVICE = "ccpa-audit"
+
+
+@lru_cache(maxsize=4096)
+def _tag(tagger: ConsumerTagger, subject: str) -> str:
+    return tagger.tag(subject)  # the same few actors read all day: one KMS call each per container
+
+
+def _with_access(ledger: Ledger, stored: StoredEvent, access: AccessKeys | None) -> StoredEvent:
+    if access is None:
+        return stored
+    return stored.model_copy(update={"actor_tag": _tag(ledger.tagger, actor_subject(access.actor_id)),
+                                     "access_action": access.action, "access_service": access.service})
+
+
 def record_standalone_event(ledger: Ledger, draft: "EventDraft", record_type: RecordType,
-                            consumer_tag: str | None = None) -> StoredEvent:
+                            consumer_tag: str | None = None, access: AccessKeys | None = None) -> StoredEvent:
     """An event outside any request's chain (reads, refused callbacks, registry changes): locked, then indexed."""
     envelope = _envelope(ledger, draft, record_type, consumer_tag)
-    stored = store_envelope(ledger, envelope, standalone_event_key(envelope))
+    stored = _with_access(ledger, store_envelope(ledger, envelope, standalone_event_key(envelope)), access)
     ledger.index.put_standalone_event(stored)
     return stored
 
 
 def record_standalone_event_once(ledger: Ledger, draft: "EventDraft", record_type: RecordType,
-                                 consumer_tag: str | None, key: str) -> tuple[StoredEvent, bool]:
+                                 consumer_tag: str | None, key: str,
+                                 access: AccessKeys | None = None) -> tuple[StoredEvent, bool]:
     """A standalone event at a key derived from what it records (an export, a producer's event id), so a retry
     stores nothing twice: an object already at the key is adopted, and indexed if its writer crashed before.
     Returns the stored event and whether this call created it."""
@@ -154,11 +181,11 @@ def record_standalone_event_once(ledger: Ledger, draft: "EventDraft", record_typ
     except EvidenceExistsError:
         _, stored = load_current(ledger, key)
         created = False
+    stored = _with_access(ledger, stored, access)
     try:
         ledger.index.put_standalone_event(stored)
     except ConflictError:
-        if created:
-            raise
+        pass  # a concurrent retry indexed the same object (its key is create-only) first
     return stored, created
 
 

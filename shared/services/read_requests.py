@@ -12,7 +12,14 @@ from shared.models.domain import EventType, RecordType, RequestStatus, RequestTy
 from shared.models.records import RequestRecord, StoredEvent
 from shared.models.search import RequestSearch, SearchPage
 from shared.services.attention import requests_needing_attention
-from shared.services.ledger_writer import EventDraft, Ledger, parse_envelope, record_standalone_event
+from shared.services.ledger_writer import (
+    OWN_SERVICE,
+    AccessKeys,
+    EventDraft,
+    Ledger,
+    parse_envelope,
+    record_standalone_event,
+)
 
 
 @dataclass(frozen=True)
@@ -103,4 +110,5 @@ def _attention_page(ledger: Ledger, criteria: SearchCriteria, tag: str | None) -
 def record_audit_read(ledger: Ledger, reader: Actor, scope: dict[str, Any], consumer_tag: str | None) -> StoredEvent:
     """Who looked at the ledger, and at what: a standalone event, so reads never alter a request's chain."""
     draft = EventDraft(EventType.AUDIT_READ, reader, {"scope": scope})
-    return record_standalone_event(ledger, draft, RecordType.ACCESS_EVENT, consumer_tag)
+    access = AccessKeys(reader.id or reader.type, "read", OWN_SERVICE)
+    return record_standalone_event(ledger, draft, RecordType.ACCESS_EVENT, consumer_tag, access)

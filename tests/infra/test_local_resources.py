@@ -120,7 +120,8 @@ def test_index_table_has_the_template_indexes_when_created(aws, stack, template)
         for index in _props(template, "IndexTable")["GlobalSecondaryIndexes"]
     }
     assert built == declared
-    assert set(built) == {"ByConsumer", "ByKind", "ByMonth", "OpenClocks", "Unsealed", "ByEventId"}
+    assert set(built) == {"ByConsumer", "ByKind", "ByMonth", "OpenClocks", "Unsealed", "ByEventId", "ByActor",
+                          "ByAction", "ByService"}
     assert table["KeySchema"] == _props(template, "IndexTable")["KeySchema"]
     assert table["BillingModeSummary"]["BillingMode"] == "PAY_PER_REQUEST"
 

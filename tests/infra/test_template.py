@@ -31,6 +31,7 @@ AUTHENTICATED_ROUTES = {
     ("GET", "/requests/{id}"),
     ("POST", "/requests/{id}/actions"),
     ("POST", "/access-events"),
+    ("GET", "/access-events"),
     ("GET", "/systems"),
     ("GET", "/systems/{system_id}"),
     ("PUT", "/systems/{system_id}"),
@@ -240,7 +241,7 @@ def test_index_table_is_protected_from_deletion(resources_):
     assert table["Properties"]["DeletionProtectionEnabled"] is True
 
 
-def test_index_table_has_the_six_query_indexes_when_built(resources_):
+def test_index_table_has_the_query_indexes_when_built(resources_):
     props = _props(resources_, "IndexTable")
     assert props["KeySchema"] == [
         {"AttributeName": "pk", "KeyType": "HASH"},
@@ -259,6 +260,9 @@ def test_index_table_has_the_six_query_indexes_when_built(resources_):
         "ByKind": ((("kind_pk", "HASH"), ("kind_sk", "RANGE")), "ALL", ()),
         "ByMonth": ((("month_pk", "HASH"), ("month_sk", "RANGE")), "ALL", ()),
         "OpenClocks": ((("open_pk", "HASH"), ("open_sk", "RANGE")), "ALL", ()),
+        "ByActor": ((("actor_pk", "HASH"), ("actor_sk", "RANGE")), "ALL", ()),
+        "ByAction": ((("action_pk", "HASH"), ("action_sk", "RANGE")), "ALL", ()),
+        "ByService": ((("service_pk", "HASH"), ("service_sk", "RANGE")), "ALL", ()),
         "Unsealed": (
             (("unsealed_pk", "HASH"), ("unsealed_sk", "RANGE")),
             "INCLUDE",
