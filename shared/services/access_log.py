@@ -10,6 +10,7 @@ same access-log keys, so a search shows who looked at the log too.
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 from shared.ledger.envelope import Actor
@@ -25,6 +26,7 @@ from shared.services.ledger_writer import (
     Ledger,
     parse_envelope,
     record_standalone_event_once,
+    tag_of,
 )
 from shared.services.read_requests import record_audit_read
 from shared.timefmt import rfc3339
@@ -53,6 +55,7 @@ def record_access_batch(ledger: Ledger, events: list[AccessEventIn], producer: A
     first: dict[str, int] = {}
     for number, key in enumerate(keys):
         first.setdefault(key, number)  # the same id twice in one batch is stored once
+    unique = list(first.values())
 
     def store(number: int) -> str:
         event = events[number]
@@ -62,9 +65,16 @@ def record_access_batch(ledger: Ledger, events: list[AccessEventIn], producer: A
                                                  f"events/access/{keys[number]}.json", access)
         return stored.event_id
 
-    with ThreadPoolExecutor(max_workers=WRITERS) as pool:
-        stored_ids = dict(zip(first.values(), pool.map(store, first.values()), strict=True))
+    done = map(store, unique) if len(unique) == 1 else _pool().map(store, unique)
+    stored_ids = dict(zip(unique, done, strict=True))
     return [stored_ids[first[key]] for key in keys]
+
+
+@lru_cache(maxsize=1)
+def _pool() -> ThreadPoolExecutor:
+    """One pool per container: each event is two independent writes (S3, then DynamoDB), so a batch's events
+    go in parallel; creating a pool per call would cost more than a small batch."""
+    return ThreadPoolExecutor(max_workers=WRITERS)
 
 
 def _consumer_tags(ledger: Ledger, events: list[AccessEventIn]) -> list[str]:
@@ -72,8 +82,7 @@ def _consumer_tags(ledger: Ledger, events: list[AccessEventIn]) -> list[str]:
     subjects = [email_subject(e.consumer.email) if e.consumer.email else
                 account_subject(e.source.service, e.consumer.id or "") for e in events]
     unique = sorted(set(subjects))
-    with ThreadPoolExecutor(max_workers=WRITERS) as pool:
-        tags = dict(zip(unique, pool.map(ledger.tagger.tag, unique), strict=True))
+    tags = dict(zip(unique, _pool().map(lambda subject: tag_of(ledger, subject), unique), strict=True))
     return [tags[subject] for subject in subjects]
 
 
@@ -84,8 +93,7 @@ def search_access_log(ledger: Ledger, scopes: ScopeIndex, search: AccessSearch,
     events, cursor = scopes.access_events(consumer_tag=consumer_tag, actor_tag=actor_tag, action=search.action,
                                           service=search.service, recorded_from=search.from_,
                                           recorded_to=search.to, limit=search.limit, cursor=search.cursor)
-    with ThreadPoolExecutor(max_workers=WRITERS) as pool:
-        items = list(pool.map(lambda event: _present(ledger, event), events))
+    items = list(_pool().map(lambda event: _present(ledger, event), events))
     scope = {"consumer_tag": consumer_tag, "actor_tag": actor_tag, "action": search.action,
              "service": search.service, "from": rfc3339(search.from_) if search.from_ else None,
              "to": rfc3339(search.to) if search.to else None, "results": len(items)}

@@ -148,15 +148,20 @@ class AccessKeys:
 OWN_SERVICE = "ccpa-audit"
 
 
-@lru_cache(maxsize=4096)
+def tag_of(ledger: Ledger, subject: str) -> str:
+    """An HMAC tag, remembered per container: the same actors and consumers recur all day (one KMS call each)."""
+    return _tag(ledger.tagger, subject)
+
+
+@lru_cache(maxsize=16384)
 def _tag(tagger: ConsumerTagger, subject: str) -> str:
-    return tagger.tag(subject)  # the same few actors read all day: one KMS call each per container
+    return tagger.tag(subject)
 
 
 def _with_access(ledger: Ledger, stored: StoredEvent, access: AccessKeys | None) -> StoredEvent:
     if access is None:
         return stored
-    return stored.model_copy(update={"actor_tag": _tag(ledger.tagger, actor_subject(access.actor_id)),
+    return stored.model_copy(update={"actor_tag": tag_of(ledger, actor_subject(access.actor_id)),
                                      "access_action": access.action, "access_service": access.service})
 
 
