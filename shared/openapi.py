@@ -5,7 +5,9 @@ from typing import Any
 
 from pydantic import TypeAdapter
 
+from shared.models.access_events import AccessAcceptedOut, AccessEventBatch, AccessPageOut
 from shared.models.api import ActionBody, RequestPageOut, RequestRecordOut, RequestSummaryOut, SubmitRequestBody
+from shared.models.export_api import ExportBody, ExportOut
 from shared.models.downstream import CallbackBody, ConfirmationOut, GpcSignalBody, GpcSignalOut, GpcStatusOut
 from shared.models.ledger_api import CheckpointOut, ConsistencyOut, KeysOut, ProofOut
 from shared.models.systems import SystemBody, SystemListOut, SystemOut
@@ -34,7 +36,8 @@ def openapi_document() -> dict[str, Any]:
     models = {m.__name__: m for m in (SubmitRequestBody, RequestSummaryOut, RequestRecordOut, RequestPageOut,
                                       SystemBody, SystemOut, SystemListOut, GpcSignalBody, GpcSignalOut,
                                       GpcStatusOut, CallbackBody, ConfirmationOut, ProofOut, CheckpointOut,
-                                      ConsistencyOut, KeysOut)}
+                                      ConsistencyOut, KeysOut, ExportBody, ExportOut, AccessEventBatch,
+                                      AccessAcceptedOut, AccessPageOut)}
     schemas: dict[str, Any] = {"Error": ERROR}
     for name, model in models.items():
         schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
@@ -91,6 +94,7 @@ def openapi_document() -> dict[str, Any]:
             },
             **_downstream_paths(bearer),
             **_ledger_paths(bearer),
+            **_export_and_access_paths(bearer),
         },
     }
 
@@ -155,5 +159,42 @@ def _downstream_paths(bearer: list[dict[str, list[str]]]) -> dict[str, Any]:
                                   **_errors(401, 403, 409, 422)}},
             "delete": {"security": bearer, "parameters": system_id,
                        "responses": {"204": {"description": "removed"}, **_errors(401, 403, 404)}},
+        },
+    }
+
+
+def _export_and_access_paths(bearer: list[dict[str, list[str]]]) -> dict[str, Any]:
+    def queries(*names: str) -> list[dict[str, Any]]:
+        return [{"name": n, "in": "query", "schema": {"type": "string"}} for n in names]
+
+    return {
+        "/exports": {"post": {
+            "summary": "Build an evidence bundle (analyst, auditor): 201 ready with a presigned URL, 202 queued",
+            "security": bearer, "requestBody": _json(_ref("ExportBody")),
+            "responses": {"201": _json(_ref("ExportOut")) | {"description": "ready"},
+                          "202": _json(_ref("ExportOut")) | {"description": "building"},
+                          **_errors(401, 403, 404, 413, 422)}}},
+        "/exports/{export_id}": {"get": {
+            "summary": "An export's state, progress and a fresh presigned URL once ready (analyst, auditor)",
+            "security": bearer,
+            "parameters": [{"name": "export_id", "in": "path", "required": True, "schema": {"type": "string"}}],
+            "responses": {"200": _json(_ref("ExportOut")) | {"description": "the export"},
+                          **_errors(401, 403, 404)}}},
+        "/reports/metrics": {"get": {
+            "summary": "11 CCR 7102 metrics of a calendar year from the ledger (analyst, auditor); format=csv too",
+            "security": bearer, "parameters": queries("year", "format"),
+            "responses": {"200": {"description": "JSON, or CSV with format=csv"}, **_errors(401, 403, 422)}}},
+        "/access-events": {
+            "post": {
+                "summary": "A batch of 1-500 personal-data access events (service); all or nothing",
+                "security": bearer, "requestBody": _json(_ref("AccessEventBatch")),
+                "responses": {"202": _json(_ref("AccessAcceptedOut")) | {"description": "accepted"},
+                              **_errors(401, 403, 413, 422)}},
+            "get": {
+                "summary": "Search the access log newest first (analyst, auditor)", "security": bearer,
+                "parameters": queries("consumer_email", "actor_id", "action", "service", "from", "to", "limit",
+                                      "cursor"),
+                "responses": {"200": _json(_ref("AccessPageOut")) | {"description": "a page"},
+                              **_errors(401, 403, 422)}},
         },
     }

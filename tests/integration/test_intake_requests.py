@@ -266,3 +266,10 @@ def test_openapi_document_lists_every_served_route_with_its_models_when_fetched(
     assert tags == {"AcknowledgeAction", "VerifyAction", "ExtendAction", "DenyAction", "RespondAction",
                     "ConfirmSystemAction"}
     assert set(tags) <= set(spec["components"]["schemas"])
+
+
+def test_openapi_document_covers_exports_reports_and_the_access_log(intake):
+    spec = intake("GET", "/openapi.json")[1]
+    assert {"/exports", "/exports/{export_id}", "/reports/metrics", "/access-events"} <= set(spec["paths"])
+    assert set(spec["paths"]["/access-events"]) == {"get", "post"}
+    assert {"ExportBody", "ExportOut", "AccessEventBatch", "AccessAcceptedOut"} <= set(spec["components"]["schemas"])
