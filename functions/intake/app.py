@@ -17,6 +17,7 @@ from shared.api import (
     require_token,
 )
 from shared.clocks.engine import ClockRules
+from shared.cursors import decode_cursor, encode_cursor
 from shared.ledger.envelope import Actor
 from shared.models.access_events import AccessAcceptedOut, AccessPageOut, AccessSearchQuery, validate_batch
 from shared.models.api import STAFF_CHANNELS, RequestPageOut, SearchRequestsQuery, SubmitRequestBody
@@ -83,11 +84,12 @@ def list_requests():
     query = parse(SearchRequestsQuery, app.current_event.query_string_parameters or {})
     ledger = wiring.ledger()
     criteria = SearchCriteria(query.consumer_email, query.type, query.status, query.from_, query.to,
-                              query.limit or ledger.settings.page_size, query.cursor, bool(query.at_risk),
+                              query.limit or ledger.settings.page_size, decode_cursor(query.cursor),
+                              bool(query.at_risk),
                               bool(query.overdue))
     page = search_requests(ledger, criteria, current_actor(app))
     items = [presenters.summary_out(record, ledger.now(), _rules()) for record in page.items]
-    return json_response(200, RequestPageOut(items=items, cursor=page.cursor))
+    return json_response(200, RequestPageOut(items=items, cursor=encode_cursor(page.cursor)))
 
 
 @app.get("/.well-known/gpc.json")

@@ -13,6 +13,7 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
+from shared.cursors import decode_cursor, encode_cursor
 from shared.ledger.envelope import Actor
 from shared.ledger.identity import account_subject, actor_subject, email_subject
 from shared.models.access_events import AccessEventIn
@@ -92,14 +93,15 @@ def search_access_log(ledger: Ledger, scopes: ScopeIndex, search: AccessSearch,
     actor_tag = ledger.tagger.tag(actor_subject(search.actor_id)) if search.actor_id else None
     events, cursor = scopes.access_events(consumer_tag=consumer_tag, actor_tag=actor_tag, action=search.action,
                                           service=search.service, recorded_from=search.from_,
-                                          recorded_to=search.to, limit=search.limit, cursor=search.cursor)
+                                          recorded_to=search.to, limit=search.limit,
+                                          cursor=decode_cursor(search.cursor))
     items = list(_pool().map(lambda event: _present(ledger, event), events))
     scope = {"consumer_tag": consumer_tag, "actor_tag": actor_tag, "action": search.action,
              "service": search.service, "from": rfc3339(search.from_) if search.from_ else None,
              "to": rfc3339(search.to) if search.to else None, "results": len(items)}
     record_audit_read(ledger, reader, {"access_log": {k: v for k, v in scope.items() if v is not None}},
                       consumer_tag)
-    return items, cursor
+    return items, encode_cursor(cursor)
 
 
 def _present(ledger: Ledger, event: StoredEvent) -> dict[str, Any]:

@@ -138,10 +138,32 @@ def test_the_log_pages_newest_first_with_a_cursor(intake):
     status, page, _ = intake("GET", "/access-events?service=crm&limit=2", token="local-analyst")
     seen = [i["producer_event_id"] for i in page["items"]]
     while page["cursor"]:
+        # Used as a client would, unquoted: the cursor is URL-safe (several events share a millisecond here).
         status, page, _ = intake("GET", f"/access-events?service=crm&limit=2&cursor={page['cursor']}",
                                  token="local-analyst")
         seen += [i["producer_event_id"] for i in page["items"]]
     assert sorted(seen) == [f"crm-{n}" for n in range(5)] and len(seen) == 5
+    assert intake("GET", "/access-events?service=crm&cursor=%25%25", token="local-analyst")[0] == 422
+
+
+def test_pages_hold_every_event_even_when_many_share_a_millisecond(intake, clock):
+    from datetime import datetime as real_datetime
+
+    frozen = real_datetime.now(UTC)
+    clock.offset = timedelta()
+    from shared import wiring
+
+    wiring.ledger().now = lambda: frozen  # every event of the batch recorded at the same instant
+    post(intake, [item(n) for n in range(7)])
+    seen, cursor = [], None
+    while True:
+        query = "service=crm&limit=3" + (f"&cursor={cursor}" if cursor else "")
+        status, page, _ = intake("GET", f"/access-events?{query}", token="local-analyst")
+        seen += [i["producer_event_id"] for i in page["items"]]
+        cursor = page["cursor"]
+        if not cursor:
+            break
+    assert sorted(seen) == sorted(f"crm-{n}" for n in range(7))
 
 
 def test_every_read_of_the_log_and_every_export_shows_in_the_log(intake, stack):
