@@ -27,17 +27,9 @@ class DynamoScopeIndex:
     def requests(self, *, consumer_tag: str | None = None, request_type: str | None = None,
                  received_from: datetime | None = None, received_to: datetime | None = None) -> list[RequestRecord]:
         lo, hi = _bounds(received_from, received_to)
-        filters: dict[str, str] = {}
-        if consumer_tag:
-            partitions = [("ByConsumer", "consumer_pk", items.consumer_pk(consumer_tag), "consumer_sk", "R#")]
-            if request_type:
-                filters["type"] = request_type
-        elif request_type:
-            partitions = [("ByKind", "kind_pk", items.request_kind_pk(request_type, status.value), "kind_sk", "")
-                          for status in RequestStatus]
-        else:
-            partitions = [("ByMonth", "month_pk", f"RM#{month}#{shard}", "month_sk", "")
-                          for month in _months(received_from, received_to) for shard in range(self._shards)]
+        typed = [Partition("ByKind", "kind_pk", items.request_kind_pk(request_type, status.value), "kind_sk")
+                 for status in RequestStatus] if request_type else None
+        partitions, filters = self._leading("R", consumer_tag, request_type, typed, received_from, received_to)
         found = [items.to_request(item) for part in partitions for item in self._query(part, lo, hi, filters)]
         return sorted(found, key=lambda record: (record.received_at, record.request_id))
 
@@ -46,16 +38,8 @@ class DynamoScopeIndex:
                recorded_from: datetime | None = None, recorded_to: datetime | None = None,
                standalone_only: bool = False) -> list[StoredEvent]:
         lo, hi = _bounds(recorded_from, recorded_to)
-        filters: dict[str, str] = {}
-        if consumer_tag:
-            partitions = [("ByConsumer", "consumer_pk", items.consumer_pk(consumer_tag), "consumer_sk", "E#")]
-            if event_type:
-                filters["type"] = event_type
-        elif event_type:
-            partitions = [("ByKind", "kind_pk", f"T#{event_type}", "kind_sk", "")]
-        else:
-            partitions = [("ByMonth", "month_pk", f"EM#{month}#{shard}", "month_sk", "")
-                          for month in _months(recorded_from, recorded_to) for shard in range(self._shards)]
+        typed = [Partition("ByKind", "kind_pk", f"T#{event_type}", "kind_sk")] if event_type else None
+        partitions, filters = self._leading("E", consumer_tag, event_type, typed, recorded_from, recorded_to)
         found = [items.to_event(item) for part in partitions
                  for item in self._query(part, lo, hi, filters, standalone_only)]
         return sorted(found, key=lambda event: (event.recorded_at, event.event_id))
@@ -98,9 +82,23 @@ class DynamoScopeIndex:
         found, next_cursor = query.take(limit)
         return [items.to_event(item) for item in found], next_cursor
 
-    def _query(self, partition: tuple[str, str, str, str, str], lo: str, hi: str, equals: dict[str, str],
+    def _leading(self, kind: str, consumer_tag: str | None, type_value: str | None, typed: list[Partition] | None,
+                 start: datetime | None, end: datetime | None) -> tuple[list[Partition], dict[str, str]]:
+        """The partitions of the narrowest scope (consumer, then type, then sharded months of requests `R` or
+        events `E`), and the type as a filter when the consumer leads."""
+        if consumer_tag:
+            consumer = Partition("ByConsumer", "consumer_pk", items.consumer_pk(consumer_tag), "consumer_sk",
+                                 prefix=f"{kind}#")
+            return [consumer], ({"type": type_value} if type_value else {})
+        if typed:
+            return typed, {}
+        return [Partition("ByMonth", "month_pk", f"{kind}M#{month}#{shard}", "month_sk")
+                for month in _months(start, end) for shard in range(self._shards)], {}
+
+    def _query(self, partition: Partition, lo: str, hi: str, equals: dict[str, str],
                standalone_only: bool = False) -> Iterator[dict[str, Any]]:
-        index, pk_name, pk, sk_name, prefix = partition
+        index, pk_name, pk, sk_name, prefix = (partition.index, partition.pk_name, partition.pk, partition.sk_name,
+                                               partition.prefix)
         params: dict[str, Any] = {
             "TableName": self._table,
             "IndexName": index,

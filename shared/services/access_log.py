@@ -89,8 +89,8 @@ def _consumer_tags(ledger: Ledger, events: list[AccessEventIn]) -> list[str]:
 
 def search_access_log(ledger: Ledger, scopes: ScopeIndex, search: AccessSearch,
                       reader: Actor) -> tuple[list[dict[str, Any]], str | None]:
-    consumer_tag = ledger.tagger.tag(email_subject(search.consumer_email)) if search.consumer_email else None
-    actor_tag = ledger.tagger.tag(actor_subject(search.actor_id)) if search.actor_id else None
+    consumer_tag = tag_of(ledger, email_subject(search.consumer_email)) if search.consumer_email else None
+    actor_tag = tag_of(ledger, actor_subject(search.actor_id)) if search.actor_id else None
     events, cursor = scopes.access_events(consumer_tag=consumer_tag, actor_tag=actor_tag, action=search.action,
                                           service=search.service, recorded_from=search.from_,
                                           recorded_to=search.to, limit=search.limit,

@@ -19,7 +19,7 @@ from shared.models.records import StoredEvent
 from shared.services import export_documents, request_metrics
 from shared.services.export_selection import Selection
 from shared.services.ledger_writer import Ledger, parse_envelope
-from shared.services.merkle_log import MerkleLog, checkpoint_key, public_key_pem, tile_key
+from shared.services.merkle_log import MerkleLog, checkpoint_key, public_key_pem, stored_hash_at
 from shared.services.seal_log import seal_log
 from shared.timefmt import rfc3339
 
@@ -141,7 +141,7 @@ def _file_order(event: ExportedEvent) -> tuple[int, int, str, str]:
 
 def _proofs(log: MerkleLog, state: LogState, ordered: list[ExportedEvent], bundle: Bundle) -> None:
     sealed = [event for event in ordered if event.sealed]
-    hash_at = _prefetched_hash_at(log, state.size, [event.stored.leaf_index or 0 for event in sealed])
+    hash_at = stored_hash_at(log, state.size, [event.stored.leaf_index or 0 for event in sealed])
     root = bytes.fromhex(state.root)
     for event in sealed:
         index = event.stored.leaf_index or 0
@@ -161,26 +161,6 @@ def _proofs(log: MerkleLog, state: LogState, ordered: list[ExportedEvent], bundl
         proof = merkle.consistency_proof(first, state.size, hash_at)
         bundle.files[f"consistency/{first}-{state.size}.json"] = json.dumps(
             {"from": first, "to": state.size, "proof": [h.hex() for h in proof]}, sort_keys=True).encode()
-
-
-def _prefetched_hash_at(log: MerkleLog, size: int, leaves: list[int]) -> merkle.HashAt:
-    """Tile reads for many scattered leaves are fetched in parallel up front; each tile at most once."""
-    cache: dict[merkle.Tile, bytes] = {}
-    full = size // merkle.TILE_WIDTH
-    wanted = {merkle.Tile(0, leaf // merkle.TILE_WIDTH,
-                          merkle.TILE_WIDTH if leaf // merkle.TILE_WIDTH < full else size % merkle.TILE_WIDTH)
-              for leaf in leaves}
-    with ThreadPoolExecutor(max_workers=READERS) as pool:
-        for tile, data in zip(wanted, pool.map(lambda t: log.objects.get_current(tile_key(t))[0], wanted),
-                              strict=True):
-            cache[tile] = data
-
-    def read(tile: merkle.Tile) -> bytes:
-        if tile not in cache:
-            cache[tile] = log.objects.get_current(tile_key(tile))[0]
-        return cache[tile]
-
-    return merkle.hash_at_from_tiles(size, read)
 
 
 def _header(contents: ExportContents, ordered: list[ExportedEvent], log: MerkleLog,

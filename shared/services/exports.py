@@ -19,7 +19,7 @@ from shared.clocks.engine import ClockRules
 from shared.ports import BundleStore, ExportJobs, ExportQueue, ScopeIndex
 from shared.services import request_metrics
 from shared.services.build_bundle import build_bundle
-from shared.services.export_selection import select
+from shared.services.export_selection import Selection, select
 from shared.services.ledger_writer import OWN_SERVICE, AccessKeys, EventDraft, Ledger, record_standalone_event_once
 from shared.services.merkle_log import MerkleLog
 from shared.services.read_requests import record_audit_read
@@ -66,7 +66,7 @@ def start_export(ledger: Ledger, exports: Exports, scope: ExportScope, requester
     if selection.event_count > ledger.settings.export_sync_max_events:
         exports.queue.send(job.export_id)
         return export_out(ledger, exports, job), False
-    finished = _build(ledger, exports, job)
+    finished = _build(ledger, exports, job, selection)
     return export_out(ledger, exports, finished), finished.status == "ready"
 
 
@@ -86,8 +86,9 @@ def run_export_job(ledger: Ledger, exports: Exports, export_id: str, *, last_att
         raise
 
 
-def _build(ledger: Ledger, exports: Exports, job: ExportJob) -> ExportJob:
-    selection = select(ledger, exports.scopes, job.scope)
+def _build(ledger: Ledger, exports: Exports, job: ExportJob, selection: Selection | None = None) -> ExportJob:
+    """`selection`: what the API call already selected (a queued build selects again, at build time)."""
+    selection = selection or select(ledger, exports.scopes, job.scope)
     metrics = yearly_metrics(ledger, exports, job.scope.metrics_year) if job.scope.metrics_year else None
     key = f"exports/{job.export_id}.zip"
     found = exports.bundles.find(key)
@@ -105,7 +106,7 @@ def _build(ledger: Ledger, exports: Exports, job: ExportJob) -> ExportJob:
         "unsealed_count": unsealed, "bundle_key": key, "bundle_version": version, "bundle_sha256": sha,
         "bytes": size})
     access = AccessKeys(job.requested_by.id or job.requested_by.type, "export", OWN_SERVICE)
-    record_standalone_event_once(ledger, draft, RecordType.ACCESS_EVENT, _consumer_tag(ledger, job.scope),
+    record_standalone_event_once(ledger, draft, RecordType.ACCESS_EVENT, _consumer_tag(ledger, job.scope, selection),
                                  f"events/exports/{job.export_id}.json", access)
     finished = job.model_copy(update={
         "status": "ready", "event_count": count, "unsealed_count": unsealed, "bundle_key": key,
@@ -115,10 +116,12 @@ def _build(ledger: Ledger, exports: Exports, job: ExportJob) -> ExportJob:
     return finished
 
 
-def _consumer_tag(ledger: Ledger, scope: ExportScope) -> str | None:
+def _consumer_tag(ledger: Ledger, scope: ExportScope, selection: Selection) -> str | None:
     """The export shows in the consumer's own history when it was about one consumer."""
     if scope.consumer_tag or not scope.request_id:
         return scope.consumer_tag
+    if selection.requests:
+        return selection.requests[0][0].consumer_tag
     record = ledger.index.get_request(scope.request_id)
     return record.consumer_tag if record else None
 

@@ -6,6 +6,8 @@ Every object is create-only and COMPLIANCE-locked, so nothing here is ever rewri
 tree of size `start`, in leaf order). The latest checkpoint is named by the log state item in the index.
 """
 
+from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -18,6 +20,7 @@ from shared.models.domain import RecordType
 from shared.ports import CheckpointSigner, EvidenceStore, LogStateStore, UnsealedEvents
 
 PREFIX = "ledger/"
+TILE_READERS = 16
 
 
 @dataclass
@@ -58,8 +61,9 @@ def lock_until(settings: Settings, now: datetime) -> tuple[datetime, datetime]:
     return until, floor
 
 
-def stored_hash_at(log: MerkleLog, size: int) -> merkle.HashAt:
-    """Subtree hashes of the tree of `size` leaves read from its tiles; each tile is fetched at most once."""
+def stored_hash_at(log: MerkleLog, size: int, leaves: Iterable[int] = ()) -> merkle.HashAt:
+    """Subtree hashes of the tree of `size` leaves read from its tiles; each tile is fetched at most once. The
+    level-0 tiles of `leaves` (proofs about to be built for scattered events) are fetched up front, in parallel."""
     tiles: dict[merkle.Tile, bytes] = {}
 
     def read_tile(tile: merkle.Tile) -> bytes:
@@ -67,6 +71,13 @@ def stored_hash_at(log: MerkleLog, size: int) -> merkle.HashAt:
             tiles[tile] = log.objects.get_current(tile_key(tile))[0]
         return tiles[tile]
 
+    full = size // merkle.TILE_WIDTH
+    wanted = {merkle.Tile(0, leaf // merkle.TILE_WIDTH,
+                          merkle.TILE_WIDTH if leaf // merkle.TILE_WIDTH < full else size % merkle.TILE_WIDTH)
+              for leaf in leaves}
+    if wanted:
+        with ThreadPoolExecutor(max_workers=TILE_READERS) as pool:
+            list(pool.map(read_tile, wanted))
     return merkle.hash_at_from_tiles(size, read_tile)
 
 
