@@ -1,39 +1,27 @@
-"""A local front door: each HTTP request becomes an API Gateway HTTP API (v2) event for the real handler."""
+"""A local front door: each HTTP request becomes an API Gateway HTTP API (v2) event for the function that owns its
+path, invoked concurrently like Lambda (see containers.py), with API Gateway's answers at the edge."""
 
 import base64
 import json
-import threading
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
+from ccpa_audit.local.lambda_context import LambdaContext
+
+__all__ = ["LambdaContext", "LocalGateway", "http_api_event"]
+
 Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
+Invoke = Callable[[str, dict[str, Any]], dict[str, Any]]
+# A route's target: a function name (run in a container) or an in-process handler (local-only endpoints).
+Target = str | Handler
 TEXT_TYPES = ("application/json", "text/", "application/x-www-form-urlencoded")
 API_GATEWAY_MAX_BODY = 10 * 1024 * 1024  # larger bodies never reach a handler behind API Gateway
-
-
-@dataclass
-class LambdaContext:
-    """What Powertools reads from a Lambda context object."""
-
-    function_name: str
-    aws_request_id: str
-    memory_limit_in_mb: int = 512
-    timeout_ms: int = 30_000
-
-    def __post_init__(self) -> None:
-        self._deadline = time.monotonic() + self.timeout_ms / 1000
-        self.invoked_function_arn = f"arn:aws:lambda:us-east-1:123456789012:function:{self.function_name}"
-        self.function_version = "$LATEST"
-        self.log_group_name = f"/aws/lambda/{self.function_name}"
-        self.log_stream_name = "local"
-
-    def get_remaining_time_in_millis(self) -> int:
-        return max(0, int((self._deadline - time.monotonic()) * 1000))
+ROUTED_METHODS = ("GET", "POST", "PUT", "DELETE", "PATCH")
+LISTEN_BACKLOG = 1024  # a burst of clients waits in the kernel's queue instead of being reset
 
 
 def http_api_event(method: str, target: str, headers: dict[str, str], body: bytes, source_ip: str) -> dict[str, Any]:
@@ -43,7 +31,7 @@ def http_api_event(method: str, target: str, headers: dict[str, str], body: byte
         query[key] = f"{query[key]},{value}" if key in query else value  # API Gateway v2 joins repeats with commas
     lowered = {key.lower(): value for key, value in headers.items()}
     content_type = lowered.get("content-type", "application/json")
-    is_text = not body or content_type.startswith(TEXT_TYPES)
+    text = _utf8(body) if not body or content_type.startswith(TEXT_TYPES) else None
     now = time.time()
     return {
         "version": "2.0",
@@ -64,36 +52,66 @@ def http_api_event(method: str, target: str, headers: dict[str, str], body: byte
             "time": time.strftime("%d/%b/%Y:%H:%M:%S +0000", time.gmtime(now)),
             "timeEpoch": int(now * 1000),
         },
-        "body": body.decode("utf-8", "replace") if is_text else base64.b64encode(body).decode(),
-        "isBase64Encoded": not is_text,
+        # A body that is not valid UTF-8 is passed base64-encoded, as API Gateway does for binary payloads, so the
+        # handler sees the bytes that were sent rather than replacement characters.
+        "body": text if text is not None else base64.b64encode(body).decode(),
+        "isBase64Encoded": text is None,
     }
 
 
-class LocalGateway:
-    """Routes by path prefix to handlers; one invocation at a time, like a single warm Lambda container."""
+def _utf8(body: bytes) -> str | None:
+    try:
+        return body.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
 
-    def __init__(self, routes: list[tuple[str, str, Handler]], host: str, port: int) -> None:
-        self._routes = routes  # (path prefix, function name, handler), first match wins
-        self._lock = threading.Lock()
-        self.server = ThreadingHTTPServer((host, port), self._request_handler())
-        self.server.daemon_threads = True
+
+def joined_headers(pairs: list[tuple[str, str]]) -> dict[str, str]:
+    """Repeated headers arrive joined with commas, as API Gateway v2 passes them (RFC 9110 section 5.3)."""
+    joined: dict[str, str] = {}
+    for key, value in pairs:
+        name = key.lower()
+        joined[name] = f"{joined[name]},{value}" if name in joined else value
+    return joined
+
+
+def error_reply(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> dict[str, Any]:
+    return {"statusCode": status, "headers": {"content-type": "application/json", **(headers or {})},
+            "body": json.dumps({"error": code, "message": message, "details": []})}
+
+
+class LocalGateway:
+    """Routes by path prefix (first match wins) to a function; every request is its own invocation."""
+
+    def __init__(self, routes: list[tuple[str, Target]], invoke: Invoke, host: str, port: int) -> None:
+        self._routes = routes
+        self._invoke = invoke
+
+        class Server(ThreadingHTTPServer):
+            daemon_threads = True
+            request_queue_size = LISTEN_BACKLOG
+
+        self.server = Server((host, port), self._request_handler())
 
     @property
     def url(self) -> str:
         host, port = self.server.server_address[:2]
         return f"http://{host}:{port}"
 
-    def exclusive(self, job: Callable[[], Any]) -> Any:
-        """Run a scheduled job between requests, as one warm container would."""
-        with self._lock:
-            return job()
-
     def invoke(self, method: str, target: str, headers: dict[str, str], body: bytes, ip: str) -> dict[str, Any]:
+        if method not in ROUTED_METHODS:
+            # HTTP API routes only the methods it was given; OPTIONS has no CORS answer because the pages are
+            # served from the API's own origin.
+            return error_reply(405, "method_not_allowed", f"Method {method} is not allowed here.",
+                               {"allow": ", ".join(ROUTED_METHODS)})
         path = urlsplit(target).path
-        name, handler = next((n, h) for prefix, n, h in self._routes if path.startswith(prefix))
+        route = next((t for prefix, t in self._routes if path.startswith(prefix)), None)
+        if route is None:
+            return error_reply(404, "route_not_found", "No route matches this path.")
         event = http_api_event(method, target, headers, body, ip)
-        with self._lock:
-            return handler(event, LambdaContext(function_name=name, aws_request_id=str(uuid.uuid4())))
+        if callable(route):
+            return route(event, LambdaContext(function_name="local-control", aws_request_id=str(uuid.uuid4())))
+        return self._invoke(route, event)
 
     def _request_handler(self) -> type[BaseHTTPRequestHandler]:
         gateway = self
@@ -104,28 +122,30 @@ class LocalGateway:
             def _serve(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 if length > API_GATEWAY_MAX_BODY:
-                    self._send(413, {"content-type": "application/json"},
-                               json.dumps({"error": "payload_too_large", "message": "Body too large.",
-                                           "details": []}).encode())
+                    self.close_connection = True  # the unread body must not be taken for the next request
+                    self._send(error_reply(413, "payload_too_large", "Body too large."))
                     return
                 body = self.rfile.read(length) if length else b""
-                result = gateway.invoke(self.command, self.path, dict(self.headers.items()), body,
-                                        self.client_address[0])
+                method = "GET" if self.command == "HEAD" else self.command
+                headers = joined_headers(list(self.headers.items()))
+                self._send(gateway.invoke(method, self.path, headers, body, self.client_address[0]))
+
+            def _send(self, result: dict[str, Any]) -> None:
                 payload = result.get("body") or ""
                 data = base64.b64decode(payload) if result.get("isBase64Encoded") else payload.encode()
-                headers = {k.lower(): v for k, v in (result.get("headers") or {}).items()}
-                self._send(int(result.get("statusCode", 200)), headers, data)
-
-            def _send(self, status: int, headers: dict[str, str], data: bytes) -> None:
-                self.send_response(status)
-                for key, value in headers.items():
-                    if key not in ("content-length", "connection"):
+                self.send_response(int(result.get("statusCode", 200)))
+                for key, value in (result.get("headers") or {}).items():
+                    if key.lower() not in ("content-length", "connection"):
                         self.send_header(key, value)
                 self.send_header("content-length", str(len(data)))
                 self.end_headers()
-                self.wfile.write(data)
+                if self.command != "HEAD":  # HEAD answers like GET, without the body
+                    self.wfile.write(data)
 
-            do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = _serve
+            def __getattr__(self, name: str) -> Any:
+                if name.startswith("do_"):  # every method reaches the gateway, which answers as API Gateway does
+                    return self._serve
+                raise AttributeError(name)
 
             def log_message(self, format: str, *args: Any) -> None:  # noqa: A002  (the stdlib's signature)
                 return  # request lines could carry identifiers in query strings: keep them out of the console

@@ -6,7 +6,7 @@ import hashlib
 from collections.abc import Callable
 from typing import Any
 
-from ccpa_audit.local.gateway import LambdaContext
+from ccpa_audit.local.lambda_context import LambdaContext
 
 Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
 LOCAL_RETRY_SECONDS = 2

@@ -14,14 +14,19 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+from collections.abc import Callable
 
-from ccpa_audit.local.control import control_handler, every, run_seal, run_sweep
+from ccpa_audit.local.containers import ContainerPool, FunctionCrashedError
+from ccpa_audit.local.control import control_handler, every, print_alerts, scheduled_event
 from ccpa_audit.local.demo_systems import DemoDownstream
-from ccpa_audit.local.gateway import LambdaContext, LocalGateway
+from ccpa_audit.local.gateway import LocalGateway, error_reply, http_api_event
 from ccpa_audit.local.queues import pump_once
 from shared.timefmt import utc_now
 
 ROLES = ("agent", "analyst", "auditor", "service", "admin")
+# Concurrent invocations (containers) across the functions; each is a process of about 100 MB.
+DEFAULT_CONCURRENCY = 3
+STOP_GRACE_SECONDS = 2.0
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -36,10 +41,13 @@ class LocalRuntime:
     moto: Any
     env: dict[str, str]
     schedules: threading.Event
+    containers: ContainerPool
     demo: DemoDownstream | None = None
 
     def stop(self) -> None:
+        """Everything is in memory, so stopping only has to be quick: no job is waited for beyond a moment."""
         self.schedules.set()
+        self.containers.close()
         if self.demo is not None:
             self.demo.stop()
         self.gateway.server.shutdown()
@@ -48,10 +56,14 @@ class LocalRuntime:
 
 
 def start(host: str = "127.0.0.1", port: int = 3000, moto_port: int | None = None,
-          sweep_every: float = 60.0, seal_every: float = 5.0, demo_systems: bool = True) -> LocalRuntime:
+          sweep_every: float = 60.0, seal_every: float = 5.0, demo_systems: bool = True,
+          concurrency: int | None = None) -> LocalRuntime:
     """Start moto, create the stack's resources, and serve the API; returns once both listen."""
     from moto.server import ThreadedMotoServer
 
+    from ccpa_audit.local import emulator_fixes
+
+    emulator_fixes.apply()
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # per-request lines would flood the console
     moto_port = moto_port or free_port(host)
     moto = ThreadedMotoServer(ip_address=host, port=moto_port, verbose=False)
@@ -75,49 +87,61 @@ def start(host: str = "127.0.0.1", port: int = 3000, moto_port: int | None = Non
 
     from ccpa_audit.local.resources import create_local_resources
 
+    from ccpa_audit.local import step_functions
+
+    sqs = boto3.client("sqs", endpoint_url=endpoint)
+    engine = step_functions.install(lambda url, body: sqs.send_message(QueueUrl=url, MessageBody=body))
     stack = create_local_resources(lambda service: boto3.client(service, endpoint_url=endpoint))
     os.environ.update(stack.env)
     os.environ["AUTH_MODE"] = "local"
     os.environ["PUBLIC_BASE_URL"] = f"http://{host}:{port}"
-    from shared import wiring
+    size = concurrency or int(os.environ.get("LOCAL_CONCURRENCY", str(DEFAULT_CONCURRENCY)))
+    containers = ContainerPool(size, dict(os.environ))
+    containers.prestart(min(2, size))
 
-    wiring.reset()
-    from functions.deadline_sweeper import app as sweeper
-    from functions.export import app as export
-    from functions.intake import app as intake
-    from functions.seal import app as sealer
-    from functions.suppress import app as suppress
-
-    def context_for(name: str) -> LambdaContext:
-        return LambdaContext(function_name=name, aws_request_id=str(uuid.uuid4()))
+    def invoke(function: str, event: dict[str, Any]) -> dict[str, Any]:
+        try:
+            return containers.invoke(function, event, str(uuid.uuid4()))
+        except FunctionCrashedError as error:
+            if "requestContext" not in event:
+                raise  # a scheduled or queued invocation: its caller retries, as Lambda's would
+            print(f"function error: {error}", flush=True)
+            return error_reply(500, "internal_error", "Something went wrong on our side; it was logged.")
 
     def sweep(moment: datetime) -> dict[str, Any]:
-        return run_sweep(sweeper.lambda_handler, context_for, moment)
+        result = invoke("deadline_sweeper", scheduled_event(moment, "ccpa-local-sweep"))
+        print_alerts(result)
+        return result
 
     def seal(moment: datetime) -> dict[str, Any]:
-        return run_seal(sealer.lambda_handler, context_for, moment)
+        result = invoke("seal", scheduled_event(moment, "ccpa-local-seal"))
+        if result["sealed"]:
+            print(f"SEALED {result['sealed']} events, tree size {result['tree_size']}", flush=True)
+        return result
 
-    routes = [
-        ("/_local/", "local-control", control_handler({"/_local/sweep": sweep, "/_local/seal": seal})),
+    routes: list[tuple[str, Any]] = [
+        ("/_local/", control_handler({"/_local/sweep": sweep, "/_local/seal": seal})),
         # The routes template.yaml gives ExportFunction; everything else is IntakeFunction's.
-        ("/exports", "export", export.lambda_handler),
-        ("/reports/", "export", export.lambda_handler),
-        ("/", "intake", intake.lambda_handler),
+        ("/exports", "export"),
+        ("/reports/", "export"),
+        ("/", "intake"),
     ]
-    gateway = LocalGateway(routes, host, port)
+    gateway = LocalGateway(routes, invoke, host, port)
     threading.Thread(target=gateway.server.serve_forever, name="gateway", daemon=True).start()
     stop = threading.Event()
-    every(sweep_every, lambda: gateway.exclusive(lambda: sweep(utc_now())), stop)
-    every(seal_every, lambda: gateway.exclusive(lambda: seal(utc_now())), stop)
-    sqs = boto3.client("sqs", endpoint_url=endpoint)
+    stop_engine = threading.Thread(target=lambda: (stop.wait(), engine.shutdown()), daemon=True)
+    stop_engine.start()
+    every(sweep_every, lambda: sweep(utc_now()), stop)
+    every(seal_every, lambda: seal(utc_now()), stop)
     queue = stack.env["INSTRUCTION_QUEUE_URL"]
     # SuppressFunction's event source mapping: long-polls the instruction queue (the wait paces the loop).
-    every(0.0, lambda: pump_once(sqs, queue, suppress.lambda_handler, wait_seconds=1), stop)
+    every(0.0, lambda: pump_once(sqs, queue, lambda event, _: invoke("suppress", event), wait_seconds=1), stop)
     # ExportFunction's event source mapping: large exports are built from this queue (batch size 1).
     export_queue = stack.env["EXPORT_QUEUE_URL"]
-    every(0.0, lambda: pump_once(sqs, export_queue, export.lambda_handler, wait_seconds=1, batch=1), stop)
-    demo = seed_demo_systems(host) if demo_systems else None
-    return LocalRuntime(gateway=gateway, moto=moto, env={**env, **stack.env}, schedules=stop, demo=demo)
+    every(0.0, lambda: pump_once(sqs, export_queue, lambda event, _: invoke("export", event), wait_seconds=1, batch=1), stop)
+    demo = seed_demo_systems(host, invoke) if demo_systems else None
+    return LocalRuntime(gateway=gateway, moto=moto, env={**env, **stack.env}, schedules=stop, containers=containers,
+                        demo=demo)
 
 
 def _moto_config(endpoint: str, config: dict[str, Any]) -> None:
@@ -133,40 +157,41 @@ DEMO_SYSTEMS = (
 )
 
 
-def seed_demo_systems(host: str) -> DemoDownstream:
-    """Three downstream systems a newcomer can watch: one answers at once, one calls back signed, one is manual."""
-    from shared import wiring
-    from shared.ledger.envelope import Actor
-    from shared.models.systems import SystemBody
-    from shared.services.manage_systems import put_system
-
+def seed_demo_systems(host: str, invoke: Callable[[str, dict[str, Any]], dict[str, Any]]) -> DemoDownstream:
+    """Three downstream systems a newcomer can watch: one answers at once, one calls back signed, one is manual.
+    They are registered through the registry API, as an admin would."""
     secrets_by_system = {system_id: secrets.token_hex(32) for system_id, *_ in DEMO_SYSTEMS}
     demo = DemoDownstream(secrets_by_system, host=host).start()
-    seeder = Actor(type="system", id="ccpa-audit-local")
     every_type = ["opt_out_sale_sharing", "limit_sensitive_pi", "delete"]
-    for system_id, name, kind, behaviour in DEMO_SYSTEMS:
-        body = SystemBody.model_validate({
-            "name": name, "kind": kind, "applies_to": every_type, "sla_hours": 24, "retry_backoff_seconds": [2, 5],
-            "identifiers": ["email", "device_id"],
-            "connector": {"type": "webhook", "url": f"{demo.url}/{behaviour}", "secret": secrets_by_system[system_id]},
-        })
-        put_system(wiring.ledger(), wiring.downstream(), system_id, body, seeder)
-    manual = SystemBody.model_validate({
+    bodies = {system_id: {
+        "name": name, "kind": kind, "applies_to": every_type, "sla_hours": 24, "retry_backoff_seconds": [2, 5],
+        "identifiers": ["email", "device_id"],
+        "connector": {"type": "webhook", "url": f"{demo.url}/{behaviour}", "secret": secrets_by_system[system_id]},
+    } for system_id, name, kind, behaviour in DEMO_SYSTEMS}
+    bodies["demo-vendor"] = {
         "name": "Analytics vendor (manual: confirm with evidence)", "kind": "service_provider",
         "applies_to": every_type, "sla_hours": 72, "identifiers": ["email"],
         "connector": {"type": "manual", "instructions": "Ask the vendor to delete or suppress; attach their reply."},
-    })
-    put_system(wiring.ledger(), wiring.downstream(), "demo-vendor", manual, seeder)
+    }
+    for system_id, body in bodies.items():
+        event = http_api_event("PUT", f"/systems/{system_id}", {"authorization": "Bearer local-admin",
+                                                                 "content-type": "application/json"},
+                               json.dumps(body).encode(), "127.0.0.1")
+        answer = invoke("intake", event)
+        if answer["statusCode"] not in (200, 201):
+            raise RuntimeError(f"could not register demo system {system_id}: {answer['body']}")
     return demo
 
 
 def serve(host: str, port: int) -> int:
-    runtime = start(host, port)
     stopping = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stopping.set())
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stopping.set())
+    runtime = start(host, port)
     tokens = ", ".join(f"Bearer local-{role}" for role in ROLES)
     print(f"ccpa-audit local ready at {runtime.gateway.url}", flush=True)
     print(f"  tokens: {tokens}", flush=True)
+    print(f"  for the CLI (ccpa-audit export): export CCPA_AUDIT_API={runtime.gateway.url}", flush=True)
     print("  the deadline sweeper runs every minute (POST /_local/sweep {\"time\": ...} runs it now)", flush=True)
     print("  the sealer appends new events to the Merkle log every 5 seconds (POST /_local/seal runs it now; then "
           "GET /events/{id}/proof, /ledger/checkpoint, /ledger/keys)", flush=True)
@@ -174,13 +199,17 @@ def serve(host: str, port: int) -> int:
         print(f"  demo downstream systems at {runtime.demo.url}: demo-email (confirms at once), demo-ads (calls "
               "back signed), demo-vendor (manual: confirm_system)", flush=True)
     print("  data lives in memory and is gone when this process stops; Ctrl-C to stop", flush=True)
-    try:
-        stopping.wait()
-    except KeyboardInterrupt:
+    while not stopping.wait(1.0):  # a timed wait lets the signal handlers run promptly
         pass
     print("ccpa-audit local stopping", flush=True)
-    runtime.stop()
-    return 0
+    # Everything lives in memory: stop the containers and servers, and leave without waiting for in-flight jobs
+    # (a fan-out thread in the emulator may be waiting hours for a confirmation).
+    stopper = threading.Thread(target=runtime.stop, daemon=True)
+    stopper.start()
+    stopper.join(timeout=STOP_GRACE_SECONDS)
+    print("ccpa-audit local stopped", flush=True)
+    sys.stdout.flush()
+    os._exit(0)
 
 
 if __name__ == "__main__":

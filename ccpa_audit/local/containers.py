@@ -1,0 +1,144 @@
+"""Lambda-style containers for the local stack: each is a separate process that imports a function's handler on its
+first invocation and then runs one invocation at a time, keeping its module state between invocations like a warm
+container. Concurrent invocations go to different containers, so no resolver, logger or metrics buffer is ever
+shared by two invocations in flight (Powertools keeps the current event on a class attribute, so threads in one
+process would see each other's requests)."""
+
+import importlib
+import multiprocessing
+import os
+import queue
+import signal
+import threading
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass
+from multiprocessing.connection import Connection
+from typing import Any
+
+from ccpa_audit.local.lambda_context import LambdaContext
+
+HANDLERS = {
+    "intake": "functions.intake.app",
+    "export": "functions.export.app",
+    "suppress": "functions.suppress.app",
+    "seal": "functions.seal.app",
+    "deadline_sweeper": "functions.deadline_sweeper.app",
+}
+CRASH_RESPONSE = {"statusCode": 502, "headers": {"content-type": "application/json"},
+                  "body": '{"error": "function_crashed", "message": "The function stopped before it answered; '
+                          'retry the call.", "details": []}'}
+
+
+class FunctionCrashedError(RuntimeError):
+    """The container died during the invocation (Lambda reports this as a runtime exit)."""
+
+
+def _container_main(conn: Connection, env: dict[str, str]) -> None:
+    """The container's loop: (function, event, request id) in, ("ok", result) or ("error", text) out."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the runtime's to handle; it stops containers itself
+    os.environ.update(env)
+    warnings.filterwarnings("ignore", message="No application metrics to publish")
+    handlers: dict[str, Callable[[dict[str, Any], Any], Any]] = {}
+    while True:
+        try:
+            function, event, request_id = conn.recv()
+        except (EOFError, OSError):
+            return  # the runtime is gone
+        try:
+            if function not in handlers:
+                handlers[function] = importlib.import_module(HANDLERS[function]).lambda_handler
+            result = handlers[function](event, LambdaContext(function_name=function, aws_request_id=request_id))
+            conn.send(("ok", result))
+        except BaseException as error:  # noqa: BLE001  an unhandled error is the invocation's result, as in Lambda
+            conn.send(("error", f"{type(error).__name__}: {error}"))
+        finally:
+            _discard_metrics()
+
+
+def _discard_metrics() -> None:
+    """Locally metrics go nowhere. Powertools keeps a disabled buffer until it holds 100 values and then prints it
+    anyway, so each invocation ends with the buffer emptied, as a flush on AWS would leave it."""
+    from shared.observability import metrics
+
+    metrics.clear_metrics()
+
+
+@dataclass
+class _Container:
+    process: Any
+    conn: Connection
+
+
+class ContainerPool:
+    """Up to `size` containers, started on demand and reused; `invoke` blocks until one is free."""
+
+    def __init__(self, size: int, env: dict[str, str]) -> None:
+        self._context = multiprocessing.get_context("spawn")  # a clean interpreter, as a cold Lambda container
+        self._env = env
+        self._idle: queue.LifoQueue[_Container] = queue.LifoQueue()  # the warmest container first
+        self._slots = threading.BoundedSemaphore(size)
+        self._lock = threading.Lock()
+        self._all: list[_Container] = []
+        self._closed = False
+
+    @property
+    def size(self) -> int:
+        return len(self._all)
+
+    def prestart(self, count: int) -> None:
+        for _ in range(count):
+            self._idle.put(self._start())
+
+    def invoke(self, function: str, event: dict[str, Any], request_id: str) -> Any:
+        with self._slots:
+            container = self._take()
+            try:
+                container.conn.send((function, event, request_id))
+                status, result = container.conn.recv()
+            except (EOFError, OSError, BrokenPipeError):
+                self._discard(container)
+                raise FunctionCrashedError(f"{function} container exited during the invocation") from None
+            self._idle.put(container)
+        if status == "error":
+            raise FunctionCrashedError(f"{function}: {result}")
+        return result
+
+    def close(self) -> None:
+        """Stop every container at once: their state is in memory only, like the emulator's."""
+        self._closed = True
+        with self._lock:
+            containers, self._all = self._all, []
+        for container in containers:
+            container.conn.close()
+            if container.process.is_alive():
+                container.process.kill()
+        for container in containers:
+            container.process.join(timeout=1)
+
+    def _take(self) -> _Container:
+        try:
+            return self._idle.get_nowait()
+        except queue.Empty:
+            return self._start()  # a free slot but no warm container: a cold start
+
+    def _start(self) -> _Container:
+        if self._closed:
+            raise FunctionCrashedError("the local runtime is stopping")
+        ours, theirs = self._context.Pipe()
+        process = self._context.Process(target=_container_main, args=(theirs, self._env), daemon=True,
+                                        name="ccpa-audit-container")
+        process.start()
+        theirs.close()
+        container = _Container(process, ours)
+        with self._lock:
+            self._all.append(container)
+        return container
+
+    def _discard(self, container: _Container) -> None:
+        with self._lock:
+            if container in self._all:
+                self._all.remove(container)
+        container.conn.close()
+        if container.process.is_alive():
+            container.process.kill()

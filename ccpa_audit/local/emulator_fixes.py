@@ -1,0 +1,140 @@
+"""Corrections to the pinned moto emulator for a long-running local stack. They change how moto keeps its own
+state, never what our code sends or what AWS would answer, and they refuse to apply to any other moto version.
+
+- Instance tracking: every moto model object is appended to a class-level list that is only read by the moto
+  dashboard and by `reset`, so a server that runs for hours keeps every item it ever built (and every copy).
+- Transaction rollback: `TransactWriteItems` deep-copies every table it touches before it starts, which costs time
+  and memory in proportion to the whole table. Here it saves only the items the transaction names.
+- Write isolation: moto checks a condition and then writes, with no lock, so two concurrent conditional writes can
+  both pass. DynamoDB and S3 apply each write (and each transaction) atomically; one lock restores that.
+"""
+
+import copy
+import functools
+import threading
+from collections.abc import Callable
+from typing import Any
+
+PINNED_MOTO = "5.2.5"
+WRITE_LOCK = threading.RLock()
+_applied = False
+
+
+class EmulatorVersionError(RuntimeError):
+    """The corrections were written against one moto version; another may store its state differently."""
+
+
+def apply() -> None:
+    """Apply every correction once per process (idempotent)."""
+    global _applied
+    if _applied:
+        return
+    import moto
+
+    if moto.__version__ != PINNED_MOTO:
+        raise EmulatorVersionError(f"emulator fixes are for moto {PINNED_MOTO}, found {moto.__version__}")
+    _stop_instance_tracking()
+    _rollback_only_named_items()
+    _serialize_writes()
+    _applied = True
+
+
+def _stop_instance_tracking() -> None:
+    from moto.core import common_models
+
+    def untracked_new(cls: type, *args: Any, **kwargs: Any) -> Any:
+        return object.__new__(cls)
+
+    common_models.BaseModel.__new__ = untracked_new  # type: ignore[method-assign, assignment]
+
+
+class _TablesByReference:
+    """Stands in for the `copy` module inside moto's DynamoDB backend: a table 'snapshot' is the table itself, so
+    moto's own rollback (which puts the snapshot back) is a no-op; the named items are restored by
+    `_journaled_transaction`. Every other deep copy is a real one."""
+
+    def __init__(self, table_type: type) -> None:
+        self._table_type = table_type
+
+    def deepcopy(self, value: Any, memo: Any = None) -> Any:
+        if isinstance(value, self._table_type):
+            return value
+        return copy.deepcopy(value, memo)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(copy, name)
+
+
+def _rollback_only_named_items() -> None:
+    from moto.dynamodb import models as dynamodb_models
+    from moto.dynamodb.models.table import Table
+
+    dynamodb_models.copy = _TablesByReference(Table)  # type: ignore[assignment]
+    original = dynamodb_models.DynamoDBBackend.transact_write_items
+
+    @functools.wraps(original)
+    def journaled(self: Any, transact_items: list[dict[str, Any]]) -> None:
+        saved = [_save(self, op) for item in transact_items for op in item.values()]
+        try:
+            original(self, transact_items)
+        except Exception:
+            for restore in reversed([entry for entry in saved if entry is not None]):
+                restore()
+            raise
+
+    dynamodb_models.DynamoDBBackend.transact_write_items = journaled  # type: ignore[method-assign]
+
+
+def _save(backend: Any, op: dict[str, Any]) -> Callable[[], None] | None:
+    """A closure that puts back the item `op` names exactly as it is now (or removes it if it does not exist)."""
+    from moto.dynamodb.models.dynamo_type import DynamoType
+
+    table = backend.tables.get(op.get("TableName"))
+    if table is None:
+        return None
+    attrs = op.get("Item") or op.get("Key") or {}
+    if table.hash_key_attr not in attrs or (table.range_key_attr and table.range_key_attr not in attrs):
+        return None  # moto refuses the operation itself before it writes anything
+    hash_value = DynamoType(attrs[table.hash_key_attr])
+    range_value = DynamoType(attrs[table.range_key_attr]) if table.range_key_attr else None
+    before = copy.deepcopy(table.get_item(hash_value, range_value))
+
+    def restore() -> None:
+        if range_value is None:
+            if before is None:
+                table.items.pop(hash_value, None)
+            else:
+                table.items[hash_value] = before
+            return
+        rows = table.items[hash_value]
+        if before is None:
+            rows.pop(range_value, None)
+            if not rows:
+                table.items.pop(hash_value, None)
+        else:
+            rows[range_value] = before
+
+    return restore
+
+
+def _serialize_writes() -> None:
+    from moto.dynamodb.responses import DynamoHandler
+    from moto.s3.responses import S3Response
+
+    writes = {
+        DynamoHandler: ("put_item", "update_item", "delete_item", "batch_write_item", "transact_write_items",
+                        "execute_statement", "execute_transaction", "batch_execute_statement"),
+        S3Response: ("_key_response_put", "_key_response_delete", "_key_response_post"),
+    }
+    for handler, names in writes.items():
+        for name in names:
+            setattr(handler, name, _locked(getattr(handler, name)))
+
+
+def _locked(method: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(method)
+    def run(*args: Any, **kwargs: Any) -> Any:
+        with WRITE_LOCK:
+            return method(*args, **kwargs)
+
+    return run
