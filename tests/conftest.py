@@ -2,6 +2,11 @@
 import moto  # noqa: F401  isort: skip
 import os
 
+from ccpa_audit.local import emulator_fixes
+
+# The suite runs on the same corrected emulator as `make run` (tests/local/test_emulator_fixes.py checks them).
+emulator_fixes.apply()
+
 os.environ.update(
     AWS_ACCESS_KEY_ID="testing",
     AWS_SECRET_ACCESS_KEY="testing",

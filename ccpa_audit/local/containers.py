@@ -34,7 +34,7 @@ class FunctionCrashedError(RuntimeError):
     """The container died during the invocation (Lambda reports this as a runtime exit)."""
 
 
-def _container_main(conn: Connection, env: dict[str, str]) -> None:
+def _container_main(conn: Connection, env: dict[str, str], modules: dict[str, str]) -> None:
     """The container's loop: (function, event, request id) in, ("ok", result) or ("error", text) out."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the runtime's to handle; it stops containers itself
     os.environ.update(env)
@@ -47,7 +47,8 @@ def _container_main(conn: Connection, env: dict[str, str]) -> None:
             return  # the runtime is gone
         try:
             if function not in handlers:
-                handlers[function] = importlib.import_module(HANDLERS[function]).lambda_handler
+                module, _, name = modules[function].partition(":")
+                handlers[function] = getattr(importlib.import_module(module), name or "lambda_handler")
             result = handlers[function](event, LambdaContext(function_name=function, aws_request_id=request_id))
             conn.send(("ok", result))
         except BaseException as error:  # noqa: BLE001  an unhandled error is the invocation's result, as in Lambda
@@ -73,7 +74,8 @@ class _Container:
 class ContainerPool:
     """Up to `size` containers, started on demand and reused; `invoke` blocks until one is free."""
 
-    def __init__(self, size: int, env: dict[str, str]) -> None:
+    def __init__(self, size: int, env: dict[str, str], modules: dict[str, str] | None = None) -> None:
+        self._modules = modules or HANDLERS  # function name -> "module" (its lambda_handler) or "module:function"
         self._context = multiprocessing.get_context("spawn")  # a clean interpreter, as a cold Lambda container
         self._env = env
         self._idle: queue.LifoQueue[_Container] = queue.LifoQueue()  # the warmest container first
@@ -126,7 +128,7 @@ class ContainerPool:
         if self._closed:
             raise FunctionCrashedError("the local runtime is stopping")
         ours, theirs = self._context.Pipe()
-        process = self._context.Process(target=_container_main, args=(theirs, self._env), daemon=True,
+        process = self._context.Process(target=_container_main, args=(theirs, self._env, self._modules), daemon=True,
                                         name="ccpa-audit-container")
         process.start()
         theirs.close()

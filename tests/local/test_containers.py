@@ -1,0 +1,67 @@
+"""Lambda-style containers: concurrent invocations run in separate processes, each container keeps its own module
+state between its invocations, and a crash costs one invocation, not the pool."""
+
+import threading
+
+import pytest
+
+from ccpa_audit.local.containers import ContainerPool, FunctionCrashedError
+
+FUNCTIONS = {name: f"tests.local.container_functions:{name}"
+             for name in ("count", "wait_for_file", "touch", "crash", "fail")}
+
+
+@pytest.fixture
+def pool():
+    containers = ContainerPool(2, {}, FUNCTIONS)
+    yield containers
+    containers.close()
+
+
+def test_two_invocations_run_at_once_in_different_containers(pool, tmp_path):
+    flag = tmp_path / "go"
+    waiting = {}
+    blocked = threading.Thread(target=lambda: waiting.update(pool.invoke("wait_for_file", {"path": str(flag)}, "1")))
+    blocked.start()
+
+    # If invocations ran one at a time, this one would queue behind the first, which waits for it: a deadlock.
+    releaser = pool.invoke("touch", {"path": str(flag)}, "2")
+    blocked.join(timeout=30)
+
+    assert waiting["released"] is True
+    assert waiting["pid"] != releaser["pid"]
+
+
+def test_a_warm_container_keeps_its_module_state_between_its_own_invocations(pool):
+    first = pool.invoke("count", {}, "1")
+    second = pool.invoke("count", {}, "2")
+
+    assert second["pid"] == first["pid"]  # the warmest container is reused
+    assert second["invocations"] == first["invocations"] + 1
+
+
+def test_a_crashed_container_fails_its_invocation_and_the_next_one_gets_a_fresh_container(pool):
+    pool.invoke("count", {}, "1")
+    with pytest.raises(FunctionCrashedError, match="exited"):
+        pool.invoke("crash", {}, "2")
+    after = pool.invoke("count", {}, "3")
+
+    assert after["invocations"] >= 1
+    assert pool.size <= 2
+
+
+def test_an_unhandled_error_is_the_invocations_result_and_the_container_stays(pool):
+    with pytest.raises(FunctionCrashedError, match="ValueError: bad input"):
+        pool.invoke("fail", {}, "1")
+    assert pool.invoke("count", {}, "2")["invocations"] >= 1
+
+
+def test_closing_the_pool_stops_every_container(tmp_path):
+    containers = ContainerPool(2, {}, FUNCTIONS)
+    containers.prestart(2)
+    processes = [c.process for c in containers._all]
+    containers.close()
+
+    assert all(not p.is_alive() for p in processes)
+    with pytest.raises(FunctionCrashedError):
+        containers.invoke("count", {}, "1")
