@@ -1,0 +1,144 @@
+"""Local-stack soak: `ccpa-audit local` as `make run` starts it (sealer and sweeper on their schedules, demo
+downstream systems on), driven over HTTP by concurrent clients, its memory read from /proc for the whole process
+tree. Sizes: SOAK_REQUESTS and SOAK_ACCESS_EVENTS (default 10,000 each), SOAK_CLIENTS (default 4)."""
+
+import json
+import os
+import signal
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections import Counter
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from ccpa_audit.local.runtime import free_port
+
+CLI = Path(sys.executable).parent / "ccpa-audit"
+TYPES = ("opt_out_sale_sharing", "delete", "know", "limit_sensitive_pi", "correct")
+BATCH = 100
+
+
+def run() -> list[str]:
+    requests = int(os.environ.get("SOAK_REQUESTS", "10000"))
+    events = int(os.environ.get("SOAK_ACCESS_EVENTS", "10000"))
+    clients = int(os.environ.get("SOAK_CLIENTS", "4"))
+    stack = _Stack()
+    try:
+        lines = [f"Local stack soak ({clients} clients; sealer every 5 s and sweeper every minute running; "
+                 f"demo downstream systems on; RSS summed over the process tree; targets: peak < 1 GB, "
+                 f"last 1,000 median <= 1.5x first 1,000)"]
+        lines.append(_report("POST /requests (web form, five types in turn)", requests, 1, clients, stack,
+                             lambda i: stack.call("POST", "/requests", {
+                                 "type": TYPES[i % len(TYPES)], "channel": "web_form",
+                                 "consumer": {"email": f"soak-{i}@example.com"}})))
+        lines.append(_report(f"POST /access-events (batches of {BATCH})", events // BATCH, BATCH, clients, stack,
+                             lambda i: stack.call("POST", "/access-events", {"events": _batch(i)},
+                                                  "local-service")))
+    finally:
+        lines.append(f"  stop: SIGTERM to exit {stack.stop():.2f} s (target < 5 s)")
+    return lines
+
+
+def _report(name: str, calls: int, per_call: int, clients: int, stack: "_Stack",
+            call: Callable[[int], int]) -> str:
+    latencies = [0.0] * calls
+    statuses: Counter[int | str] = Counter()
+
+    def one(i: int) -> None:
+        started = time.perf_counter()
+        statuses[call(i)] += 1
+        latencies[i] = time.perf_counter() - started
+
+    began = time.perf_counter()
+    with ThreadPoolExecutor(clients) as pool:
+        list(pool.map(one, range(calls)))
+    took = time.perf_counter() - began
+    window = max(1, min(1000 // per_call, calls // 2))
+    first = statistics.median(latencies[:window]) * 1000
+    last = statistics.median(latencies[-window:]) * 1000
+    accepted = sum(n for status, n in statuses.items() if isinstance(status, int) and 200 <= status < 300)
+    return (f"  {name}: {calls * per_call:,} sent, {accepted * per_call:,} accepted (answers: {dict(statuses)}); "
+            f"{calls * per_call / took:,.0f}/s; median first {window * per_call:,} {first:.1f} ms, last "
+            f"{window * per_call:,} {last:.1f} ms ({last / first:.2f}x); peak RSS {stack.peak_mb:,.0f} MB")
+
+
+def _batch(i: int) -> list[dict[str, object]]:
+    occurred = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() - 60))
+    return [{"event_id": f"soak-{i}-{n}", "occurred_at": occurred,
+             "actor": {"id": f"svc-{n % 7}", "type": "service", "role": "batch"}, "action": "read",
+             "source": {"service": "crm", "ip": "10.0.0.1"}, "consumer": {"email": f"soak-{(i * BATCH + n) % 5000}"
+                                                                                 "@example.com"},
+             "data_categories": ["identifiers"], "purpose": "support"} for n in range(BATCH)]
+
+
+class _Stack:
+    def __init__(self) -> None:
+        self.port = free_port()
+        env = {**os.environ, "PORT": str(self.port), "PYTHONUNBUFFERED": "1"}
+        self.process = subprocess.Popen([str(CLI), "local"], env=env, stdout=subprocess.PIPE,
+                                        stderr=subprocess.STDOUT, text=True)
+        for line in self.process.stdout or []:
+            if "ready" in line:
+                break
+        threading.Thread(target=lambda: [None for _ in self.process.stdout or []], daemon=True).start()
+        self.peak_mb = 0.0
+        self._sampling = threading.Event()
+        threading.Thread(target=self._sample, daemon=True).start()
+
+    def call(self, method: str, path: str, body: object, token: str | None = None) -> int | str:
+        headers = {"content-type": "application/json"}
+        if token:
+            headers["authorization"] = f"Bearer {token}"
+        request = urllib.request.Request(f"http://127.0.0.1:{self.port}{path}", data=json.dumps(body).encode(),
+                                         method=method, headers=headers)
+        try:
+            with urllib.request.urlopen(request, timeout=120) as response:  # noqa: S310  the local stack
+                response.read()
+                return int(response.status)
+        except urllib.error.HTTPError as error:
+            return int(error.code)
+        except OSError as error:
+            return type(error).__name__
+
+    def stop(self) -> float:
+        self._sampling.set()
+        began = time.perf_counter()
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            self.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+        return time.perf_counter() - began
+
+    def _sample(self) -> None:
+        while not self._sampling.wait(0.5):
+            self.peak_mb = max(self.peak_mb, tree_rss_mb(self.process.pid))
+
+
+def tree_rss_mb(root: int) -> float:
+    """Resident memory of a process and all its descendants, as `ps` would add it up."""
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                stat = Path(f"/proc/{entry}/stat").read_text()
+            except OSError:
+                continue
+            children.setdefault(int(stat.rsplit(")", 1)[1].split()[1]), []).append(int(entry))
+    total, todo = 0, [root]
+    while todo:
+        pid = todo.pop()
+        todo.extend(children.get(pid, []))
+        try:
+            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1])
+        except OSError:
+            continue
+    return total / 1024
