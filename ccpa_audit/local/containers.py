@@ -5,10 +5,12 @@ shared by two invocations in flight (Powertools keeps the current event on a cla
 process would see each other's requests)."""
 
 import importlib
-import multiprocessing
+import json
 import os
 import queue
 import signal
+import subprocess
+import sys
 import threading
 import warnings
 from collections.abc import Callable
@@ -34,15 +36,14 @@ class FunctionCrashedError(RuntimeError):
     """The container died during the invocation (Lambda reports this as a runtime exit)."""
 
 
-def _container_main(conn: Connection, env: dict[str, str], modules: dict[str, str]) -> None:
+def _container_main(inbox: Connection, outbox: Connection, modules: dict[str, str]) -> None:
     """The container's loop: (function, event, request id) in, ("ok", result) or ("error", text) out."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the runtime's to handle; it stops containers itself
-    os.environ.update(env)
     warnings.filterwarnings("ignore", message="No application metrics to publish")
     handlers: dict[str, Callable[[dict[str, Any], Any], Any]] = {}
     while True:
         try:
-            function, event, request_id = conn.recv()
+            function, event, request_id = inbox.recv()
         except (EOFError, OSError):
             return  # the runtime is gone
         try:
@@ -50,9 +51,9 @@ def _container_main(conn: Connection, env: dict[str, str], modules: dict[str, st
                 module, _, name = modules[function].partition(":")
                 handlers[function] = getattr(importlib.import_module(module), name or "lambda_handler")
             result = handlers[function](event, LambdaContext(function_name=function, aws_request_id=request_id))
-            conn.send(("ok", result))
+            outbox.send(("ok", result))
         except BaseException as error:  # noqa: BLE001  an unhandled error is the invocation's result, as in Lambda
-            conn.send(("error", f"{type(error).__name__}: {error}"))
+            outbox.send(("error", f"{type(error).__name__}: {error}"))
         finally:
             _discard_metrics()
 
@@ -67,8 +68,15 @@ def _discard_metrics() -> None:
 
 @dataclass
 class _Container:
-    process: Any
-    conn: Connection
+    process: subprocess.Popen[bytes]
+    inbox: Connection  # ours to send on
+    outbox: Connection  # ours to receive from
+
+    def close(self) -> None:
+        self.inbox.close()
+        self.outbox.close()
+        if self.process.poll() is None:
+            self.process.kill()
 
 
 class ContainerPool:
@@ -76,7 +84,6 @@ class ContainerPool:
 
     def __init__(self, size: int, env: dict[str, str], modules: dict[str, str] | None = None) -> None:
         self._modules = modules or HANDLERS  # function name -> "module" (its lambda_handler) or "module:function"
-        self._context = multiprocessing.get_context("spawn")  # a clean interpreter, as a cold Lambda container
         self._env = env
         self._idle: queue.LifoQueue[_Container] = queue.LifoQueue()  # the warmest container first
         self._slots = threading.BoundedSemaphore(size)
@@ -96,8 +103,8 @@ class ContainerPool:
         with self._slots:
             container = self._take()
             try:
-                container.conn.send((function, event, request_id))
-                status, result = container.conn.recv()
+                container.inbox.send((function, event, request_id))
+                status, result = container.outbox.recv()
             except (EOFError, OSError, BrokenPipeError):
                 self._discard(container)
                 raise FunctionCrashedError(f"{function} container exited during the invocation") from None
@@ -112,11 +119,9 @@ class ContainerPool:
         with self._lock:
             containers, self._all = self._all, []
         for container in containers:
-            container.conn.close()
-            if container.process.is_alive():
-                container.process.kill()
+            container.close()
         for container in containers:
-            container.process.join(timeout=1)
+            container.process.wait(timeout=1)
 
     def _take(self) -> _Container:
         try:
@@ -127,12 +132,17 @@ class ContainerPool:
     def _start(self) -> _Container:
         if self._closed:
             raise FunctionCrashedError("the local runtime is stopping")
-        ours, theirs = self._context.Pipe()
-        process = self._context.Process(target=_container_main, args=(theirs, self._env, self._modules), daemon=True,
-                                        name="ccpa-audit-container")
-        process.start()
-        theirs.close()
-        container = _Container(process, ours)
+        # A fresh interpreter, as a cold Lambda container; its stdout stays the console's (the function's logs),
+        # so invocations travel on two pipes of their own.
+        child_reads, parent_writes = os.pipe()
+        parent_reads, child_writes = os.pipe()
+        process = subprocess.Popen(
+            [sys.executable, "-m", "ccpa_audit.local.containers", str(child_reads), str(child_writes),
+             json.dumps(self._modules)], pass_fds=(child_reads, child_writes), env=self._env)
+        os.close(child_reads)
+        os.close(child_writes)
+        container = _Container(process, Connection(parent_writes, readable=False),
+                               Connection(parent_reads, writable=False))
         with self._lock:
             self._all.append(container)
         return container
@@ -141,6 +151,9 @@ class ContainerPool:
         with self._lock:
             if container in self._all:
                 self._all.remove(container)
-        container.conn.close()
-        if container.process.is_alive():
-            container.process.kill()
+        container.close()
+
+
+if __name__ == "__main__":
+    _container_main(Connection(int(sys.argv[1]), writable=False), Connection(int(sys.argv[2]), readable=False),
+                    json.loads(sys.argv[3]))
