@@ -1,7 +1,6 @@
 """Starts `ccpa-audit local` as a user would (`make run`) and drives it over HTTP only."""
 
 import json
-import os
 from datetime import date, timedelta
 import signal
 import subprocess
@@ -13,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from ccpa_audit.local.runtime import free_port
+from tests.blackbox.local_process import start_local
 
 CLI = Path(sys.executable).parent / "ccpa-audit"
 
@@ -34,25 +33,8 @@ def call(base, method, path, body=None, token=None, headers=None):
 
 @pytest.fixture(scope="module")
 def local_stack():
-    port = free_port()
-    env = {**os.environ, "PORT": str(port)}
-    for key in ("AWS_ENDPOINT_URL", "EVIDENCE_BUCKET", "INDEX_TABLE"):
-        env.pop(key, None)
-    process = subprocess.Popen([str(CLI), "local"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                               text=True)
-    deadline = time.monotonic() + 60
-    lines = []
-    while time.monotonic() < deadline:
-        line = process.stdout.readline()
-        lines.append(line)
-        if "ready" in line:
-            break
-        if process.poll() is not None:
-            pytest.fail("ccpa-audit local exited early:\n" + "".join(lines))
-    else:
-        process.kill()
-        pytest.fail("ccpa-audit local never printed ready")
-    yield f"http://127.0.0.1:{port}", line, process
+    base, line, process = start_local()
+    yield base, line, process
     if process.poll() is None:
         process.kill()
 

@@ -1,35 +1,23 @@
 """`ccpa-audit local` under a burst of clients and retries, and its stop, as a load test meets them."""
 
 import json
-import os
 import signal
-import subprocess
 import time
 import urllib.error
 import urllib.request
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import pytest
 
-from ccpa_audit.local.runtime import free_port
+from tests.blackbox.local_process import start_local
 
-CLI = Path(".venv/bin/ccpa-audit").resolve()
 pytestmark = pytest.mark.slow
 
 
 def start_stack():
-    port = free_port()
-    env = {**os.environ, "PORT": str(port)}
-    for key in ("AWS_ENDPOINT_URL", "EVIDENCE_BUCKET", "INDEX_TABLE"):
-        env.pop(key, None)
-    process = subprocess.Popen([str(CLI), "local"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                               text=True)
-    for line in process.stdout:
-        if "ready" in line:
-            return f"http://127.0.0.1:{port}", process
-    pytest.fail("ccpa-audit local never printed ready")
+    base, _, process = start_local()
+    return base, process
 
 
 def post(base, path, body, headers=None, token=None):
