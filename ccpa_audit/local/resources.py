@@ -31,8 +31,9 @@ DEFAULT_REGION = "us-east-1"
 ClientFactory = Callable[[str], Any]
 
 # Logical ids in template.yaml -> suffix of the local physical name.
-_KEYS = {"EvidenceKey": "evidence", "ConsumerTagKey": "consumer-tag", "CheckpointKey": "checkpoint"}
-_BUCKETS = {"EvidenceBucket": "evidence", "ExportBucket": "exports"}
+_KEYS = {"EvidenceKey": "evidence", "ConsumerTagKey": "consumer-tag", "CheckpointKey": "checkpoint", "DataKey": "data"}
+# The access-log bucket first: the others name it as their logging target.
+_BUCKETS = {"AccessLogBucket": "access-logs", "EvidenceBucket": "evidence", "ExportBucket": "exports"}
 _TABLES = {"IndexTable": "index", "IdempotencyTable": "idempotency"}
 _TOPICS = {"AlertsTopic": "alerts"}
 # Dead-letter queues first: the main queues' redrive policies point at them.
@@ -310,8 +311,60 @@ def _create_bucket(s3: Any, resolver: _Resolver, template: Mapping[str, Any], lo
                     default_retention[unit] = int(retention[unit])
             config["Rule"] = {"DefaultRetention": default_retention}
         s3.put_object_lock_configuration(Bucket=name, ObjectLockConfiguration=config)
-    # Bucket policies are not applied: moto does not evaluate them the way S3 does, and the TLS-only
-    # statement would only matter against plain-HTTP endpoints.
+    if "LifecycleConfiguration" in props:
+        rules = [_lifecycle_rule(rule) for rule in props["LifecycleConfiguration"]["Rules"]]
+        s3.put_bucket_lifecycle_configuration(Bucket=name, LifecycleConfiguration={"Rules": rules})
+    # Bucket policies are not applied (except a log target's, see _connect_access_logs): moto does not evaluate
+    # them the way S3 does, and the TLS-only statement would only matter against plain-HTTP endpoints.
+
+
+# CloudFormation's lifecycle rule fields -> the S3 API's; a field not listed here fails loudly rather than being
+# silently dropped locally.
+_LIFECYCLE_FIELDS: dict[str, Callable[[Any], tuple[str, Any]]] = {
+    "Id": lambda value: ("ID", str(value)),
+    "Status": lambda value: ("Status", str(value)),
+    "Prefix": lambda value: ("Filter", {"Prefix": str(value)}),
+    "ExpirationInDays": lambda value: ("Expiration", {"Days": int(value)}),
+    "NoncurrentVersionExpiration": lambda value: (
+        "NoncurrentVersionExpiration", {"NoncurrentDays": int(value["NoncurrentDays"])}),
+    "AbortIncompleteMultipartUpload": lambda value: (
+        "AbortIncompleteMultipartUpload", {"DaysAfterInitiation": int(value["DaysAfterInitiation"])}),
+}
+
+
+def _lifecycle_rule(rule: Mapping[str, Any]) -> dict[str, Any]:
+    unknown = set(rule) - set(_LIFECYCLE_FIELDS)
+    if unknown:
+        raise UnresolvableError(f"lifecycle rule fields not translated locally: {sorted(unknown)}")
+    api_rule: dict[str, Any] = {"Filter": {"Prefix": ""}}
+    api_rule.update(_LIFECYCLE_FIELDS[field](value) for field, value in rule.items())
+    return api_rule
+
+
+def _connect_access_logs(s3: Any, resolver: _Resolver, template: Mapping[str, Any]) -> None:
+    """Point each bucket's server access logging at its target, as the template does.
+
+    S3 (and moto) accept a logging configuration only when the target's bucket policy lets the logging service
+    write there, so the target's own policy is applied first. moto records the configuration but delivers no logs.
+    """
+    logged = {logical_id: resolver.resolve(_properties(template, logical_id)).get("LoggingConfiguration")
+              for logical_id in _BUCKETS}
+    targets = {config["DestinationBucketName"] for config in logged.values() if config}
+    for resource in template["Resources"].values():
+        if resource.get("Type") == "AWS::S3::BucketPolicy":
+            bucket = resolver.resolve(resource["Properties"]["Bucket"])
+            if bucket in targets:
+                policy = resolver.resolve(resource["Properties"]["PolicyDocument"])
+                # moto's check reads every Principal as a mapping; {"AWS": "*"} means the same as "*" to S3.
+                for statement in policy["Statement"]:
+                    if statement.get("Principal") == "*":
+                        statement["Principal"] = {"AWS": "*"}
+                s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps(policy))
+    for logical_id, config in logged.items():
+        if config:
+            enabled = {"TargetBucket": config["DestinationBucketName"], "TargetPrefix": config.get("LogFilePrefix", "")}
+            s3.put_bucket_logging(Bucket=resolver.physical[logical_id]["Ref"],
+                                  BucketLoggingStatus={"LoggingEnabled": enabled})
 
 
 def _create_table(ddb: Any, resolver: _Resolver, template: Mapping[str, Any], logical_id: str, name: str) -> None:
@@ -333,7 +386,9 @@ def _create_table(ddb: Any, resolver: _Resolver, template: Mapping[str, Any], lo
                 for index in props["GlobalSecondaryIndexes"]
             ]
         if "SSESpecification" in props:
-            kwargs["SSESpecification"] = {"Enabled": bool(props["SSESpecification"].get("SSEEnabled", False))}
+            sse = props["SSESpecification"]
+            kwargs["SSESpecification"] = {"Enabled": bool(sse.get("SSEEnabled", False))}
+            kwargs["SSESpecification"] |= {k: str(sse[k]) for k in ("SSEType", "KMSMasterKeyId") if k in sse}
         if "DeletionProtectionEnabled" in props:
             kwargs["DeletionProtectionEnabled"] = bool(props["DeletionProtectionEnabled"])
         description = ddb.create_table(**kwargs)["TableDescription"]
@@ -456,6 +511,7 @@ def create_local_resources(
         aws = client(service)
         for logical_id, suffix in resources.items():
             create(aws, resolver, template, logical_id, f"{prefix}-{suffix}")
+    _connect_access_logs(client("s3"), resolver, template)
     _create_state_machine(client("stepfunctions"), resolver, template, f"{prefix}-suppression", account, region)
 
     return LocalStack(env=_environment(template, resolver))

@@ -9,7 +9,7 @@ import pytest
 from botocore.exceptions import ClientError
 from moto import mock_aws
 
-from ccpa_audit.local.resources import LocalStack, create_local_resources, load_template
+from ccpa_audit.local.resources import LocalStack, UnresolvableError, create_local_resources, load_template
 from shared.config import Settings
 
 REGION = "us-east-1"
@@ -241,3 +241,58 @@ def test_fan_out_records_every_system_when_one_confirms_and_one_times_out(aws, s
         assert time.monotonic() < deadline, "execution did not finish"
         time.sleep(0.1)
     assert described["status"] == "SUCCEEDED"
+
+
+def test_queues_and_tables_are_encrypted_with_the_data_key_when_created(aws, stack):
+    data_key = aws("kms").describe_key(KeyId="alias/ccpa-data-local")["KeyMetadata"]["Arn"]
+    sqs, ddb = aws("sqs"), aws("dynamodb")
+    for url in (stack.env["INSTRUCTION_QUEUE_URL"], stack.env["EXPORT_QUEUE_URL"]):
+        attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
+        assert attributes["KmsMasterKeyId"] == data_key
+        redrive = json.loads(attributes["RedrivePolicy"])
+        dlq = sqs.get_queue_url(QueueName=redrive["deadLetterTargetArn"].rsplit(":", 1)[1])["QueueUrl"]
+        assert sqs.get_queue_attributes(QueueUrl=dlq, AttributeNames=["KmsMasterKeyId"])["Attributes"] == {
+            "KmsMasterKeyId": data_key}
+    for table in (stack.env["INDEX_TABLE"], stack.env["IDEMPOTENCY_TABLE"]):
+        sse = ddb.describe_table(TableName=table)["Table"]["SSEDescription"]
+        assert (sse["Status"], sse["SSEType"], sse["KMSMasterKeyArn"]) == ("ENABLED", "KMS", data_key)
+
+
+def test_evidence_and_export_buckets_log_access_to_the_private_access_log_bucket(aws, stack):
+    s3 = aws("s3")
+    targets = {bucket: s3.get_bucket_logging(Bucket=bucket)["LoggingEnabled"]
+               for bucket in (stack.env["EVIDENCE_BUCKET"], stack.env["EXPORT_BUCKET"])}
+    assert targets == {stack.env["EVIDENCE_BUCKET"]: {"TargetBucket": "ccpa-local-access-logs",
+                                                      "TargetPrefix": "evidence/"},
+                       stack.env["EXPORT_BUCKET"]: {"TargetBucket": "ccpa-local-access-logs",
+                                                    "TargetPrefix": "exports/"}}
+    log_bucket = "ccpa-local-access-logs"
+    assert s3.get_bucket_versioning(Bucket=log_bucket)["Status"] == "Enabled"
+    block = s3.get_public_access_block(Bucket=log_bucket)["PublicAccessBlockConfiguration"]
+    assert all(block.values()) and len(block) == 4
+    (rule,) = s3.get_bucket_encryption(Bucket=log_bucket)["ServerSideEncryptionConfiguration"]["Rules"]
+    assert rule["ApplyServerSideEncryptionByDefault"] == {"SSEAlgorithm": "AES256"}
+    policy = json.loads(s3.get_bucket_policy(Bucket=log_bucket)["Policy"])
+    writers = {s["Principal"]["Service"] for s in policy["Statement"] if s["Effect"] == "Allow"}
+    assert writers == {"logging.s3.amazonaws.com"}
+
+
+def test_export_bucket_expires_bundles_by_the_template_lifecycle_rule_when_created(aws, stack, template):
+    days = template["Parameters"]["ExportRetentionDays"]["Default"]
+    (rule,) = aws("s3").get_bucket_lifecycle_configuration(Bucket=stack.env["EXPORT_BUCKET"])["Rules"]
+    assert rule["ID"] == "ExpireBundlesAfterRetention" and rule["Status"] == "Enabled"
+    assert rule["Expiration"] == {"Days": days}
+    assert rule["NoncurrentVersionExpiration"] == {"NoncurrentDays": 1}
+    assert rule["AbortIncompleteMultipartUpload"] == {"DaysAfterInitiation": 1}
+    (logs_rule,) = aws("s3").get_bucket_lifecycle_configuration(Bucket="ccpa-local-access-logs")["Rules"]
+    assert logs_rule["Expiration"] == {"Days": 731}
+
+
+def test_a_lifecycle_field_without_a_local_translation_is_refused_rather_than_dropped(aws, template):
+    bucket = template["Resources"]["ExportBucket"]
+    rule = {**bucket["Properties"]["LifecycleConfiguration"]["Rules"][0], "Transitions": [{"StorageClass": "GLACIER"}]}
+    changed = {**bucket, "Properties": {**bucket["Properties"], "LifecycleConfiguration": {"Rules": [rule]}}}
+    altered = {**template, "Resources": {**template["Resources"], "ExportBucket": changed}}
+
+    with pytest.raises(UnresolvableError, match="Transitions"):
+        create_local_resources(aws, prefix="ccpa-drift", template=altered)

@@ -576,3 +576,137 @@ def test_layer_requirements_file_matches_make_deps_output_when_regenerated():
              if line and not line.startswith("#")]
     assert lines == [f"{name}=={version}" for name, version in layer_pins().items()], "run `make deps`"
     assert "aws-xray-sdk==2.15.0" in lines  # Tracer imports it at construction time
+
+
+# ------------------------------------------------------------------------------------------------- encryption, logs
+
+DATA_KEY_ARN = {"Fn::GetAtt": ["DataKey", "Arn"]}
+
+
+def _of_type(resources_, kind):
+    return {name: r for name, r in resources_.items() if r["Type"] == kind}
+
+
+def test_every_queue_is_encrypted_with_the_customer_managed_data_key(resources_):
+    queues = _of_type(resources_, "AWS::SQS::Queue")
+    assert len(queues) >= 4
+    for name, queue in queues.items():
+        props = queue["Properties"]
+        assert props["KmsMasterKeyId"] == DATA_KEY_ARN, name
+        assert "SqsManagedSseEnabled" not in props, name
+
+
+def test_every_table_is_encrypted_with_the_customer_managed_data_key(resources_):
+    tables = _of_type(resources_, "AWS::DynamoDB::Table")
+    assert set(tables) >= {"IndexTable", "IdempotencyTable"}
+    for name, table in tables.items():
+        assert table["Properties"]["SSESpecification"] == {
+            "SSEEnabled": True, "SSEType": "KMS", "KMSMasterKeyId": DATA_KEY_ARN}, name
+
+
+def test_every_log_group_is_encrypted_with_the_data_key_which_logs_may_use_only_for_them(resources_):
+    groups = _of_type(resources_, "AWS::Logs::LogGroup")
+    assert set(groups) >= {"HttpApiAccessLogGroup", "SuppressionStateMachineLogGroup"}
+    prefix = "arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:"
+    expected = set()
+    for name, group in groups.items():
+        assert group["Properties"]["KmsKeyId"] == DATA_KEY_ARN, name
+        expected.add(prefix + group["Properties"]["LogGroupName"]["Fn::Sub"])
+    (logs,) = [s for s in resources_["DataKey"]["Properties"]["KeyPolicy"]["Statement"]
+               if s["Principal"] == {"Service": {"Fn::Sub": "logs.${AWS::Region}.amazonaws.com"}}]
+    contexts = logs["Condition"]["ArnEquals"]["kms:EncryptionContext:aws:logs:arn"]
+    assert {context["Fn::Sub"] for context in contexts} == expected
+
+
+def test_data_key_rotates_survives_the_stack_and_names_every_principal(resources_):
+    key = resources_["DataKey"]
+    props = key["Properties"]
+    assert (props["KeySpec"], props["KeyUsage"], props["EnableKeyRotation"]) == ("SYMMETRIC_DEFAULT",
+                                                                                 "ENCRYPT_DECRYPT", True)
+    assert key["DeletionPolicy"] == "Retain"
+    statements = props["KeyPolicy"]["Statement"]
+    root = {"AWS": {"Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:root"}}
+    for statement in statements:
+        # Nobody is named by wildcard; the account root's statements other than administration carry a condition.
+        assert statement["Principal"] not in ("*", {"AWS": "*"}), statement["Sid"]
+        if statement["Principal"] == root and not _is_root_admin_statement(statement):
+            assert statement["Condition"], statement["Sid"]
+    (dynamodb,) = [s for s in statements if "kms:ViaService" in s.get("Condition", {}).get("StringEquals", {})]
+    assert dynamodb["Condition"]["StringEquals"]["kms:ViaService"] == {
+        "Fn::Sub": "dynamodb.${AWS::Region}.amazonaws.com"}
+    assert dynamodb["Condition"]["StringEquals"]["kms:CallerAccount"] == {"Ref": "AWS::AccountId"}
+
+
+def test_roles_using_encrypted_queues_or_tables_may_use_the_data_key_and_no_other_key_broadly(resources_):
+    encrypted = set(_of_type(resources_, "AWS::SQS::Queue")) | set(_of_type(resources_, "AWS::DynamoDB::Table"))
+    owners = {}
+    for owner, statement in _function_policy_statements(resources_):
+        owners.setdefault(owner, []).append(statement)
+    users = {owner for owner, statements in owners.items()
+             if any(_references(s["Resource"], name) for s in statements for name in encrypted)}
+    assert users == {*FUNCTIONS, "SuppressionStateMachine"}
+    for owner in users:
+        grants = [s for s in owners[owner] if _references(s["Resource"], "DataKey")]
+        assert [(set(_as_list(s["Action"])), s["Resource"]) for s in grants] == [
+            ({"kms:Decrypt", "kms:GenerateDataKey"}, DATA_KEY_ARN)], owner
+    for owner, statements in owners.items():
+        for statement in statements:
+            if any(action.startswith("kms:") for action in _as_list(statement["Action"])):
+                assert "*" not in _as_list(statement["Resource"]), owner
+
+
+def test_evidence_and_export_buckets_log_access_to_the_access_log_bucket_under_their_own_prefix(resources_):
+    logged = {name: bucket["Properties"].get("LoggingConfiguration")
+              for name, bucket in _of_type(resources_, "AWS::S3::Bucket").items() if name != "AccessLogBucket"}
+    assert set(logged) == {"EvidenceBucket", "ExportBucket"}
+    assert logged == {
+        "EvidenceBucket": {"DestinationBucketName": {"Ref": "AccessLogBucket"}, "LogFilePrefix": "evidence/"},
+        "ExportBucket": {"DestinationBucketName": {"Ref": "AccessLogBucket"}, "LogFilePrefix": "exports/"},
+    }
+    allowed = [s for s in _policy_for(resources_, "AccessLogBucket")["Statement"] if s["Effect"] == "Allow"]
+    grants = {}
+    for statement in allowed:
+        # Only S3 log delivery may write, only PutObject, only from this account, each bucket under its prefix.
+        assert statement["Principal"] == {"Service": "logging.s3.amazonaws.com"}
+        assert _as_list(statement["Action"]) == ["s3:PutObject"]
+        assert statement["Condition"]["StringEquals"] == {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}
+        source = statement["Condition"]["ArnLike"]["aws:SourceArn"]
+        grants[source["Fn::GetAtt"][0]] = statement["Resource"]["Fn::Sub"]
+    assert grants == {name: "${AccessLogBucket.Arn}/" + config["LogFilePrefix"] + "*"
+                      for name, config in logged.items()}
+
+
+def test_access_log_bucket_is_private_versioned_sse_s3_tls_only_undeletable_and_expires_logs(resources_):
+    bucket = resources_["AccessLogBucket"]
+    props = bucket["Properties"]
+    assert bucket["DeletionPolicy"] == "Retain"
+    assert props["VersioningConfiguration"] == {"Status": "Enabled"}
+    # S3 server access logs are delivered only to SSE-S3 buckets.
+    (rule,) = props["BucketEncryption"]["ServerSideEncryptionConfiguration"]
+    assert rule["ServerSideEncryptionByDefault"] == {"SSEAlgorithm": "AES256"}
+    assert props["PublicAccessBlockConfiguration"] == dict.fromkeys(
+        ("BlockPublicAcls", "BlockPublicPolicy", "IgnorePublicAcls", "RestrictPublicBuckets"), True)
+    assert props["OwnershipControls"] == {"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]}
+    assert "LoggingConfiguration" not in props and "ObjectLockEnabled" not in props
+    (expiry,) = props["LifecycleConfiguration"]["Rules"]
+    assert expiry["Status"] == "Enabled" and expiry["ExpirationInDays"] >= 731
+    assert expiry["NoncurrentVersionExpiration"]["NoncurrentDays"] > 0
+    policy = _policy_for(resources_, "AccessLogBucket")
+    assert _denies_insecure_transport(policy)
+    denied = {a for s in policy["Statement"] if s["Effect"] == "Deny" and "Condition" not in s
+              for a in _as_list(s["Action"])}
+    assert {"s3:DeleteObject", "s3:DeleteObjectVersion"} <= denied
+
+
+def test_every_scanner_suppression_names_a_check_and_gives_its_reason(resources_):
+    skips = [(name, skip) for name, resource in resources_.items()
+             for skip in resource.get("Metadata", {}).get("checkov", {}).get("skip", [])]
+    assert skips
+    for name, skip in skips:
+        assert re.fullmatch(r"CKV2?_AWS_\d+", skip["id"]), name
+        assert len(skip["comment"].split()) >= 8, (name, skip["id"])
+    suppressed = {(name, skip["id"]) for name, skip in skips}
+    # The findings this template fixes instead of suppressing stay unsuppressed.
+    fixed = {"CKV_AWS_27", "CKV_AWS_119", "CKV_AWS_158"}
+    assert not {check for _, check in suppressed} & fixed
+    assert ("EvidenceBucket", "CKV_AWS_18") not in suppressed and ("ExportBucket", "CKV_AWS_18") not in suppressed
