@@ -47,10 +47,14 @@ def read_bundle(path: Path) -> Bundle:
 
 
 def to_zip(bundle: Bundle) -> bytes:
+    """Deflated members with fixed timestamps, so the same bundle always zips to the same bytes."""
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
         for name in sorted(bundle.files):
-            archive.writestr(zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0)), bundle.files[name])
+            # A ZipInfo carries its own compress_type (ZIP_STORED unless set); the archive's default is not applied.
+            member = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
+            member.compress_type = zipfile.ZIP_DEFLATED
+            archive.writestr(member, bundle.files[name])
     return out.getvalue()
 
 

@@ -162,6 +162,15 @@ def test_the_api_and_token_default_to_the_environment_then_local_auditor(api, tm
     assert tokens == ["Bearer local-auditor", "Bearer local-analyst"]
 
 
+def test_the_api_flag_wins_over_the_environment_when_both_are_given(api, tmp_path, monkeypatch):
+    # `make run` prints CCPA_AUDIT_API=...; an explicit --api still decides.
+    monkeypatch.setenv("CCPA_AUDIT_API", "http://127.0.0.1:9/unreachable")
+
+    assert main(["export", "--api", api.base, "--request-id", "r-1", "-o", str(tmp_path / "a.zip"), "--quiet"]) == 0
+
+    assert len(api.requests("POST", "/exports")) == 1
+
+
 def test_a_sha256_mismatch_exits_1_and_leaves_no_file(api, tmp_path, capsys):
     api.post = (201, api.ready(sha256="0" * 64))
 
