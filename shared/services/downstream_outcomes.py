@@ -31,7 +31,8 @@ class AlreadyConfirmedError(ConflictError):
 def record_confirmation(ledger: Ledger, downstream: Downstream, request_id: str, system_id: str, *,
                         via: str, actor: Actor, evidence: Any = None, instruction_id: str | None = None,
                         strict: bool = False) -> RequestRecord:
-    """A system confirmed: record it, release its waiting branch, and close a partial result once all are in."""
+    """A system confirmed: record it, release its waiting branch, and record the request honored once every system
+    has confirmed. The record returned is the state after all of that, so an answer built from it is the truth."""
 
     def decide(record: RequestRecord) -> EventDraft | None:
         state = record.downstream.get(system_id)
@@ -52,7 +53,7 @@ def record_confirmation(ledger: Ledger, downstream: Downstream, request_id: str,
     if token is not None and envelope is not None:
         downstream.workflow.succeed(token, {"system_id": system_id, "instruction_id": envelope.details["instruction_id"],
                                             "confirmed_at": envelope.occurred_at, "via": via})
-    return complete_partial(ledger, request_id) or record
+    return complete_fanout(ledger, request_id) or record
 
 
 def record_failure(ledger: Ledger, downstream: Downstream, request_id: str, system_id: str, *, instruction_id: str,
@@ -97,13 +98,15 @@ def finalize_fanout(ledger: Ledger, downstream: Downstream, message: FinalizeInp
     return record
 
 
-def complete_partial(ledger: Ledger, request_id: str) -> RequestRecord | None:
-    """A partially honored request becomes honored when its last open system confirms (late or by an analyst)."""
+def complete_fanout(ledger: Ledger, request_id: str) -> RequestRecord | None:
+    """The last confirmation honors the request at once: while the fan-out runs (the state machine's finalize
+    step then finds it honored and adds nothing) or after it ended partially honored (late or by an analyst)."""
 
     def decide(record: RequestRecord) -> EventDraft | None:
-        if record.status != RequestStatus.PARTIALLY_HONORED or not _all_confirmed(record):
+        waiting = record.status in (RequestStatus.IN_PROGRESS, RequestStatus.PARTIALLY_HONORED)
+        if not waiting or record.fanout is None or not record.downstream or not _all_confirmed(record):
             return None
-        return _final_event(record, record.fanout or "", None)
+        return _final_event(record, record.fanout, None)
 
     record, envelope = append_request_event(ledger, request_id, decide)
     return record if envelope is not None else None

@@ -164,6 +164,40 @@ def test_manual_system_waits_for_the_analyst_then_the_request_is_honored(fanout)
     assert confirmed["details"]["via"] == "manual" and confirmed["actor"]["role"] == "analyst"
 
 
+def test_confirm_system_answers_with_the_state_after_the_confirmation_and_the_last_one_honors(fanout):
+    fanout.register("vendor", connector={"type": "manual"})
+    fanout.register("broker", connector={"type": "manual"})
+    rid = submit(fanout)
+    for _ in range(40):
+        fanout.pump()
+        if {s.get("status") for s in downstream(fanout.record(rid)).values()} == {"instructed"}:
+            break
+    assert len(downstream(fanout.record(rid))) == 2
+
+    # When the first of two systems is confirmed: the answer shows it confirmed, the request still in progress
+    status, first, _ = fanout.intake("POST", f"/requests/{rid}/actions", {
+        "action": "confirm_system", "system_id": "vendor", "evidence": "ticket V-1"}, token="local-analyst")
+    assert status == 200
+    assert first["status"] == "in_progress" and types(first)[-1] == "confirmation_received"
+    assert downstream(first)["vendor"]["status"] == "confirmed"
+    assert downstream(first)["broker"]["status"] == "instructed"
+
+    # When the last one is confirmed: the answer is already the honored request, not the state before
+    status, last, _ = fanout.intake("POST", f"/requests/{rid}/actions", {
+        "action": "confirm_system", "system_id": "broker", "evidence": "ticket B-2"}, token="local-analyst")
+    assert status == 200
+    assert last["status"] == "honored"
+    assert types(last)[-2:] == ["confirmation_received", "request_honored"]
+    assert last["clocks"]["honor_by"]["satisfied_at"] is not None
+    assert last == fanout.record(rid)
+
+    # Then the state machine's own finalize step finds it honored and records nothing twice
+    assert fanout.settle(rid) == "SUCCEEDED"
+    settled = fanout.record(rid)
+    assert settled["status"] == "honored" and types(settled).count("request_honored") == 1
+    assert settled["timeline"] == last["timeline"]
+
+
 def test_confirming_a_system_twice_or_one_not_in_the_request_is_refused(fanout):
     fanout.register("vendor", connector={"type": "manual"})
     rid = submit(fanout)
