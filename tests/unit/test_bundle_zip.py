@@ -13,7 +13,8 @@ from tests.bundles import build_bundle, synthetic_envelopes
 
 @pytest.fixture(scope="module")
 def bundle():
-    return build_bundle(synthetic_envelopes(requests=4, per_request=6), [10, 24], ec.generate_private_key(ec.SECP256R1()))
+    key = ec.generate_private_key(ec.SECP256R1())
+    return build_bundle(synthetic_envelopes(requests=4, per_request=6), [10, 24], key)
 
 
 def test_every_member_is_deflated_and_smaller_than_the_files_when_zipped(bundle):
