@@ -8,14 +8,19 @@ from ccpa_audit.local.resources import REPO_ROOT
 from tests.blackbox.test_local_cli import call, local_stack  # noqa: F401 - the running stack fixture
 
 
-def _quick_start_blocks():
+def _quick_start_block(containing):
     readme = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
     section = readme.split("## Quick start", 1)[1].split("\n## ", 1)[0]
-    return re.findall(r"```sh\n(.*?)```", section, re.DOTALL)
+    (block,) = [b for b in re.findall(r"```sh\n(.*?)```", section, re.DOTALL) if containing in b]
+    return block
+
+
+STAFF = '"channel": "toll_free"'
+GPC = "localhost:3000/gpc "
 
 
 def test_the_staff_example_computes_its_receipt_time_instead_of_hard_coding_a_date():
-    staff = _quick_start_blocks()[1]
+    staff = _quick_start_block(STAFF)
     assert "received_at" in staff
     assert not re.search(r'"received_at": "\d{4}-', staff)
     assert "$(date -u -d '2 days ago'" in staff and "-v-2d" in staff  # GNU date, and the macOS/BSD form
@@ -23,7 +28,7 @@ def test_the_staff_example_computes_its_receipt_time_instead_of_hard_coding_a_da
 
 def test_the_walk_through_files_a_staff_request_and_honors_the_gpc_opt_out_it_confirms(local_stack):  # noqa: F811
     base, _, _ = local_stack
-    first, downstream = _quick_start_blocks()[1:3]
+    first, downstream = _quick_start_block(STAFF), _quick_start_block(GPC)
     # The record lookups with a <request_id> placeholder are for the reader to fill in.
     script = "\n".join(line for line in (first + downstream).splitlines() if "<request_id>" not in line)
     script = script.replace("localhost:3000", base.removeprefix("http://"))
