@@ -161,6 +161,11 @@ class Fanout:
         return record
 
     def close(self):
+        # An execution left waiting would keep sending from moto's threads into the next test's queue of the
+        # same name: stop every one still running before the mock is torn down.
+        machine = self.stack.env["SUPPRESSION_STATE_MACHINE_ARN"]
+        for execution in self.sfn.list_executions(stateMachineArn=machine, statusFilter="RUNNING")["executions"]:
+            self.sfn.stop_execution(executionArn=execution["executionArn"])
         self.demo.stop()
 
 
