@@ -46,6 +46,7 @@ RETENTION_TABLE: tuple[RetentionRule, ...] = (
 # The evidence bucket's policy refuses any lock shorter than this, so every record type shares the floor.
 FLOOR_DAYS: dict[RecordType, int] = {record_type: RETENTION_FLOOR_DAYS for record_type in RecordType}
 NOTICE_AFTER_FORCE_MONTHS = 12
+CONSENT_AFTER_RELIANCE_MONTHS = 24
 MAJORITY_AGE = 18
 # The youngest age of each minor band: its 18th birthday is the latest one the band allows.
 YOUNGEST_AGE = {"under_13": 0, "13_to_15": 13}
@@ -73,7 +74,7 @@ def minimum_retain_until(record_type: RecordType, recorded_at: datetime) -> date
 
 def consent_retain_until(recorded_at: datetime, settings: Settings, majority_at: datetime | None) -> datetime:
     """A consent record's lock at write time: the consent period, or through the consumer's majority if later."""
-    standard = retain_until(RecordType.CONSENT, recorded_at, settings)
+    standard = reliance_ended_until(recorded_at, settings)
     return max(standard, _next_midnight(majority_at)) if majority_at else standard
 
 
@@ -91,8 +92,10 @@ def majority_at(age_band: str | None, birth_year: int | None, occurred_at: datet
 
 
 def reliance_ended_until(ended_at: datetime, settings: Settings) -> datetime:
-    """A consent record stays locked the consent period after reliance on it ended (its withdrawal)."""
-    return retain_until(RecordType.CONSENT, ended_at, settings)
+    """A consent record stays locked the consent period after reliance on it ended (its withdrawal), and never
+    less than 24 calendar months (730 days fall a day short when they span a 29 February)."""
+    return max(retain_until(RecordType.CONSENT, ended_at, settings),
+               _next_midnight(add_years(ended_at, CONSENT_AFTER_RELIANCE_MONTHS // 12)))
 
 
 def notice_retain_until(effective_to: datetime) -> datetime:

@@ -134,3 +134,10 @@ def test_a_successor_soon_after_leaves_a_longer_lock_alone_and_sends_no_retentio
     publish(intake, version="2026.2", effective_from=iso(datetime.now(UTC) + timedelta(days=1)))
     assert retained_until(first["event_id"]) == before  # already past effective_to + 12 months: never shortened
     assert watch.sent == [] and events_of_type(ddb, stack, "retention_extended") == []
+
+
+def test_openapi_document_covers_notices_and_consents(intake):
+    spec = intake("GET", "/openapi.json")[1]
+    assert {"/notices", "/notices/{notice_id}", "/consents", "/consents/decision"} <= set(spec["paths"])
+    assert set(spec["paths"]["/notices"]) == {"get", "post"} and set(spec["paths"]["/consents"]) == {"get", "post"}
+    assert {"NoticeBody", "NoticeOut", "ConsentBody", "ConsentOut", "DecisionOut"} <= set(spec["components"]["schemas"])
