@@ -104,7 +104,8 @@ def gpc_well_known():
 @app.post("/gpc")
 def gpc_signal():
     body = parse(GpcSignalBody, json_body(app))
-    out = record_gpc_signal(wiring.ledger(), wiring.downstream(), app.current_event.headers.get("sec-gpc"), body)
+    out = record_gpc_signal(wiring.ledger(), wiring.downstream(), app.current_event.headers.get("sec-gpc"), body,
+                            wiring.consents().store)
     metrics.add_metric(name="GpcSignals" if out.gpc else "GpcAbsent", unit="Count", value=1)
     return json_response(200, out.model_dump(exclude_none=True))
 

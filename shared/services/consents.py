@@ -195,21 +195,23 @@ def _adopt_stranded(ledger: Ledger, consents: Consents, state: ConsentState, key
 
 def consumer_opt_outs(ledger: Ledger, gpc: GpcIdentities, tag: str) -> list[OptOut]:
     """The consumer's opt-out and limit requests (form, staff, GPC; honored or not yet; denied ones do not count),
-    and a GPC request their email was linked to later (the link's time: the latest such event, erring late)."""
+    with a GPC request their email was linked to later. A GPC request counts from its latest recorded signal
+    (erring late: a later opt-out restricts more)."""
     page = ledger.index.search_requests(RequestSearch(consumer_tag=tag, limit=500))
     records = [r for r in page.items if r.type.is_opt_out and r.status != RequestStatus.DENIED]
-    found = []
-    for record in records:
-        first = ledger.index.request_events(record.request_id)[0]
-        found.append(OptOut(record.type, record.channel == Channel.GPC, record.received_at, first.event_id,
-                            first.type))
     linked = gpc.find([tag]).get(tag)
     if linked and linked not in {r.request_id for r in records}:
         record = ledger.index.get_request(linked)
         if record is not None and record.status != RequestStatus.DENIED:
-            chain = ledger.index.request_events(linked)
-            links = [e for e in chain if e.type == EventType.GPC_SIGNAL_RECEIVED] or chain[:1]
-            found.append(OptOut(record.type, True, links[-1].occurred_at, links[-1].event_id, links[-1].type))
+            records.append(record)
+    found = []
+    for record in records:
+        chain = ledger.index.request_events(record.request_id)
+        # A GPC request's opt-out is as recent as its latest recorded signal (a link, or one after an opt-in).
+        signals = [e for e in chain if e.type == EventType.GPC_SIGNAL_RECEIVED]
+        latest = signals[-1] if signals and record.channel == Channel.GPC else chain[0]
+        found.append(OptOut(record.type, record.channel == Channel.GPC, latest.occurred_at, latest.event_id,
+                            latest.type))
     return found
 
 

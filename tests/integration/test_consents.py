@@ -167,6 +167,22 @@ def test_the_decision_across_opt_out_business_opt_in_consumer_opt_in_gpc_and_wit
     assert withdrawn["event_id"] in [e["event_id"] for e in out["evidence"]]
 
 
+def test_a_repeated_gpc_signal_after_an_opt_in_is_recorded_once_and_wins(intake, notice):
+    signal = {"device_id": "phone-7", "consumer": {"email": EMAIL}}
+    rid = intake("POST", "/gpc", signal, headers={"Sec-GPC": "1"})[1]["request_id"]
+    assert decision(intake)["reason"] == "gpc_opt_out"
+    opted_in = consent(intake)[1]
+    assert decision(intake)["reason"] == "consumer_opt_in_after_opt_out"
+    for _ in range(2):  # the same browser keeps sending the signal
+        assert intake("POST", "/gpc", signal, headers={"Sec-GPC": "1"})[1]["request_id"] == rid
+    out = decision(intake)
+    assert (out["allowed"], out["reason"]) == (False, "gpc_opt_out")
+    timeline = intake("GET", f"/requests/{rid}", token="local-analyst")[1]["timeline"]
+    again = [e for e in timeline if e["type"] == "gpc_signal_received"]
+    assert len(again) == 1 and again[0]["details"]["conflicts_with"] == [opted_in["consent_id"]]
+    assert again[0]["event_id"] in [e["event_id"] for e in out["evidence"]]
+
+
 def test_each_decision_is_an_audit_read_of_the_consumer(intake, ddb, stack, notice):
     before = len(events_of_type(ddb, stack, "audit_read"))
     decision(intake)
