@@ -218,10 +218,12 @@ class ConsentEntry(BaseModel):
 
 
 class AgeFact(BaseModel):
+    """The latest age band a record gave (never the birth year: the index holds no more about a person than it
+    needs; a birth year stays in the locked record, where it sets the record's retention)."""
+
     model_config = ConfigDict(frozen=True)
 
     band: str
-    birth_year: int | None = None
     event_id: str
     type: str
     occurred_at: datetime

@@ -9,7 +9,7 @@ GPC, honored or not yet), their consent state (opt-ins in force, withdrawals, ag
 - Sensitive PI: the same against requests to limit (Civ. Code 1798.121).
 - Financial incentive: only with an opt-in in force (Civ. Code 1798.125(b)(3)); under 13, a guardian's.
 - Age band: the latest any record gave (none: 16 or over, the law's "actual knowledge"). A band ages: a consumer
-  known to be 13 to 15 three years ago is 16 or over now (from the youngest age of the band, or the birth year).
+  known to be 13 to 15 three years ago is 16 or over now (from the youngest age of the band).
 """
 
 from dataclasses import dataclass
@@ -54,14 +54,9 @@ class Decision:
 
 def band_now(state: ConsentState | None, now: datetime) -> str:
     age = state.age if state else None
-    if age is None:
+    if age is None or age.band not in AGE_BANDS:
         return "16_plus"
-    if age.birth_year is not None:
-        youngest = now.year - age.birth_year - 1  # without the birthday, the younger of the two possible ages
-    elif age.band in AGE_BANDS:
-        youngest = AGE_BANDS[age.band][0] + _whole_years(age.occurred_at, now)
-    else:
-        return "16_plus"
+    youngest = AGE_BANDS[age.band][0] + _whole_years(age.occurred_at, now)
     return "under_13" if youngest < 13 else "13_to_15" if youngest < 16 else "16_plus"
 
 

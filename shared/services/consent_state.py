@@ -24,9 +24,8 @@ def apply_consent_event(state: ConsentState, envelope: Envelope, stored: StoredE
         in_force = [held for held in in_force if held.consent_id not in ended]
         withdrawals[entry.purpose] = entry
     age = state.age
-    if (consent.get("age_band", "unknown") != "unknown" or consent.get("birth_year") is not None) and (
-            age is None or occurred_at >= age.occurred_at):
-        age = AgeFact(band=consent.get("age_band", "unknown"), birth_year=consent.get("birth_year"),
-                      event_id=envelope.event_id, type=envelope.type, occurred_at=occurred_at)
+    if consent.get("age_band", "unknown") != "unknown" and (age is None or occurred_at >= age.occurred_at):
+        age = AgeFact(band=consent["age_band"], event_id=envelope.event_id, type=envelope.type,
+                      occurred_at=occurred_at)
     return state.model_copy(update={"seq": state.seq + 1, "in_force": in_force, "withdrawals": withdrawals,
                                     "age": age})

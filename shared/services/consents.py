@@ -44,7 +44,7 @@ from shared.services.ledger_writer import EventDraft, Ledger, draft_envelope, lo
 from shared.services.notices import catalog, in_force
 from shared.services.read_requests import read_checked, record_audit_read
 from shared.services.retention_locks import LockedRecord, extend_lock
-from shared.timefmt import rfc3339
+from shared.timefmt import parse_rfc3339, rfc3339
 
 JURISDICTION = "US-CA"
 RECEIPT_SCHEMA = "ISO/IEC TS 27560:2023 consent record"
@@ -84,6 +84,7 @@ def record_consent(ledger: Ledger, consents: Consents, body: ConsentBody, actor:
     for _ in range(attempts):
         state = consents.store.state(tag) or ConsentState(consumer_tag=tag)
         envelope = _consent_envelope(ledger, body, actor, tag, notice, state, occurred_at)
+        _extend_withdrawn(ledger, state, envelope)
         key = consent_event_key(tag, state.seq + 1)
         try:
             stored = store_envelope(ledger, envelope, key)
@@ -95,19 +96,25 @@ def record_consent(ledger: Ledger, consents: Consents, body: ConsentBody, actor:
         except ChainConflictError:
             if not any(e.event_id == stored.event_id for e in consents.store.events(tag)):
                 raise
-        withdrawn = [entry for entry in state.in_force if entry.consent_id in envelope.details["consent"].get(
-            "withdraws", [])]
-        for entry in withdrawn:
-            record = LockedRecord(entry.event_id, entry.s3_key, entry.s3_version_id, RecordType.CONSENT, tag)
-            cause = {"event_id": stored.event_id, "consent_id": envelope.details["consent"]["consent_id"],
-                     "withdrawn": entry.consent_id}
-            extend_lock(ledger, record, reliance_ended_until(stored.recorded_at, ledger.settings),
-                        "consent_withdrawn", cause)
         consent = envelope.details["consent"]
         return ConsentOut(consent_id=consent["consent_id"], event_id=stored.event_id,
                           receipt=envelope.details["receipt"], withdraws=consent.get("withdraws"),
                           retain_until=envelope.retain_until)
     raise ChainConflictError(f"the consent log kept moving; gave up after {attempts} attempts")
+
+
+def _extend_withdrawn(ledger: Ledger, state: ConsentState, envelope: Envelope) -> None:
+    """Reliance on the records a withdrawal ends stops now: their locks run 24 months from here. Extended before
+    the withdrawal is stored, so no crash can leave a stored withdrawal whose records keep their old locks (an
+    extension a lost race did not need only keeps evidence longer)."""
+    ends = set(envelope.details["consent"].get("withdraws", []))
+    until = reliance_ended_until(parse_rfc3339(envelope.recorded_at), ledger.settings)
+    for entry in (entry for entry in state.in_force if entry.consent_id in ends):
+        record = LockedRecord(entry.event_id, entry.s3_key, entry.s3_version_id, RecordType.CONSENT,
+                              envelope.consumer_tag)
+        cause = {"event_id": envelope.event_id, "consent_id": envelope.details["consent"]["consent_id"],
+                 "withdrawn": entry.consent_id}
+        extend_lock(ledger, record, until, "consent_withdrawn", cause)
 
 
 def _cited_notice(ledger: Ledger, body: ConsentBody, occurred_at: datetime) -> NoticeVersion:
