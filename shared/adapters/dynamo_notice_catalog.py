@@ -4,10 +4,10 @@ Sort key `N#<notice_id>#<seq>`: one Query reads every notice (GET /notices, and 
 each new request) or one notice's versions, in publication order. The position is create-only, so two concurrent
 publishers of the same notice cannot both append after the same latest version."""
 
-import time
 from typing import Any
 
 from boto3.dynamodb.types import TypeSerializer
+
 from shared.adapters import index_items as items
 from shared.adapters.index_writes import query_all, transact
 from shared.errors import ConflictError
@@ -24,35 +24,20 @@ def _sk(notice_id: str, seq: int) -> str:
 
 
 class DynamoNoticeCatalog:
-    def __init__(self, table: str, client: Any, shards: int = 4, cache_seconds: float = 30.0) -> None:
+    def __init__(self, table: str, client: Any, shards: int = 4) -> None:
         self._table = table
         self._db = client
         self._shards = shards
-        # Every new request names the versions in force: a short per-container cache spares the Query. A version
-        # published here invalidates it at once; one published by another container is seen within the period.
-        self._cache_seconds = cache_seconds
-        self._cached: tuple[float, list[NoticeVersion]] | None = None
 
     @tracer.capture_method(capture_response=False)
     def versions(self, notice_id: str | None = None) -> list[NoticeVersion]:
-        if notice_id is None:
-            return self._all()
-        return self._query(f"N#{notice_id}#", consistent=True)
-
-    def _all(self) -> list[NoticeVersion]:
-        now = time.monotonic()
-        if self._cached is not None and now - self._cached[0] < self._cache_seconds:
-            return self._cached[1]
-        found = self._query("N#", consistent=False)
-        self._cached = (now, found)
-        return found
-
-    def _query(self, prefix: str, consistent: bool) -> list[NoticeVersion]:
+        # Strongly consistent: a request received right after a publication (in any container) names it.
+        prefix = f"N#{notice_id}#" if notice_id else "N#"
         raw_items = query_all(self._db, {
             "TableName": self._table,
             "KeyConditionExpression": "pk = :pk AND begins_with(sk, :prefix)",
             "ExpressionAttributeValues": {":pk": {"S": PK}, ":prefix": {"S": prefix}},
-            "ConsistentRead": consistent,
+            "ConsistentRead": True,
         })
         return [NoticeVersion.model_validate_json(raw["version"]["S"]) for raw in raw_items]
 
@@ -63,8 +48,5 @@ class DynamoNoticeCatalog:
         event_item = {k: _serializer.serialize(v) for k, v in items.event_item(event, self._shards).items()}
         writes = [{"Put": {"TableName": self._table, "Item": item, "ConditionExpression": "attribute_not_exists(pk)"}}
                   for item in (catalog_item, event_item)]
-        try:
-            transact(self._db, writes, ConflictError(f"notice {version.notice_id} moved past {version.seq - 1}"))
-        finally:
-            self._cached = None
+        transact(self._db, writes, ConflictError(f"notice {version.notice_id} moved past {version.seq - 1}"))
 
