@@ -1,11 +1,20 @@
 """`make bench`: prints every performance figure the issues ask for (never asserted by tests)."""
 
-from bench import access_ingest, cold_start, export_scale, ledger_throughput, local_soak, sweep_scale, warm_intake
+from bench import (
+    access_ingest,
+    cold_start,
+    consent_decision,
+    export_scale,
+    ledger_throughput,
+    local_soak,
+    sweep_scale,
+    warm_intake,
+)
 
 
 def main() -> None:
     for section in (cold_start.run, warm_intake.run, ledger_throughput.run, sweep_scale.run, export_scale.run, access_ingest.run,
-                    local_soak.run):
+                    consent_decision.run, local_soak.run):
         for line in section():
             print(line, flush=True)
 

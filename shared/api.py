@@ -149,3 +149,18 @@ def require_token(app: APIGatewayHttpResolver, roles: tuple[Role, ...]) -> tuple
     if principal is None:
         raise UnauthorizedError("This request needs a bearer token.")
     return require(principal, roles)
+
+
+def consent_caller(app: APIGatewayHttpResolver) -> tuple[Actor, Any]:
+    """POST /consents: agents and services with a token; without one, only a consumer's own web-form record (the
+    privacy center). Authentication comes before the body: a token-less caller with any other body gets 401."""
+    if caller(app) is not None:
+        principal, role = require_token(app, (Role.AGENT, Role.SERVICE))
+        return principal.actor(role), json_body(app)
+    try:
+        data = json_body(app)
+    except ValidationError:
+        data = None
+    if not (isinstance(data, dict) and data.get("method") == "web_form" and data.get("initiated_by") == "consumer"):
+        raise UnauthorizedError("This request needs a bearer token (only a consumer's own web_form record is public).")
+    return Actor(type="consumer"), data

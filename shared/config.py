@@ -69,6 +69,8 @@ class Settings(BaseSettings):
     gpc_last_update: str = Field(default="2026-01-01", pattern=r"^\d{4}-\d{2}-\d{2}$")
     callback_window_seconds: int = Field(default=300, ge=30, le=900)
     webhook_timeout_seconds: float = Field(default=10.0, gt=0, le=25)
+    # The business that collects consent: named as the controller on every consent receipt.
+    controller_name: str = Field(default="ccpa-audit", min_length=1, max_length=200)
 
 
 @lru_cache(maxsize=1)

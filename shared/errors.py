@@ -77,6 +77,44 @@ class NotSealedError(ConflictError):
     code = "not_sealed"
 
 
+class NoticeUnknownError(NotFoundError):
+    """No version of that notice is (or was) in force at the time asked."""
+
+    code = "notice_not_found"
+
+
+class NoticeVersionExistsError(RuleViolationError):
+    """A published notice version is never edited: the same version with other fields is refused."""
+
+    code = "notice_version_exists"
+
+
+class NoticeOutOfOrderError(RuleViolationError):
+    code = "notice_out_of_order"
+
+
+class NoticeNotFoundError(RuleViolationError):
+    """A consent cites a notice version that was never published."""
+
+    code = "notice_not_found"
+
+
+class NoticeNotInForceError(RuleViolationError):
+    code = "notice_not_in_force"
+
+
+class GuardianConsentRequiredError(RuleViolationError):
+    """Civ. Code 1798.120(c): under 13, a parent's or guardian's opt-in."""
+
+    code = "guardian_consent_required"
+
+
+class OptInRequestTooSoonError(RuleViolationError):
+    """Civ. Code 1798.135(c)(4): no business-initiated opt-in within 12 months of an opt-out."""
+
+    code = "opt_in_request_too_soon"
+
+
 # 5xx: ours
 class ChainConflictError(DomainError):
     """Another writer appended to the same request's chain first; the writer re-reads and retries."""

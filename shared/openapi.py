@@ -7,6 +7,16 @@ from pydantic import TypeAdapter
 
 from shared.models.access_events import AccessAcceptedOut, AccessEventBatch, AccessPageOut
 from shared.models.api import ActionBody, RequestPageOut, RequestRecordOut, RequestSummaryOut, SubmitRequestBody
+from shared.models.consent import (
+    ConsentBody,
+    ConsentListOut,
+    ConsentOut,
+    DecisionOut,
+    NoticeBody,
+    NoticeListOut,
+    NoticeOut,
+    NoticeTextOut,
+)
 from shared.models.export_api import ExportBody, ExportOut
 from shared.models.downstream import CallbackBody, ConfirmationOut, GpcSignalBody, GpcSignalOut, GpcStatusOut
 from shared.models.ledger_api import CheckpointOut, ConsistencyOut, KeysOut, ProofOut
@@ -37,7 +47,8 @@ def openapi_document() -> dict[str, Any]:
                                       SystemBody, SystemOut, SystemListOut, GpcSignalBody, GpcSignalOut,
                                       GpcStatusOut, CallbackBody, ConfirmationOut, ProofOut, CheckpointOut,
                                       ConsistencyOut, KeysOut, ExportBody, ExportOut, AccessEventBatch,
-                                      AccessAcceptedOut, AccessPageOut)}
+                                      AccessAcceptedOut, AccessPageOut, NoticeBody, NoticeOut, NoticeTextOut,
+                                      NoticeListOut, ConsentBody, ConsentOut, ConsentListOut, DecisionOut)}
     schemas: dict[str, Any] = {"Error": ERROR}
     for name, model in models.items():
         schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
@@ -95,6 +106,7 @@ def openapi_document() -> dict[str, Any]:
             **_downstream_paths(bearer),
             **_ledger_paths(bearer),
             **_export_and_access_paths(bearer),
+            **_notice_and_consent_paths(bearer),
         },
     }
 
@@ -197,4 +209,46 @@ def _export_and_access_paths(bearer: list[dict[str, list[str]]]) -> dict[str, An
                 "responses": {"200": _json(_ref("AccessPageOut")) | {"description": "a page"},
                               **_errors(401, 403, 422)}},
         },
+    }
+
+
+def _notice_and_consent_paths(bearer: list[dict[str, list[str]]]) -> dict[str, Any]:
+    def queries(*names: str) -> list[dict[str, Any]]:
+        return [{"name": n, "in": "query", "schema": {"type": "string"}} for n in names]
+
+    return {
+        "/notices": {
+            "post": {
+                "summary": "Publish a privacy-notice version (admin); the same version unchanged again answers 200",
+                "security": bearer, "requestBody": _json(_ref("NoticeBody")),
+                "responses": {"201": _json(_ref("NoticeOut")) | {"description": "published"},
+                              "200": _json(_ref("NoticeOut")) | {"description": "already published"},
+                              **_errors(401, 403, 409, 413, 422)}},
+            "get": {"summary": "Every notice with its versions (public)",
+                    "responses": {"200": _json(_ref("NoticeListOut")) | {"description": "the notices"}}},
+        },
+        "/notices/{notice_id}": {"get": {
+            "summary": "The version in force at `at` (default now), with its text when published with it (public)",
+            "parameters": [{"name": "notice_id", "in": "path", "required": True, "schema": {"type": "string"}},
+                           *queries("at")],
+            "responses": {"200": _json(_ref("NoticeTextOut")) | {"description": "the version"},
+                          **_errors(404, 422)}}},
+        "/consents": {
+            "post": {
+                "summary": "Record an opt-in or its withdrawal (agent, service; public for a consumer's web_form)",
+                "requestBody": _json(_ref("ConsentBody")),
+                "responses": {"201": _json(_ref("ConsentOut")) | {"description": "recorded"},
+                              **_errors(401, 403, 409, 413, 422)}},
+            "get": {
+                "summary": "A consumer's consent records, oldest first (analyst, auditor)", "security": bearer,
+                "parameters": queries("consumer_email"),
+                "responses": {"200": _json(_ref("ConsentListOut")) | {"description": "the records"},
+                              **_errors(401, 403, 422)}},
+        },
+        "/consents/decision": {"get": {
+            "summary": "May the consumer's data be used for the purpose now, and on what evidence (analyst, auditor, "
+                       "service); audited",
+            "security": bearer, "parameters": queries("consumer_email", "purpose"),
+            "responses": {"200": _json(_ref("DecisionOut")) | {"description": "the decision"},
+                          **_errors(401, 403, 422)}}},
     }

@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from shared.models.alerts import ClockAlert
+from shared.models.consent import ConsentState, NoticeVersion
 from shared.models.export import ExportJob
 from shared.models.merkle_log import LogBatch, LogLeaf, LogState
 from shared.models.records import OpenClock, RequestRecord, StoredEvent
@@ -24,6 +25,14 @@ class EvidenceStore(Protocol):
 
     def get_current(self, key: str) -> tuple[bytes, str]:
         """The only version of a create-only key, with its version id (used to adopt a stranded write)."""
+        ...
+
+    def retained_until(self, key: str, version_id: str) -> datetime | None:
+        """The version's current COMPLIANCE retain-until."""
+        ...
+
+    def extend_retention(self, key: str, version_id: str, retain_until: datetime) -> tuple[datetime | None, datetime]:
+        """Extend a lock (never shorten it): returns the retain-until before and after."""
         ...
 
 
@@ -212,3 +221,29 @@ class BundleStore(Protocol):
 
 class ExportQueue(Protocol):
     def send(self, export_id: str) -> None: ...
+
+
+class NoticeCatalog(Protocol):
+    """Published privacy-notice versions (the index's view of the `notice_published` events)."""
+
+    def versions(self, notice_id: str | None = None) -> list[NoticeVersion]:
+        """Every version (of one notice, or of all), by notice id then publication order."""
+        ...
+
+    def add(self, version: NoticeVersion, event: StoredEvent) -> None:
+        """Index the version and its event at once; ConflictError if that position or version is taken."""
+        ...
+
+
+class ConsentStore(Protocol):
+    """A consumer's consent log: their consent events in order, and the state folded from them."""
+
+    def state(self, consumer_tag: str) -> ConsentState | None: ...
+
+    def append(self, state: ConsentState, event: StoredEvent, expected_seq: int) -> None:
+        """Index the event and the state after it; ChainConflictError if another writer moved the log first."""
+        ...
+
+    def events(self, consumer_tag: str) -> list[StoredEvent]:
+        """The consumer's consent events, oldest first."""
+        ...

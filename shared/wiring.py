@@ -9,6 +9,7 @@ from shared.services.downstream import Downstream
 from shared.services.ledger_writer import Ledger
 
 if TYPE_CHECKING:  # the log's services load cryptography: only the functions that serve or seal the log pay for it
+    from shared.services.consents import Consents
     from shared.services.exports import Exports
     from shared.services.merkle_log import MerkleLog
 
@@ -24,6 +25,7 @@ def aws_client(service: str) -> Any:
 @lru_cache(maxsize=1)
 def ledger() -> Ledger:
     from shared.adapters.dynamo_ledger_index import DynamoLedgerIndex
+    from shared.adapters.dynamo_notice_catalog import DynamoNoticeCatalog
     from shared.adapters.kms_consumer_tagger import KmsConsumerTagger
     from shared.adapters.s3_evidence_store import S3EvidenceStore
 
@@ -33,6 +35,7 @@ def ledger() -> Ledger:
         index=DynamoLedgerIndex(settings.index_table, aws_client("dynamodb"), settings.index_shards),
         tagger=KmsConsumerTagger(settings.consumer_tag_key_id, aws_client("kms")),
         settings=settings,
+        notices=DynamoNoticeCatalog(settings.index_table, aws_client("dynamodb"), settings.index_shards),
     )
 
 
@@ -62,6 +65,7 @@ def reset() -> None:
     downstream.cache_clear()
     exports.cache_clear()
     scope_index.cache_clear()
+    consents.cache_clear()
     get_settings.cache_clear()
 
 
@@ -126,3 +130,13 @@ def scope_index() -> "ScopeIndex":
 
     settings = get_settings()
     return DynamoScopeIndex(settings.index_table, aws_client("dynamodb"), settings.index_shards)
+
+
+@lru_cache(maxsize=1)
+def consents() -> "Consents":
+    from shared.adapters.dynamo_consent_store import DynamoConsentStore
+    from shared.services.consents import Consents
+
+    settings = get_settings()
+    return Consents(store=DynamoConsentStore(settings.index_table, aws_client("dynamodb"), settings.index_shards),
+                    gpc=downstream().gpc)

@@ -42,6 +42,16 @@ class FakeEvidenceStore:
         body, version, _ = self.objects[key]
         return body, version
 
+    def retained_until(self, key: str, version_id: str) -> datetime:
+        return self.objects[key][2]
+
+    def extend_retention(self, key: str, version_id: str, retain_until: datetime) -> tuple[datetime, datetime]:
+        body, version, current = self.objects[key]
+        if current >= retain_until:
+            return current, current
+        self.objects[key] = (body, version, retain_until)
+        return current, retain_until
+
 
 class FakeLedgerIndex:
     def __init__(self) -> None:
@@ -269,3 +279,40 @@ def fake_downstream():
 
     return Downstream(registry=FakeRegistry(), secrets=FakeSecrets(), workflow=FakeWorkflow(), tokens=FakeTaskTokens(),
                       webhooks=None, replays=FakeReplayGuard(), gpc=FakeGpcIdentities())
+
+
+class FakeNoticeCatalog:
+    def __init__(self, index: FakeLedgerIndex) -> None:
+        self.index = index
+        self.items: list = []
+
+    def versions(self, notice_id=None):
+        found = [v for v in self.items if notice_id is None or v.notice_id == notice_id]
+        return sorted(found, key=lambda v: (v.notice_id, v.seq))
+
+    def add(self, version, event: StoredEvent) -> None:
+        if any((v.notice_id, v.seq) == (version.notice_id, version.seq) for v in self.items):
+            raise ConflictError(version.notice_id)
+        self.items.append(version)
+        self.index.events[event.event_id] = event
+
+
+class FakeConsentStore:
+    def __init__(self, index: FakeLedgerIndex) -> None:
+        self.index = index
+        self.states: dict = {}
+        self.logs: dict[str, list[StoredEvent]] = {}
+
+    def state(self, consumer_tag):
+        return self.states.get(consumer_tag)
+
+    def append(self, state, event: StoredEvent, expected_seq: int) -> None:
+        current = self.states.get(state.consumer_tag)
+        if (current.seq if current else 0) != expected_seq:
+            raise ChainConflictError(state.consumer_tag)
+        self.states[state.consumer_tag] = state
+        self.logs.setdefault(state.consumer_tag, []).append(event)
+        self.index.events[event.event_id] = event
+
+    def events(self, consumer_tag):
+        return list(self.logs.get(consumer_tag, []))

@@ -8,6 +8,7 @@ from shared.api import (
     allow,
     build_resolver,
     caller,
+    consent_caller,
     current_actor,
     json_body,
     json_response,
@@ -35,6 +36,9 @@ from shared.services.record_gpc_signal import gpc_status, record_gpc_signal
 from shared.services.request_actions import perform_action
 from shared.services.read_requests import SearchCriteria, get_request_view, search_requests
 from shared.services.submit_request import Submission, accept_request
+from shared.services.consents import consent_decision, list_consents, record_consent
+from shared.services.notices import list_notices, notice_at, publish_notice
+from shared.models.consent import ConsentBody, ConsentQuery, DecisionQuery, NoticeAtQuery, NoticeBody
 
 app = build_resolver()
 READERS = (Role.ANALYST, Role.AUDITOR)
@@ -100,7 +104,8 @@ def gpc_well_known():
 @app.post("/gpc")
 def gpc_signal():
     body = parse(GpcSignalBody, json_body(app))
-    out = record_gpc_signal(wiring.ledger(), wiring.downstream(), app.current_event.headers.get("sec-gpc"), body)
+    out = record_gpc_signal(wiring.ledger(), wiring.downstream(), app.current_event.headers.get("sec-gpc"), body,
+                            wiring.consents().store)
     metrics.add_metric(name="GpcSignals" if out.gpc else "GpcAbsent", unit="Count", value=1)
     return json_response(200, out.model_dump(exclude_none=True))
 
@@ -182,6 +187,44 @@ def ledger_consistency():
 @app.get("/ledger/keys")
 def ledger_keys():
     return json_response(200, ledger_proofs.public_keys(wiring.merkle_log()))
+
+
+@app.post("/notices", middlewares=[allow(Role.ADMIN)])
+def post_notice():
+    out, created = publish_notice(wiring.ledger(), parse(NoticeBody, json_body(app)), current_actor(app))
+    return json_response(201 if created else 200, out, {"Location": f"/notices/{out.notice_id}"})
+
+
+@app.get("/notices")
+def get_notices():
+    return json_response(200, list_notices(wiring.ledger()))
+
+
+@app.get("/notices/<notice_id>")
+def get_notice(notice_id: str):
+    query = parse(NoticeAtQuery, app.current_event.query_string_parameters or {})
+    return json_response(200, notice_at(wiring.ledger(), notice_id, query.at).model_dump(exclude_none=True))
+
+
+@app.post("/consents")
+def post_consent():
+    actor, data = consent_caller(app)
+    out = record_consent(wiring.ledger(), wiring.consents(), parse(ConsentBody, data), actor)
+    metrics.add_metric(name="ConsentsRecorded", unit="Count", value=1)
+    return json_response(201, out.model_dump(exclude_none=True))
+
+
+@app.get("/consents", middlewares=[allow(*READERS)])
+def get_consents():
+    query = parse(ConsentQuery, app.current_event.query_string_parameters or {})
+    return json_response(200, list_consents(wiring.ledger(), wiring.consents(), query.consumer_email,
+                                            current_actor(app)))
+
+
+@app.get("/consents/decision", middlewares=[allow(*READERS, Role.SERVICE)])
+def get_consent_decision():
+    query = parse(DecisionQuery, app.current_event.query_string_parameters or {})
+    return json_response(200, consent_decision(wiring.ledger(), wiring.consents(), query, current_actor(app)))
 
 
 def _rules() -> ClockRules:

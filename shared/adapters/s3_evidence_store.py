@@ -2,7 +2,7 @@
 
 import base64
 import hashlib
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -12,8 +12,9 @@ from shared.observability import tracer
 
 
 class S3EvidenceStore:
-    # This adapter has no method that changes retention or deletes: COMPLIANCE locks may only ever be set once,
-    # at write time. (moto accepts a shortened COMPLIANCE retention that real S3 refuses, so the rule lives here.)
+    # Nothing here deletes. A COMPLIANCE lock is set at write time and can only be extended afterwards
+    # (extend_retention reads the current date first and never sends an earlier one: moto accepts a shortened
+    # COMPLIANCE retention that real S3 refuses, so the rule lives here).
 
     def __init__(self, bucket: str, kms_key_id: str, client: Any) -> None:
         self._bucket = bucket
@@ -58,3 +59,26 @@ class S3EvidenceStore:
     def get_current(self, key: str) -> tuple[bytes, str]:
         response = self._s3.get_object(Bucket=self._bucket, Key=key)
         return bytes(response["Body"].read()), str(response["VersionId"])
+
+    @tracer.capture_method(capture_response=False)
+    def retained_until(self, key: str, version_id: str) -> datetime | None:
+        """The version's COMPLIANCE retain-until, from HeadObject (moto does not implement GetObjectRetention)."""
+        head = self._s3.head_object(Bucket=self._bucket, Key=key, VersionId=version_id)
+        until = head.get("ObjectLockRetainUntilDate")
+        return until.astimezone(UTC) if until else None
+
+    @tracer.capture_method(capture_response=False)
+    def extend_retention(self, key: str, version_id: str, retain_until: datetime) -> tuple[datetime | None, datetime]:
+        """Extend the version's lock to `retain_until` unless it already reaches that far; never shortens.
+        Returns (retain-until before, retain-until after)."""
+        current = self.retained_until(key, version_id)
+        if current is not None and current >= retain_until:
+            return current, current
+        try:
+            self._s3.put_object_retention(
+                Bucket=self._bucket, Key=key, VersionId=version_id,
+                Retention={"Mode": "COMPLIANCE", "RetainUntilDate": retain_until},
+            )
+        except ClientError as error:
+            raise StorageUnavailableError("the evidence store refused the retention extension") from error
+        return current, retain_until

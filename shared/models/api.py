@@ -130,6 +130,7 @@ class Record7101Out(BaseModel):
     response_date: str | None
     response_nature: str | None
     denial_basis: str | None
+    notice_in_force: list[dict[str, str]] | None = None  # privacy-notice versions in force at receipt
 
 
 class RequestSummaryOut(BaseModel):
@@ -160,6 +161,7 @@ class RequestRecordOut(RequestSummaryOut):
     timeline: list[TimelineItemOut]
     downstream: list[DownstreamOut]
     record_7101: Record7101Out
+    notice_in_force: list[dict[str, str]] | None = None  # None for requests received before notices were recorded
 
 
 class RequestPageOut(BaseModel):

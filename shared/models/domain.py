@@ -90,6 +90,11 @@ class EventType(StrEnum):
     SYSTEM_REGISTERED = "system_registered"
     SYSTEM_UPDATED = "system_updated"
     SYSTEM_REMOVED = "system_removed"
+    # Privacy notices and consent (v2), and the lock extensions their retention rules make.
+    NOTICE_PUBLISHED = "notice_published"
+    CONSENT_RECORDED = "consent_recorded"
+    CONSENT_WITHDRAWN = "consent_withdrawn"
+    RETENTION_EXTENDED = "retention_extended"
 
 
 class RecordType(StrEnum):

@@ -16,7 +16,7 @@ from shared.ledger.bundle_format import Bundle, seal_manifest, to_zip
 from shared.models.export import ExportContents, ExportedEvent, ExportedRequest, ExportJob, MetricsReport
 from shared.models.merkle_log import LogState
 from shared.models.records import StoredEvent
-from shared.services import export_documents, request_metrics
+from shared.services import consent_export, export_documents, request_metrics
 from shared.services.export_selection import Selection
 from shared.services.ledger_writer import Ledger, parse_envelope
 from shared.services.merkle_log import MerkleLog, checkpoint_key, public_key_pem, stored_hash_at
@@ -85,6 +85,9 @@ def build_bundle(ledger: Ledger, log: MerkleLog, selection: Selection, job: Expo
     if metrics is not None:
         bundle.files["metrics.json"] = json.dumps(request_metrics.metrics_json(metrics), indent=1).encode()
         bundle.files["metrics.csv"] = request_metrics.metrics_csv(metrics)
+    consents = consent_export.consents_json(contents)
+    if consents is not None:
+        bundle.files["consents.json"] = consents
     seal_manifest(bundle, _header(contents, ordered, log, state), log.key_name, log.signer.sign)
     data = to_zip(bundle)
     progress(total, total)

@@ -5,7 +5,8 @@ name them (consumer, event type, date range).
 | scope                    | requests (whole chains)                 | standalone events                      |
 |--------------------------|-----------------------------------------|----------------------------------------|
 | request_id               | that request                            | none                                   |
-| consumer_email           | the consumer's requests                 | the consumer's (GPC, access, reads)    |
+| consumer_email           | the consumer's requests                 | the consumer's (GPC, access, reads,    |
+|                          |                                         | consents) and the notices they cite    |
 | action_type: request type| requests of that type                   | none                                   |
 | action_type: event type  | requests with such an event             | such events                            |
 | from / to                | requests received in the range          | events recorded in the range           |
@@ -19,6 +20,7 @@ from shared.models.domain import RequestType
 from shared.models.export import ExportScope
 from shared.models.records import RequestRecord, StoredEvent
 from shared.ports import ScopeIndex
+from shared.services.consent_export import cited_notices
 from shared.services.ledger_writer import Ledger
 
 REQUEST_TYPES = {t.value for t in RequestType}
@@ -58,6 +60,9 @@ def select(ledger: Ledger, scopes: ScopeIndex, scope: ExportScope) -> Selection:
         wants_standalone = request_type is None and (scope.consumer_tag or scope.from_ or scope.to)
         standalone = scopes.events(consumer_tag=scope.consumer_tag, recorded_from=scope.from_,
                                    recorded_to=scope.to, standalone_only=True) if wants_standalone else []
+    if scope.consumer_tag and standalone:
+        standalone = sorted(standalone + cited_notices(ledger, standalone),
+                            key=lambda event: (event.recorded_at, event.event_id))
     chains = [(record, ledger.index.request_events(record.request_id)) for record in records]
     if scope.request_id and event_type:
         chains = [(record, chain) for record, chain in chains if any(e.type == event_type for e in chain)]

@@ -16,7 +16,7 @@ from shared.ledger.retention import minimum_retain_until, retain_until
 from shared.models.domain import RecordType
 from shared.models.records import RequestRecord, StoredEvent
 from shared.services.projection import apply_event
-from shared.ports import ConsumerTagger, EvidenceStore, LedgerIndex
+from shared.ports import ConsumerTagger, EvidenceStore, LedgerIndex, NoticeCatalog
 from shared.timefmt import parse_rfc3339, utc_now
 
 
@@ -29,6 +29,7 @@ class Ledger:
     tagger: ConsumerTagger
     settings: Settings
     now: Callable[[], datetime] = field(default=utc_now)
+    notices: NoticeCatalog | None = None  # the privacy-notice versions in force are named on every new request
 
 
 def request_event_key(request_id: str, seq: int) -> str:
@@ -103,7 +104,7 @@ def append_request_event(
         draft = decide(record)
         if draft is None:
             return record, None
-        envelope = _envelope(ledger, draft, RecordType.CONSUMER_REQUEST, record.consumer_tag, request_id=request_id,
+        envelope = draft_envelope(ledger, draft, RecordType.CONSUMER_REQUEST, record.consumer_tag, request_id=request_id,
                              seq=record.chain_seq + 1, prev_event_hash=record.chain_head)
         key = request_event_key(request_id, record.chain_seq + 1)
         try:
@@ -168,7 +169,7 @@ def _with_access(ledger: Ledger, stored: StoredEvent, access: AccessKeys | None)
 def record_standalone_event(ledger: Ledger, draft: "EventDraft", record_type: RecordType,
                             consumer_tag: str | None = None, access: AccessKeys | None = None) -> StoredEvent:
     """An event outside any request's chain (reads, refused callbacks, registry changes): locked, then indexed."""
-    envelope = _envelope(ledger, draft, record_type, consumer_tag)
+    envelope = draft_envelope(ledger, draft, record_type, consumer_tag)
     stored = _with_access(ledger, store_envelope(ledger, envelope, standalone_event_key(envelope)), access)
     ledger.index.put_standalone_event(stored)
     return stored
@@ -180,7 +181,7 @@ def record_standalone_event_once(ledger: Ledger, draft: "EventDraft", record_typ
     """A standalone event at a key derived from what it records (an export, a producer's event id), so a retry
     stores nothing twice: an object already at the key is adopted, and indexed if its writer crashed before.
     Returns the stored event and whether this call created it."""
-    envelope = _envelope(ledger, draft, record_type, consumer_tag)
+    envelope = draft_envelope(ledger, draft, record_type, consumer_tag)
     try:
         stored, created = store_envelope(ledger, envelope, key), True
     except EvidenceExistsError:
@@ -194,8 +195,8 @@ def record_standalone_event_once(ledger: Ledger, draft: "EventDraft", record_typ
     return stored, created
 
 
-def _envelope(ledger: Ledger, draft: "EventDraft", record_type: RecordType, consumer_tag: str | None,
-              **chain: Any) -> Envelope:
+def draft_envelope(ledger: Ledger, draft: "EventDraft", record_type: RecordType, consumer_tag: str | None,
+                   **chain: Any) -> Envelope:
     now = ledger.now()
     return build_envelope(
         event_id=uuid7(),
@@ -204,7 +205,7 @@ def _envelope(ledger: Ledger, draft: "EventDraft", record_type: RecordType, cons
         occurred_at=draft.occurred_at or now,
         recorded_at=now,
         record_type=record_type,
-        retain_until=retain_until(record_type, now, ledger.settings),
+        retain_until=max(retain_until(record_type, now, ledger.settings), draft.retain_until or now),
         consumer_tag=consumer_tag,
         details=draft.details,
         **chain,
@@ -219,3 +220,4 @@ class EventDraft:
     actor: Actor
     details: dict[str, Any]
     occurred_at: datetime | None = None
+    retain_until: datetime | None = None  # a longer lock than the record type's (minors, extensions)

@@ -42,6 +42,7 @@ def summary_out(record: RequestRecord, now: datetime, rules: ClockRules) -> Requ
 def record_out(view: RequestView, now: datetime, rules: ClockRules) -> RequestRecordOut:
     record = view.record
     submission = view.intake.details.get("submission", {})
+    notices = view.intake.details.get("notice_in_force")
     return RequestRecordOut(
         **summary_out(record, now, rules).model_dump(),
         consumer=submission.get("consumer"),
@@ -79,7 +80,9 @@ def record_out(view: RequestView, now: datetime, rules: ClockRules) -> RequestRe
             response_date=rfc3339(record.response_date) if record.response_date else None,
             response_nature=record.response_nature,
             denial_basis=record.denial_basis,
+            notice_in_force=notices,
         ),
+        notice_in_force=notices,
     )
 
 

@@ -52,12 +52,12 @@ def get_request_view(ledger: Ledger, request_id: str, reader: Actor) -> RequestV
         raise RequestNotFoundError(f"No request with id {request_id}.")
     stored = ledger.index.request_events(request_id)
     with ThreadPoolExecutor(max_workers=8) as pool:
-        envelopes = list(pool.map(lambda event: _read_checked(ledger, event), stored))
+        envelopes = list(pool.map(lambda event: read_checked(ledger, event), stored))
     record_audit_read(ledger, reader, {"request_id": request_id}, record.consumer_tag)
     return RequestView(record=record, events=list(zip(stored, envelopes, strict=True)))
 
 
-def _read_checked(ledger: Ledger, event: StoredEvent) -> Envelope:
+def read_checked(ledger: Ledger, event: StoredEvent) -> Envelope:
     envelope = parse_envelope(ledger.evidence.get_version(event.s3_key, event.s3_version_id))
     if envelope.hash() != event.event_hash:
         # The index and the locked object disagree: never show a body whose hash we cannot vouch for.

@@ -7,6 +7,7 @@ from shared.ledger.identity import device_subject, email_subject
 from shared.ledger.ids import uuid8
 from shared.models.domain import Channel, EventType, RequestStatus, RequestType
 from shared.models.downstream import GpcSignalBody, GpcSignalOut, GpcStatusOut
+from shared.ports import ConsentStore
 from shared.services.downstream import Downstream
 from shared.services.ledger_writer import EventDraft, Ledger, append_request_event
 from shared.services.start_fanout import start_fanout_soon
@@ -22,7 +23,8 @@ def signal_present(header: str | None) -> bool:
     return header == "1"
 
 
-def record_gpc_signal(ledger: Ledger, downstream: Downstream, header: str | None, body: GpcSignalBody) -> GpcSignalOut:
+def record_gpc_signal(ledger: Ledger, downstream: Downstream, header: str | None, body: GpcSignalBody,
+                      consent_store: ConsentStore | None = None) -> GpcSignalOut:
     if not signal_present(header):
         return GpcSignalOut(gpc=False)
     email = body.consumer.email if body.consumer else None
@@ -34,6 +36,8 @@ def record_gpc_signal(ledger: Ledger, downstream: Downstream, header: str | None
         request_id = known.get(device_tag) or next(iter(known.values()))
         new_identities = [tag for tag in tags if tag not in known]
         _link(ledger, downstream, request_id, new_identities, email is not None and email_tag in new_identities)
+        if email_tag and not new_identities and consent_store is not None:
+            _over_opt_in(ledger, consent_store, request_id, email_tag)
     else:
         request_id = _open(ledger, body, device_tag, email_tag)
         for tag in tags:
@@ -61,6 +65,21 @@ def _link(ledger: Ledger, downstream: Downstream, request_id: str, tags: list[st
     if not linked:
         return
     details = {"linked": "consumer" if consumer_linked else "device", "identities": len(linked)}
+    append_request_event(ledger, request_id, lambda _: EventDraft(EventType.GPC_SIGNAL_RECEIVED, GPC_ACTOR, details))
+
+
+def _over_opt_in(ledger: Ledger, consent_store: ConsentStore, request_id: str, email_tag: str) -> None:
+    """A known consumer's signal after they opted in to sale/sharing is recorded again, once: it conflicts with the
+    opt-in and wins (11 CCR 7025(c)(3)); without this event a repeated signal would leave the opt-in standing."""
+    state = consent_store.state(email_tag)
+    opt_ins = [entry for entry in (state.in_force if state else []) if entry.purpose == "sale_sharing"]
+    if not opt_ins:
+        return
+    signals = [event.occurred_at for event in ledger.index.request_events(request_id)
+               if event.type in (EventType.REQUEST_RECEIVED, EventType.GPC_SIGNAL_RECEIVED)]
+    if signals and max(signals) >= max(entry.occurred_at for entry in opt_ins):
+        return
+    details = {"linked": "none", "conflicts_with": sorted(entry.consent_id for entry in opt_ins)}
     append_request_event(ledger, request_id, lambda _: EventDraft(EventType.GPC_SIGNAL_RECEIVED, GPC_ACTOR, details))
 
 

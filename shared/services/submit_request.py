@@ -18,6 +18,7 @@ from shared.models.records import RequestRecord
 from shared.services.input_times import refuse_future
 from shared.services.ledger_writer import Ledger, load_current, request_event_key, store_envelope
 from shared.services.downstream import Downstream
+from shared.services.notices import notices_in_force
 from shared.services.projection import apply_event
 from shared.services.start_fanout import start_fanout_soon
 from shared.timefmt import rfc3339
@@ -90,6 +91,8 @@ def received_envelope(ledger: Ledger, request_id: str, request_type: RequestType
                 "calendar": rules.calendar,
                 "clocks": {name.value: due.isoformat() for name, due in clocks.items()},
             },
+            # The privacy-notice versions in force at receipt (what the consumer was told when they asked).
+            "notice_in_force": notices_in_force(ledger, received_at),
             **extra,
         },
     )

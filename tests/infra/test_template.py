@@ -25,6 +25,9 @@ PUBLIC_ROUTES = {
     ("GET", "/ledger/keys"),
     ("POST", "/callbacks/{system_id}"),
     ("GET", "/openapi.json"),
+    ("GET", "/notices"),
+    ("GET", "/notices/{notice_id}"),
+    ("POST", "/consents"),  # public only for a consumer's web-form record; tokens checked in the handler
 }
 AUTHENTICATED_ROUTES = {
     ("GET", "/requests"),
@@ -42,6 +45,9 @@ AUTHENTICATED_ROUTES = {
     ("GET", "/ledger/checkpoint"),
     ("GET", "/ledger/consistency"),
     ("GET", "/reports/metrics"),
+    ("POST", "/notices"),
+    ("GET", "/consents"),
+    ("GET", "/consents/decision"),
 }
 
 FORBIDDEN_ON_EVIDENCE = ("s3:BypassGovernanceRetention", "s3:DeleteObject")
@@ -430,6 +436,19 @@ def test_no_function_may_delete_evidence_or_change_its_retention(resources_):
     for owner, statement in _key_policy_statements(resources_):
         for action in _as_list(statement["Action"]):
             assert not action.startswith(FORBIDDEN_ON_EVIDENCE), (owner, action)
+
+
+def test_retention_may_be_set_only_on_the_locked_buckets_objects_and_never_bypassed(resources_):
+    # PutObjectRetention (lock headers on writes, extensions of superseded notices and withdrawn consents) only on
+    # objects of the two COMPLIANCE-locked buckets; the bucket policy denies bypassing or weakening a lock.
+    locked = {"${EvidenceBucket.Arn}/*", "${ExportBucket.Arn}/*"}
+    for owner, statement in _function_policy_statements(resources_):
+        if "s3:PutObjectRetention" in _as_list(statement["Action"]):
+            resources = {r["Fn::Sub"] if isinstance(r, dict) else r for r in _as_list(statement["Resource"])}
+            assert resources <= locked, (owner, statement.get("Sid"))
+    denied = {action for s in resources_["EvidenceBucketPolicy"]["Properties"]["PolicyDocument"]["Statement"]
+              if s["Effect"] == "Deny" for action in _as_list(s["Action"])}
+    assert {"s3:BypassGovernanceRetention", "s3:PutObjectRetention"} <= denied
 
 
 def test_only_intake_and_sweeper_start_suppression_and_only_sealer_and_exporter_sign(resources_):
