@@ -2,6 +2,8 @@
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+# axe-core for the browser tests, installed from the lockfile (npm ci) like the Python pins.
+NODE_STAMP := tests/web/node_modules/.installed
 PORT ?= 3000
 
 .DEFAULT_GOAL := help
@@ -15,12 +17,15 @@ $(STAMP): pyproject.toml constraints.txt
 	$(PY) -m pip install -q --disable-pip-version-check -c constraints.txt -e ".[dev]"
 	touch $(STAMP)
 
-install: $(STAMP) ## create .venv and install pinned dependencies
+$(NODE_STAMP): tests/web/package.json tests/web/package-lock.json
+	npm ci --prefix tests/web --no-audit --no-fund --silent && touch $(NODE_STAMP)
+
+install: $(STAMP) $(NODE_STAMP) ## create .venv and install pinned dependencies
 
 run: $(STAMP) ## start the local stack (moto server + HTTP API) on 127.0.0.1:$(PORT)
 	PORT=$(PORT) $(VENV)/bin/ccpa-audit local
 
-test: $(STAMP) ## every test: unit, integration, infra, black-box
+test: $(STAMP) $(NODE_STAMP) ## every test: unit, integration, infra, black-box, browser
 	$(PY) -m pytest
 
 test-unit: $(STAMP) ## unit tests only (no moto, sockets blocked)
@@ -50,4 +55,4 @@ deploy: ## sam deploy --guided (needs AWS credentials)
 pr: validate test ## what CI runs, plus lint
 
 clean: ## remove .venv and caches
-	rm -rf $(VENV) .pytest_cache build .aws-sam
+	rm -rf $(VENV) .pytest_cache build .aws-sam tests/web/node_modules

@@ -16,6 +16,7 @@ from datetime import datetime
 from typing import Any
 from collections.abc import Callable
 
+from ccpa_audit.local import static_site
 from ccpa_audit.local.containers import ContainerPool, FunctionCrashedError
 from ccpa_audit.local.control import control_handler, every, print_alerts, scheduled_event
 from ccpa_audit.local.demo_systems import DemoDownstream
@@ -124,6 +125,8 @@ def start(host: str = "127.0.0.1", port: int = 3000, moto_port: int | None = Non
         # The routes template.yaml gives ExportFunction; everything else is IntakeFunction's.
         ("/exports", "export"),
         ("/reports/", "export"),
+        # The web pages: on AWS CloudFront serves them from a bucket on the same origin as the API.
+        *((f"/{site}", static_site.handler) for site in static_site.SITES),
         ("/", "intake"),
     ]
     gateway = LocalGateway(routes, invoke, host, port)
