@@ -188,3 +188,32 @@ def screenshot():
         return path
 
     return take
+
+
+@pytest.fixture(scope="session")
+def honor(api):
+    """`honor(request_id)`: an opt-out (or limit) reaches honored through the local demo systems: demo-email and
+    demo-ads confirm on their own, demo-vendor is manual and is confirmed here through the API."""
+
+    def record(request_id):
+        return api("GET", f"/requests/{request_id}", token="local-analyst")[1]
+
+    def wait_for(request_id, done, what):
+        deadline = time.monotonic() + 45
+        while time.monotonic() < deadline:
+            current = record(request_id)
+            if done(current):
+                return current
+            time.sleep(0.5)
+        pytest.fail(f"{what} never happened: {current}")
+
+    def run(request_id):
+        wait_for(request_id, lambda r: {d["system_id"]: d["status"] for d in r["downstream"]}.get("demo-vendor")
+                 == "instructed", "the manual system's instruction")
+        status, body = api("POST", f"/requests/{request_id}/actions", {
+            "action": "confirm_system", "system_id": "demo-vendor", "evidence": "Vendor ticket 4411: suppressed"},
+            token="local-analyst")
+        assert status == 200, body
+        return wait_for(request_id, lambda r: r["status"] == "honored", "honored")
+
+    return run
