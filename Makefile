@@ -7,7 +7,7 @@ NODE_STAMP := tests/web/node_modules/.installed
 PORT ?= 3000
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test test-unit test-integration test-infra lint validate bench deps build deploy pr clean
+.PHONY: help install run test test-unit test-integration test-infra lint validate bench deps build deploy publish-web pr clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
@@ -51,6 +51,9 @@ build: ## sam build (needs the AWS SAM CLI)
 
 deploy: ## sam deploy --guided (needs AWS credentials)
 	sam deploy --guided
+
+publish-web: $(STAMP) ## after deploy: upload web/ to the stack's site bucket (STACK=ccpa-audit)
+	$(VENV)/bin/ccpa-audit publish-web --stack $(or $(STACK),ccpa-audit)
 
 pr: validate test ## what CI runs, plus lint
 

@@ -6,7 +6,7 @@ import { ApiError, post } from "/shared/api.js";
 import { describeDate, fromLocalInput, businessDate } from "/shared/dates.js";
 import { linkConsumer, startGpc } from "/privacy/gpc.js";
 import { loadNotice } from "/privacy/notice.js";
-import { RIGHTS, dueSentence, rightName } from "/privacy/rights.js";
+import { RIGHTS, rightName } from "/privacy/rights.js";
 
 // Same rule as the API's, so most typos are caught before anything is sent; the API has the last word.
 const EMAIL = /^[^@\s"(),:;<>[\\\]]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?)+$/;
@@ -82,9 +82,9 @@ function showResult(created) {
   $("result-due-words").textContent = due ? `(${describeDate(due)})` : "";
   const acknowledge = created.clocks?.acknowledge_by?.due;
   $("result-next").textContent = acknowledge
-    ? `${dueSentence(created.type)} ${due}. We will confirm that we received it and explain how we will verify ` +
-      `your identity by ${acknowledge} (${describeDate(acknowledge)}).`
-    : `${dueSentence(created.type)} ${due}, and tell the companies we shared your information with.`;
+    ? `By ${acknowledge} (${describeDate(acknowledge)}) we will confirm that we received it and explain how we ` +
+      "will verify your identity."
+    : "We pass it on to the companies we sell or share information with, and you can follow it on the status page.";
   const link = $("result-status-link");
   link.href = "/privacy/status.html#" + encodeURIComponent(created.status_token);
   $("request-section").hidden = true;

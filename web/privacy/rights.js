@@ -12,7 +12,3 @@ export const RIGHTS = {
 export function rightName(type) {
   return RIGHTS[type]?.name ?? String(type).replace(/_/g, " ");
 }
-
-export function dueSentence(type) {
-  return `We will ${RIGHTS[type]?.verb ?? "respond to"} your request by`;
-}
