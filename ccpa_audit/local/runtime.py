@@ -195,6 +195,8 @@ def serve(host: str, port: int) -> int:
     print(f"ccpa-audit local ready at {runtime.gateway.url}", flush=True)
     print(f"  tokens: {tokens}", flush=True)
     print(f"  for the CLI (ccpa-audit export): export CCPA_AUDIT_API={runtime.gateway.url}", flush=True)
+    print(f"  web pages: {runtime.gateway.url}/privacy/ (privacy center), {runtime.gateway.url}/console/ (console)",
+          flush=True)
     print("  the deadline sweeper runs every minute (POST /_local/sweep {\"time\": ...} runs it now)", flush=True)
     print("  the sealer appends new events to the Merkle log every 5 seconds (POST /_local/seal runs it now; then "
           "GET /events/{id}/proof, /ledger/checkpoint, /ledger/keys)", flush=True)

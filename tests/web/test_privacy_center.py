@@ -78,7 +78,8 @@ def test_know_options_appear_only_for_know(open_page):
     expect(page.get_by_text("How far back?")).to_be_hidden()
     page.get_by_label("Know").check()
     expect(page.get_by_text("How far back?")).to_be_visible()
-    page.get_by_label("Delete").check()
+    page.get_by_text("Erase what we collected").click(force=True)  # the whole card selects its right
+    expect(page.get_by_label("Delete")).to_be_checked()
     expect(page.get_by_text("How far back?")).to_be_hidden()
 
 
