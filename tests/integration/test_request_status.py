@@ -93,3 +93,21 @@ def test_openapi_document_lists_the_public_status_route(intake):
     assert "security" not in spec["paths"]["/status/{token}"]["get"]
     assert set(spec["components"]["schemas"]["RequestStatusOut"]["required"]) == {
         "request_id", "type", "status", "received_at", "due", "display"}
+
+
+def test_the_token_never_reaches_the_service_logs_even_at_debug(intake, capsys):
+    from shared.observability import logger
+
+    created = file_request(intake)[1]
+    token = created["status_token"]
+    previous = logger.log_level
+    logger.setLevel("DEBUG")
+    try:
+        assert intake("GET", f"/status/{token}")[0] == 200
+        assert intake("GET", f"/status/{token[:-1]}x")[0] == 404
+    finally:
+        logger.setLevel(previous)
+    captured = capsys.readouterr()
+    assert '"level":"DEBUG"' in captured.out.replace(" ", "") or captured.out == ""
+    assert token not in captured.out + captured.err
+    assert token[:-1] not in captured.out + captured.err
