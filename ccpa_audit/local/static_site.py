@@ -84,7 +84,20 @@ def _response(status: int, headers: dict[str, str], body: bytes, binary: bool = 
     }
 
 
-def _not_found() -> dict[str, Any]:
+NOT_FOUND_PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Page not found</title><link rel="stylesheet" href="/shared/base.css"></head>
+<body><main class="narrow"><h1>Page not found</h1><p>There is no page at this address.</p>
+<p><a href="/privacy/">Go to the privacy center</a></p></main></body></html>
+"""
+
+
+def _not_found(event: dict[str, Any]) -> dict[str, Any]:
+    """A person's browser gets a page; anything else gets the API's error shape."""
+    accept = {k.lower(): v for k, v in (event.get("headers") or {}).items()}.get("accept", "")
+    if "text/html" in accept:
+        return _response(404, {"content-type": CONTENT_TYPES[".html"], "cache-control": "no-store"},
+                         NOT_FOUND_PAGE.encode())
     body = json.dumps({"error": "not_found", "message": "There is no page at this address.", "details": []})
     return _response(404, {"content-type": "application/json", "cache-control": "no-store"}, body.encode())
 
@@ -103,7 +116,7 @@ def handler(event: dict[str, Any], context: Any = None, root: Path = WEB_ROOT) -
         return _response(200, {"content-type": "application/json", "cache-control": "no-store"}, body)
     found = resolve(raw_path, root)
     if found is None:
-        return _not_found()
+        return _not_found(event)
     kind = content_type(found)
     data = b"" if method == "HEAD" else found.read_bytes()
     # No build step and no hashed file names: the browser revalidates, so a deploy is seen at once.

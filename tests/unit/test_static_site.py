@@ -70,6 +70,14 @@ def test_nothing_outside_a_site_folder_is_served_when_the_path_tries_to_escape(s
     assert "not served" not in response["body"]
 
 
+def test_a_browser_gets_a_not_found_page_instead_of_json(site):
+    request = {**event("/privacy/missing.html"), "headers": {"Accept": "text/html,application/xhtml+xml"}}
+    response = static_site.handler(request, None, root=site)
+    assert response["statusCode"] == 404
+    assert response["headers"]["content-type"].startswith("text/html")
+    assert "Page not found" in response["body"] and "missing.html" not in response["body"]
+
+
 def test_writes_are_refused_when_a_page_path_is_posted_to(site):
     response = serve(site, "/privacy/", method="POST")
     assert response["statusCode"] == 405
