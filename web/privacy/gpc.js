@@ -29,7 +29,13 @@ export function signalPresent() {
   return navigator.globalPrivacyControl === true;
 }
 
+let shown = null;
+
+// Redrawn only when what it says changes: the region is live, and a screen reader would re-read every poll.
 function render(region, state) {
+  const key = JSON.stringify(state);
+  if (key === shown) return;
+  shown = key;
   region.replaceChildren();
   const heading = document.createElement("h2");
   const text = document.createElement("p");
@@ -69,6 +75,7 @@ export async function startGpc(region) {
     // The browser exposes the signal but did not send the header: nothing was recorded, so nothing is claimed.
     region.hidden = true;
     region.replaceChildren();
+    shown = null;
     return null;
   }
   keepDeviceId(deviceId);

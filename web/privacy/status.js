@@ -52,11 +52,15 @@ function steps(state) {
   });
 }
 
+function setText(id, text) {
+  if ($(id).textContent !== text) $(id).textContent = text; // live regions re-read any rewrite
+}
+
 function render(state) {
   const optOut = RIGHTS[state.type]?.clock === "honor_by";
-  $("status-display").textContent = state.display;
+  setText("status-display", state.display);
   $("status-card").className = "card";
-  $("status-sentence").textContent = sentence(state);
+  setText("status-sentence", sentence(state));
   $("steps").replaceChildren(...steps(state));
   $("request-id").textContent = state.request_id;
   $("request-type").textContent = rightName(state.type);
