@@ -159,6 +159,24 @@ def test_status_page_shows_opt_out_request_honored_once_the_opt_out_is_honored(o
     screenshot(page, "privacy-status-honored-390")
 
 
+@pytest.mark.parametrize(("action", "words"), [
+    ({"action": "deny", "basis": "unverifiable", "explanation": "We could not match you."}, "Denied"),
+    ({"action": "respond", "method": "email", "summary": "Deleted."}, "Answered"),
+])
+def test_status_page_shows_a_closed_request_in_plain_words(open_page, api, screenshot, action, words):
+    page = open_page("/privacy/")
+    email = fresh_email()
+    submit(page, email, "delete")
+    [item] = requests_of(api, email)
+    status, body = api("POST", f"/requests/{item['request_id']}/actions", {**action, "sent_at": item["received_at"]},
+                       token="local-analyst")
+    assert status == 200, body
+    page.get_by_role("link", name=re.compile("status", re.IGNORECASE)).click()
+    expect(page.locator("#status-display")).to_have_text(words)
+    expect(page.get_by_role("list", name="Progress")).to_contain_text(words)
+    screenshot(page, f"privacy-status-{words.lower()}")
+
+
 def test_status_page_with_an_unknown_token_says_so_in_plain_words(open_page):
     page = open_page("/privacy/status.html#" + "A" * 43)
     expect(page.get_by_role("alert")).to_contain_text("could not find a request")

@@ -45,7 +45,8 @@ function steps(state) {
   return ["Received", "In progress", last].map((label, index) => {
     const item = document.createElement("li");
     item.textContent = label;
-    if (index < reached || (index === reached && index === 2)) item.className = "done";
+    if (index === 2 && reached === 2 && label === "Denied") item.className = "denied";
+    else if (index < reached || (index === reached && index === 2)) item.className = "done";
     else if (index === reached) item.className = "current";
     if (index === reached) item.setAttribute("aria-current", "step");
     return item;
@@ -65,7 +66,8 @@ function render(state) {
   $("request-id").textContent = state.request_id;
   $("request-type").textContent = rightName(state.type);
   $("received").textContent = formatInstant(state.received_at);
-  $("due-label").textContent = optOut ? "To be honored by" : "To be answered by";
+  const closed = FINAL_DISPLAYS.has(state.display);
+  $("due-label").textContent = closed ? "Deadline" : optOut ? "To be honored by" : "To be answered by";
   $("due").textContent = state.due;
   $("due-words").textContent = `(${describeDate(state.due)})`;
   $("checked").textContent = "Last checked " + formatInstant(new Date()) + ".";
