@@ -89,6 +89,10 @@ def api(stack):
 
 @pytest.fixture(scope="session")
 def browser():
+    from playwright.sync_api import expect
+
+    # A request that lands on a cold function container takes seconds on a busy machine, as on Lambda.
+    expect.set_options(timeout=20_000)
     if not CHROMIUM.exists():
         pytest.fail(f"{CHROMIUM} is missing: apt-get install chromium (.ci/run does this on CI)")
     if not AXE.exists():
@@ -110,7 +114,7 @@ def open_page(browser, stack):
     def make(path=None, width=WIDE, headers=None, init_script=None, **context_options):
         context = browser.new_context(base_url=stack, viewport={"width": width, "height": 900},
                                       extra_http_headers=headers or {}, **context_options)
-        context.set_default_timeout(15_000)
+        context.set_default_timeout(20_000)
         if init_script:
             context.add_init_script(init_script)
         contexts.append(context)
