@@ -1,5 +1,6 @@
 """The `ccpa-audit` command: `local` runs the whole stack on this machine; `export` builds an evidence bundle through
-the API and downloads it (checking its SHA-256, optionally verifying it); `verify` checks a bundle offline."""
+the API and downloads it (checking its SHA-256, optionally verifying it); `verify` checks a bundle offline;
+`publish-web` uploads the web pages to a deployed stack."""
 
 import argparse
 import os
@@ -20,7 +21,16 @@ def main(argv: list[str] | None = None) -> int:
                                  description=export_client.__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     export_client.add_arguments(export)
+    publish = commands.add_parser("publish-web", help="upload web/ to a deployed stack's site and refresh CloudFront")
+    publish.add_argument("--stack", default=os.environ.get("STACK", "ccpa-audit"))
+    publish.add_argument("--region", default=None)
     args = parser.parse_args(argv)
+    if args.command == "publish-web":
+        import boto3
+
+        from ccpa_audit.publish_web import publish as publish_web
+
+        return publish_web(args.stack, lambda service: boto3.client(service, region_name=args.region))
     if args.command == "verify":
         return run_verify(args.path)
     if args.command == "export":

@@ -20,6 +20,7 @@ from shared.models.consent import (
 from shared.models.export_api import ExportBody, ExportOut
 from shared.models.downstream import CallbackBody, ConfirmationOut, GpcSignalBody, GpcSignalOut, GpcStatusOut
 from shared.models.ledger_api import CheckpointOut, ConsistencyOut, KeysOut, ProofOut
+from shared.models.status import RequestStatusOut
 from shared.models.systems import SystemBody, SystemListOut, SystemOut
 
 ERROR = {
@@ -48,7 +49,8 @@ def openapi_document() -> dict[str, Any]:
                                       GpcStatusOut, CallbackBody, ConfirmationOut, ProofOut, CheckpointOut,
                                       ConsistencyOut, KeysOut, ExportBody, ExportOut, AccessEventBatch,
                                       AccessAcceptedOut, AccessPageOut, NoticeBody, NoticeOut, NoticeTextOut,
-                                      NoticeListOut, ConsentBody, ConsentOut, ConsentListOut, DecisionOut)}
+                                      NoticeListOut, ConsentBody, ConsentOut, ConsentListOut, DecisionOut,
+                                      RequestStatusOut)}
     schemas: dict[str, Any] = {"Error": ERROR}
     for name, model in models.items():
         schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
@@ -107,6 +109,11 @@ def openapi_document() -> dict[str, Any]:
             **_ledger_paths(bearer),
             **_export_and_access_paths(bearer),
             **_notice_and_consent_paths(bearer),
+            "/status/{token}": {"get": {
+                "summary": "A web form request's state for its consumer, by the status_token of its 201 (public)",
+                "parameters": [{"name": "token", "in": "path", "required": True, "schema": {"type": "string"}}],
+                "responses": {"200": _json(_ref("RequestStatusOut")) | {"description": "the state"},
+                              **_errors(404)}}},
         },
     }
 

@@ -174,6 +174,10 @@ class GpcIdentities(Protocol):
         ...
 
 
+# A consumer's status link: the same tag -> request link, keyed by the HMAC of a status token.
+StatusTokens = GpcIdentities
+
+
 class ScopeIndex(Protocol):
     """Export selections: every method is a set of index Queries chosen by the narrowest scope given."""
 

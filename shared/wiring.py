@@ -4,7 +4,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from shared.config import get_settings
-from shared.ports import AlertPublisher, ScopeIndex
+from shared.ports import AlertPublisher, ScopeIndex, StatusTokens
 from shared.services.downstream import Downstream
 from shared.services.ledger_writer import Ledger
 
@@ -66,6 +66,7 @@ def reset() -> None:
     exports.cache_clear()
     scope_index.cache_clear()
     consents.cache_clear()
+    status_tokens.cache_clear()
     get_settings.cache_clear()
 
 
@@ -140,3 +141,10 @@ def consents() -> "Consents":
     settings = get_settings()
     return Consents(store=DynamoConsentStore(settings.index_table, aws_client("dynamodb"), settings.index_shards),
                     gpc=downstream().gpc)
+
+
+@lru_cache(maxsize=1)
+def status_tokens() -> StatusTokens:
+    from shared.adapters.dynamo_status_tokens import DynamoStatusTokens
+
+    return DynamoStatusTokens(get_settings().index_table, aws_client("dynamodb"))

@@ -16,6 +16,7 @@ from datetime import datetime
 from typing import Any
 from collections.abc import Callable
 
+from ccpa_audit.local import static_site
 from ccpa_audit.local.containers import ContainerPool, FunctionCrashedError
 from ccpa_audit.local.control import control_handler, every, print_alerts, scheduled_event
 from ccpa_audit.local.demo_systems import DemoDownstream
@@ -124,6 +125,8 @@ def start(host: str = "127.0.0.1", port: int = 3000, moto_port: int | None = Non
         # The routes template.yaml gives ExportFunction; everything else is IntakeFunction's.
         ("/exports", "export"),
         ("/reports/", "export"),
+        # The web pages: on AWS CloudFront serves them from a bucket on the same origin as the API.
+        *((f"/{site}", static_site.handler) for site in static_site.SITES),
         ("/", "intake"),
     ]
     gateway = LocalGateway(routes, invoke, host, port)
@@ -192,6 +195,8 @@ def serve(host: str, port: int) -> int:
     print(f"ccpa-audit local ready at {runtime.gateway.url}", flush=True)
     print(f"  tokens: {tokens}", flush=True)
     print(f"  for the CLI (ccpa-audit export): export CCPA_AUDIT_API={runtime.gateway.url}", flush=True)
+    print(f"  web pages: {runtime.gateway.url}/privacy/ (privacy center), {runtime.gateway.url}/console/ (console)",
+          flush=True)
     print("  the deadline sweeper runs every minute (POST /_local/sweep {\"time\": ...} runs it now)", flush=True)
     print("  the sealer appends new events to the Merkle log every 5 seconds (POST /_local/seal runs it now; then "
           "GET /events/{id}/proof, /ledger/checkpoint, /ledger/keys)", flush=True)

@@ -22,7 +22,7 @@ from shared.cursors import decode_cursor, encode_cursor
 from shared.ledger.envelope import Actor
 from shared.models.access_events import AccessAcceptedOut, AccessPageOut, AccessSearchQuery, validate_batch
 from shared.models.api import STAFF_CHANNELS, RequestPageOut, SearchRequestsQuery, SubmitRequestBody
-from shared.models.domain import Role
+from shared.models.domain import Channel, Role
 from shared.models.downstream import GpcSignalBody, GpcStatusQuery
 from shared.models.ledger_api import ConsistencyQuery
 from shared.models.systems import SystemBody, SystemListOut
@@ -34,6 +34,7 @@ from shared.services.manage_systems import get_system, put_system, remove_system
 from shared.services.receive_callback import receive_callback
 from shared.services.record_gpc_signal import gpc_status, record_gpc_signal
 from shared.services.request_actions import perform_action
+from shared.services.request_status import issue_status_token, read_request_status
 from shared.services.read_requests import SearchCriteria, get_request_view, search_requests
 from shared.services.submit_request import Submission, accept_request
 from shared.services.consents import consent_decision, list_consents, record_consent
@@ -63,7 +64,15 @@ def create_request():
     result = accept_request(wiring.ledger(), wiring.downstream(), submission)
     metrics.add_metric(name="RequestsReceived" if result.created else "RequestsReplayed", unit="Count", value=1)
     out = presenters.summary_out(result.record, wiring.ledger().now(), _rules())
-    return json_response(201 if result.created else 200, out, {"Location": f"/requests/{out.request_id}"})
+    payload = out.model_dump(mode="json")
+    if submission.body.channel == Channel.WEB_FORM:
+        payload["status_token"] = issue_status_token(wiring.ledger(), wiring.status_tokens(), out.request_id)
+    return json_response(201 if result.created else 200, payload, {"Location": f"/requests/{out.request_id}"})
+
+
+@app.get("/status/<token>")
+def request_status(token: str):
+    return json_response(200, read_request_status(wiring.ledger(), wiring.status_tokens(), token))
 
 
 @app.get("/requests/<request_id>", middlewares=[allow(*READERS)])

@@ -9,20 +9,22 @@ from shared.errors import StorageUnavailableError
 from shared.observability import tracer
 
 
-def _key(tag: str) -> dict[str, Any]:
-    return {"pk": {"S": f"GPC#{tag}"}, "sk": {"S": "META"}}
-
-
 class DynamoGpcIdentities:
+    prefix = "GPC#"
+    entity = "gpc_identity"
+
     def __init__(self, table: str, client: Any) -> None:
         self._table = table
         self._db = client
+
+    def _key(self, tag: str) -> dict[str, Any]:
+        return {"pk": {"S": f"{self.prefix}{tag}"}, "sk": {"S": "META"}}
 
     @tracer.capture_method(capture_response=False)
     def find(self, tags: Sequence[str]) -> dict[str, str]:
         found = {}
         for tag in dict.fromkeys(tags):
-            item = self._db.get_item(TableName=self._table, Key=_key(tag), ConsistentRead=True).get("Item")
+            item = self._db.get_item(TableName=self._table, Key=self._key(tag), ConsistentRead=True).get("Item")
             if item:
                 found[tag] = item["request_id"]["S"]
         return found
@@ -32,7 +34,7 @@ class DynamoGpcIdentities:
         try:
             self._db.put_item(
                 TableName=self._table,
-                Item={**_key(tag), "entity": {"S": "gpc_identity"}, "request_id": {"S": request_id}},
+                Item={**self._key(tag), "entity": {"S": self.entity}, "request_id": {"S": request_id}},
                 ConditionExpression="attribute_not_exists(pk)",
             )
             return True

@@ -25,3 +25,13 @@ def account_subject(service: str, account_id: str) -> str:
 def actor_subject(actor_id: str) -> str:
     """Who touched personal data (an employee's login can itself be an email): tagged like consumers."""
     return "actor:" + unicodedata.normalize("NFC", actor_id).strip()
+
+
+def status_token_subject(request_id: str) -> str:
+    """The HMAC input that derives a request's status token: the same request always gets the same token."""
+    return "status-token:" + request_id
+
+
+def status_lookup_subject(token: str) -> str:
+    """The HMAC input under which a status token is indexed (the token itself is never stored)."""
+    return "status:" + token

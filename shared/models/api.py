@@ -38,6 +38,15 @@ class AgentIn(BaseModel):
     authorization_ref: ShortText | None = None
 
 
+class NoticeSeenIn(BaseModel):
+    """The privacy notice version the consumer was shown when filing (the privacy center sends it)."""
+
+    model_config = Strict
+
+    notice_id: ShortText
+    version: ShortText
+
+
 class RequestDetailsIn(BaseModel):
     model_config = Strict
 
@@ -45,6 +54,7 @@ class RequestDetailsIn(BaseModel):
     fields: list[ShortText] | None = Field(default=None, max_length=100)
     look_back_from: datetime | None = None
     note: Annotated[str, StringConstraints(max_length=2000)] | None = None
+    notice_seen: NoticeSeenIn | None = None
 
 
 STAFF_CHANNELS = tuple(c for c in Channel if c not in (Channel.WEB_FORM, Channel.GPC))

@@ -118,9 +118,12 @@ def open_request(ledger: Ledger, envelope: Envelope, same_submission: Callable[[
     try:
         ledger.index.create_request(record, stored)
     except ConflictError:
-        if created:
+        # A concurrent twin with the same key adopted the object this call just locked and indexed it first:
+        # the create-only key means it indexed this very object, so the request exists once, as created here.
+        indexed = ledger.index.get_request(request_id)
+        if created and indexed is None:
             raise
-        record = ledger.index.get_request(request_id) or record
+        record = indexed or record
     return SubmitResult(record=record, created=created)
 
 

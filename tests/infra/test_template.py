@@ -28,6 +28,7 @@ PUBLIC_ROUTES = {
     ("GET", "/notices"),
     ("GET", "/notices/{notice_id}"),
     ("POST", "/consents"),  # public only for a consumer's web-form record; tokens checked in the handler
+    ("GET", "/status/{token}"),
 }
 AUTHENTICATED_ROUTES = {
     ("GET", "/requests"),
@@ -511,8 +512,12 @@ def test_http_api_uses_a_jwt_authorizer_with_access_logs_and_throttling(template
     props = _props(resources_, "HttpApi")
     auth = props["Auth"]
     authorizer = auth["Authorizers"][auth["DefaultAuthorizer"]]
-    assert authorizer["JwtConfiguration"]["issuer"] == {"Ref": "JwtIssuer"}
-    assert authorizer["JwtConfiguration"]["audience"] == [{"Ref": "JwtAudience"}]
+    # An external provider when JwtIssuer is given, else the stack's own Cognito user pool and console client.
+    issuer = authorizer["JwtConfiguration"]["issuer"]["Fn::If"]
+    assert issuer[0] == "UsesExternalIdp" and issuer[1] == {"Ref": "JwtIssuer"}
+    assert _references(issuer[2], "ConsoleUserPool") and "cognito-idp" in json.dumps(issuer[2])
+    [audience] = authorizer["JwtConfiguration"]["audience"]
+    assert audience["Fn::If"] == ["UsesExternalIdp", {"Ref": "JwtAudience"}, {"Ref": "ConsoleUserPoolClient"}]
     assert _references(props["AccessLogSettings"]["DestinationArn"], "HttpApiAccessLogGroup")
     assert props["DefaultRouteSettings"]["ThrottlingRateLimit"] > 0
     assert props["DefaultRouteSettings"]["ThrottlingBurstLimit"] > 0

@@ -98,3 +98,20 @@ def test_retention_below_floor_is_refused_before_anything_is_written(ledger):
         ledger.evidence.put_new("k", b"{}", retain_until=ledger.now(), minimum_retain_until=ledger.now()
                                 + timedelta(days=730))
     assert not ledger.evidence.objects
+
+
+def test_creator_answers_created_when_a_concurrent_twin_indexed_its_object_first(ledger):
+    # Given a twin with the same key that adopts the locked object and indexes it between our store and our index
+    index = ledger.index
+    real_create = index.create_request
+
+    def twin_wins(request, event):
+        real_create(request, event)  # the twin's write lands first
+        real_create(request, event)  # ours then finds the request indexed
+
+    index.create_request = twin_wins
+    result = submit(ledger, key="twin-1")
+    index.create_request = real_create
+    assert result.created and result.record.request_id in index.requests
+    assert submit(ledger, key="twin-1").created is False
+    assert len(index.requests) == 1
