@@ -351,10 +351,12 @@ def _connect_access_logs(s3: Any, resolver: _Resolver, template: Mapping[str, An
               for logical_id in _BUCKETS}
     targets = {config["DestinationBucketName"] for config in logged.values() if config}
     for resource in template["Resources"].values():
-        if resource.get("Type") == "AWS::S3::BucketPolicy":
-            bucket = resolver.resolve(resource["Properties"]["Bucket"])
+        owner = resource.get("Properties", {}).get("Bucket")
+        if resource.get("Type") == "AWS::S3::BucketPolicy" and isinstance(owner, dict) and owner.get("Ref") in _BUCKETS:
+            bucket = resolver.resolve(owner)  # only the buckets the local stack builds (not the web site's)
             if bucket in targets:
-                policy = resolver.resolve(resource["Properties"]["PolicyDocument"])
+                document = resource["Properties"]["PolicyDocument"]
+                policy = {**document, "Statement": list(_local_statements(resolver, document["Statement"]))}
                 # moto's check reads every Principal as a mapping; {"AWS": "*"} means the same as "*" to S3.
                 for statement in policy["Statement"]:
                     if statement.get("Principal") == "*":
@@ -365,6 +367,15 @@ def _connect_access_logs(s3: Any, resolver: _Resolver, template: Mapping[str, An
             enabled = {"TargetBucket": config["DestinationBucketName"], "TargetPrefix": config.get("LogFilePrefix", "")}
             s3.put_bucket_logging(Bucket=resolver.physical[logical_id]["Ref"],
                                   BucketLoggingStatus={"LoggingEnabled": enabled})
+
+
+def _local_statements(resolver: _Resolver, statements: list[Any]) -> Any:
+    """The statements about resources the local stack builds (a grant to the web site's bucket has none here)."""
+    for statement in statements:
+        try:
+            yield resolver.resolve(statement)
+        except UnresolvableError:
+            continue
 
 
 def _create_table(ddb: Any, resolver: _Resolver, template: Mapping[str, Any], logical_id: str, name: str) -> None:

@@ -682,10 +682,11 @@ def test_roles_using_encrypted_queues_or_tables_may_use_the_data_key_and_no_othe
 def test_evidence_and_export_buckets_log_access_to_the_access_log_bucket_under_their_own_prefix(resources_):
     logged = {name: bucket["Properties"].get("LoggingConfiguration")
               for name, bucket in _of_type(resources_, "AWS::S3::Bucket").items() if name != "AccessLogBucket"}
-    assert set(logged) == {"EvidenceBucket", "ExportBucket"}
+    assert set(logged) == {"EvidenceBucket", "ExportBucket", "SiteBucket"}
     assert logged == {
         "EvidenceBucket": {"DestinationBucketName": {"Ref": "AccessLogBucket"}, "LogFilePrefix": "evidence/"},
         "ExportBucket": {"DestinationBucketName": {"Ref": "AccessLogBucket"}, "LogFilePrefix": "exports/"},
+        "SiteBucket": {"DestinationBucketName": {"Ref": "AccessLogBucket"}, "LogFilePrefix": "site/"},
     }
     allowed = [s for s in _policy_for(resources_, "AccessLogBucket")["Statement"] if s["Effect"] == "Allow"]
     grants = {}
