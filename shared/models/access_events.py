@@ -18,7 +18,6 @@ from typing import Annotated, Any, Literal
 import pydantic
 from pydantic import (
     AfterValidator,
-    AwareDatetime,
     BaseModel,
     BeforeValidator,
     Field,
@@ -30,6 +29,7 @@ from pydantic import (
 
 from shared.errors import ValidationError
 from shared.models.api import Email, ShortText, Strict
+from shared.models.time_range import DateOrTime, EnteredTime
 from shared.timefmt import utc_now
 
 MAX_EVENTS = 500
@@ -124,7 +124,7 @@ class AccessEventIn(BaseModel):
     model_config = Strict
 
     event_id: ShortText  # the producer's own id: the idempotency key (with the producer)
-    occurred_at: Annotated[AwareDatetime, BeforeValidator(_text_time)]
+    occurred_at: Annotated[EnteredTime, BeforeValidator(_text_time)]
     actor: AccessActorIn
     action: Action
     source: AccessSourceIn
@@ -190,8 +190,8 @@ class AccessSearchQuery(BaseModel):
     actor_id: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)] | None = None
     action: Action | None = None
     service: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)] | None = None
-    from_: AwareDatetime | None = Field(default=None, alias="from")
-    to: AwareDatetime | None = None
+    from_: DateOrTime | None = Field(default=None, alias="from")
+    to: DateOrTime | None = None
     cursor: Annotated[str, StringConstraints(max_length=4096)] | None = None
     limit: int | None = Field(default=None, ge=1, le=500)
 

@@ -8,8 +8,8 @@ same access-log keys, so a search shows who looked at the log too.
 """
 
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, replace
+from datetime import date, datetime
 from functools import lru_cache
 from typing import Any
 
@@ -19,6 +19,7 @@ from shared.ledger.identity import account_subject, actor_subject, email_subject
 from shared.models.access_events import AccessEventIn
 from shared.models.domain import EventType, RecordType
 from shared.models.records import StoredEvent
+from shared.models.time_range import instant
 from shared.ports import ScopeIndex
 from shared.services.access_ocsf import ocsf_details, producer_key
 from shared.services.ledger_writer import (
@@ -41,8 +42,8 @@ class AccessSearch:
     actor_id: str | None = None
     action: str | None = None
     service: str | None = None
-    from_: datetime | None = None
-    to: datetime | None = None
+    from_: date | datetime | None = None  # a date is a whole business day (shared/models/time_range.py)
+    to: date | datetime | None = None
     limit: int = 50
     cursor: str | None = None
 
@@ -89,6 +90,8 @@ def _consumer_tags(ledger: Ledger, events: list[AccessEventIn]) -> list[str]:
 
 def search_access_log(ledger: Ledger, scopes: ScopeIndex, search: AccessSearch,
                       reader: Actor) -> tuple[list[dict[str, Any]], str | None]:
+    zone = ledger.settings.business_time_zone
+    search = replace(search, from_=instant(search.from_, zone, end=False), to=instant(search.to, zone, end=True))
     consumer_tag = tag_of(ledger, email_subject(search.consumer_email)) if search.consumer_email else None
     actor_tag = tag_of(ledger, actor_subject(search.actor_id)) if search.actor_id else None
     events, cursor = scopes.access_events(consumer_tag=consumer_tag, actor_tag=actor_tag, action=search.action,
