@@ -1,10 +1,12 @@
 """Runtime configuration: one frozen Settings object read from the environment (UPPER_SNAKE of each field)."""
 
 from functools import lru_cache
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field
+from pydantic import AfterValidator, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from shared.models.data_categories import check_table
 
 # Records about a consumer request must be kept at least 24 months (11 CCR 7101); never configurable lower.
 RETENTION_FLOOR_DAYS = 730
@@ -69,6 +71,9 @@ class Settings(BaseSettings):
     gpc_last_update: str = Field(default="2026-01-01", pattern=r"^\d{4}-\d{2}-\d{2}$")
     callback_window_seconds: int = Field(default=300, ge=30, le=900)
     webhook_timeout_seconds: float = Field(default=10.0, gt=0, le=25)
+
+    # Access events: producers' own data labels -> CCPA categories, over the built-in table (JSON object).
+    data_category_map: Annotated[dict[str, str], AfterValidator(check_table)] = Field(default_factory=dict)
 
 
 @lru_cache(maxsize=1)

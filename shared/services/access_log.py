@@ -21,7 +21,7 @@ from shared.models.domain import EventType, RecordType
 from shared.models.records import StoredEvent
 from shared.models.time_range import instant
 from shared.ports import ScopeIndex
-from shared.services.access_ocsf import ocsf_details, producer_key
+from shared.services.access_ocsf import access_view, ocsf_details, producer_key
 from shared.services.ledger_writer import (
     AccessKeys,
     EventDraft,
@@ -61,7 +61,8 @@ def record_access_batch(ledger: Ledger, events: list[AccessEventIn], producer: A
 
     def store(number: int) -> str:
         event = events[number]
-        draft = EventDraft(EventType.DATA_ACCESS, producer, ocsf_details(event, received_at), event.occurred_at)
+        details = ocsf_details(event, received_at, ledger.settings.data_category_map)
+        draft = EventDraft(EventType.DATA_ACCESS, producer, details, event.occurred_at)
         access = AccessKeys(event.actor.id, event.action, event.source.service)
         stored, _ = record_standalone_event_once(ledger, draft, RecordType.ACCESS_EVENT, tags[number],
                                                  f"events/access/{keys[number]}.json", access)
@@ -116,15 +117,7 @@ def _present(ledger: Ledger, event: StoredEvent) -> dict[str, Any]:
         "event_hash": event.event_hash,
     }
     if event.type == EventType.DATA_ACCESS:
-        user = details["actor"]["user"]
-        out.update(actor={"id": user["uid"], "type": "user" if user["type"] == "User" else "service",
-                          **({"role": user["role"]} if "role" in user else {})},
-                   producer=envelope.actor.model_dump(exclude_none=True),
-                   producer_event_id=details["metadata"]["original_uid"], consumer=details["consumer"],
-                   data_categories=details["data_categories"], purpose=details["purpose"],
-                   outcome=details["status"].lower(), ip=details["src_endpoint"].get("ip"),
-                   resource=(details.get("resources") or [{}])[0].get("uid"), request_id=details.get("request_id"),
-                   ocsf_class_uid=details["class_uid"], ocsf_type_uid=details["type_uid"])
+        out.update(access_view(details), producer=envelope.actor.model_dump(exclude_none=True))
     else:  # a read of the ledger or an export, recorded by this service itself
         out.update(actor=envelope.actor.model_dump(exclude_none=True), purpose="audit",
                    scope=details.get("scope"), outcome="success")
