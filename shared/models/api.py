@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from shared.models.domain import Channel, RequestStatus, RequestType
-from shared.models.time_range import DateOrTime, EnteredTime
+from shared.models.time_range import DateOrTime, EnteredTime, in_range
 from shared.text_rules import email_issue, line_issue
 
 _EMAIL = re.compile(r"^[^@\s\"(),:;<>\[\\\]]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?)+$")
@@ -57,7 +57,7 @@ class RequestDetailsIn(BaseModel):
 
     scope: Literal["categories", "specific_pieces"] | None = None
     fields: list[ShortText] | None = Field(default=None, max_length=100)
-    look_back_from: datetime | None = None
+    look_back_from: Annotated[datetime, AfterValidator(in_range)] | None = None
     note: Annotated[str, StringConstraints(max_length=2000)] | None = None
 
 
