@@ -12,12 +12,20 @@ from aws_lambda_powertools.event_handler.exceptions import NotFoundError as Rout
 
 from shared.auth import Principal, principal_from_event, require
 from shared.config import get_settings
-from shared.errors import DomainError, PayloadTooLargeError, UnauthorizedError, ValidationError
+from shared.errors import (
+    DomainError,
+    PayloadTooLargeError,
+    UnauthorizedError,
+    UnsupportedMediaTypeError,
+    ValidationError,
+)
 from shared.http import error_body, status_for
+from shared.json_input import parse_json
 from shared.ledger.envelope import Actor
 from shared.models.api import FieldRuleError
 from shared.models.domain import Role
 from shared.observability import logger
+from shared.text_rules import unsafe_issue
 
 Model = TypeVar("Model", bound=pydantic.BaseModel)
 
@@ -95,21 +103,47 @@ def allow(*roles: Role) -> Callable[..., Response]:
 
 
 def raw_body(app: APIGatewayHttpResolver) -> bytes:
+    """The body's bytes; a body API Gateway passed base64-encoded (binary, or not valid UTF-8) is decoded."""
     event = app.current_event
     body = event.body or ""
-    data = base64.b64decode(body) if event.is_base64_encoded else body.encode()
+    data = base64.b64decode(body) if event.is_base64_encoded else body.encode("utf-8", "surrogatepass")
     if len(data) > get_settings().max_body_bytes:
         raise PayloadTooLargeError(f"The body is larger than {get_settings().max_body_bytes} bytes.")
     return data
 
 
 def json_body(app: APIGatewayHttpResolver) -> Any:
+    """The body of every JSON route, checked in one place: declared as JSON, then I-JSON (shared/json_input.py)."""
     data = raw_body(app)
-    try:
-        return json.loads(data or b"null")
-    except ValueError:
-        details = [{"field": "body", "issue": "is not valid JSON"}]
-        raise ValidationError("The body is not valid JSON.", details) from None
+    if data:
+        require_json_media_type(app.current_event.headers.get("content-type"))
+    return parse_json(data)
+
+
+def require_json_media_type(content_type: str | None) -> None:
+    """A body declared as anything but JSON is not read as JSON (415); an undeclared one is."""
+    if content_type is None:
+        return
+    media_type, _, parameters = content_type.partition(";")
+    media_type = media_type.strip().lower()
+    charset = next((value.strip().strip('"').lower() for name, _, value in
+                    (part.partition("=") for part in parameters.split(";")) if name.strip().lower() == "charset"),
+                   "utf-8")
+    if (media_type == "application/json" or media_type.endswith("+json")) and charset == "utf-8":
+        return
+    raise UnsupportedMediaTypeError(
+        "This endpoint takes a JSON body: send it as `Content-Type: application/json` (UTF-8).",
+        [{"field": "Content-Type", "issue": f"{media_type or 'empty'} is not application/json"}])
+
+
+def query_params(app: APIGatewayHttpResolver) -> dict[str, str]:
+    """The query string, held to the same character rules as bodies (a search's terms are recorded)."""
+    params = app.current_event.query_string_parameters or {}
+    for name, value in params.items():
+        issue = unsafe_issue(name) or unsafe_issue(value)
+        if issue:
+            raise ValidationError(f"Query parameter {name!r} {issue}.", [{"field": name, "issue": issue}])
+    return params
 
 
 def parse(model: type[Model], data: Any) -> Model:

@@ -20,8 +20,11 @@ class Principal:
 def principal_from_event(event: dict[str, Any], mode: str, groups_claim: str) -> Principal | None:
     """None when the caller sent no credentials; UnauthorizedError when it sent bad ones."""
     headers = {k.lower(): v for k, v in (event.get("headers") or {}).items()}
+    header = headers.get("authorization")
+    if header is not None and ("," in header or len(header.split()) != 2):
+        # API Gateway joins repeated headers with commas: two credentials must not let either one win.
+        raise UnauthorizedError("Send exactly one Authorization header holding one bearer token.")
     if mode == "local":
-        header = headers.get("authorization")
         if header is None:
             return None
         scheme, _, token = header.partition(" ")

@@ -1,10 +1,12 @@
 """Runtime configuration: one frozen Settings object read from the environment (UPPER_SNAKE of each field)."""
 
 from functools import lru_cache
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field
+from pydantic import AfterValidator, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from shared.models.data_categories import check_table
 
 # Records about a consumer request must be kept at least 24 months (11 CCR 7101); never configurable lower.
 RETENTION_FLOOR_DAYS = 730
@@ -71,6 +73,9 @@ class Settings(BaseSettings):
     webhook_timeout_seconds: float = Field(default=10.0, gt=0, le=25)
     # The business that collects consent: named as the controller on every consent receipt.
     controller_name: str = Field(default="ccpa-audit", min_length=1, max_length=200)
+
+    # Access events: producers' own data labels -> CCPA categories, over the built-in table (JSON object).
+    data_category_map: Annotated[dict[str, str], AfterValidator(check_table)] = Field(default_factory=dict)
 
 
 @lru_cache(maxsize=1)

@@ -21,6 +21,10 @@ class PayloadTooLargeError(DomainError):
     code = "payload_too_large"
 
 
+class UnsupportedMediaTypeError(DomainError):
+    code = "unsupported_media_type"
+
+
 class UnauthorizedError(DomainError):
     code = "unauthorized"
 

@@ -7,6 +7,7 @@ from shared import errors
 STATUS: dict[type[errors.DomainError], int] = {
     errors.ValidationError: 422,
     errors.PayloadTooLargeError: 413,
+    errors.UnsupportedMediaTypeError: 415,
     errors.UnauthorizedError: 401,
     errors.ForbiddenError: 403,
     errors.NotFoundError: 404,

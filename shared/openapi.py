@@ -39,6 +39,8 @@ def _json(schema: dict[str, Any]) -> dict[str, Any]:
 
 
 def _errors(*codes: int) -> dict[str, Any]:
+    if 413 in codes:  # a route that reads a body also refuses one not declared as JSON
+        codes = (*codes, 415)
     return {str(code): {"description": "error", **_json(_ref("Error"))} for code in codes}
 
 

@@ -5,7 +5,7 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from shared import wiring
-from shared.api import allow, build_resolver, current_actor, json_body, json_response, parse
+from shared.api import allow, build_resolver, current_actor, json_body, json_response, parse, query_params
 from shared.models.domain import Role
 from shared.models.export_api import ExportBody, MetricsQuery
 from shared.observability import logger, metrics, tracer
@@ -35,7 +35,7 @@ def get_export(export_id: str):
 
 @app.get("/reports/metrics", middlewares=[allow(*READERS)])
 def metrics_report():
-    query = parse(MetricsQuery, app.current_event.query_string_parameters or {})
+    query = parse(MetricsQuery, query_params(app))
     report = exports.metrics_report(wiring.ledger(), wiring.exports(), query.year, current_actor(app))
     if query.format == "csv":
         return Response(status_code=200, content_type="text/csv; charset=utf-8",

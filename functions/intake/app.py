@@ -14,6 +14,7 @@ from shared.api import (
     json_response,
     parse,
     parse_action,
+    query_params,
     raw_body,
     require_token,
 )
@@ -94,7 +95,7 @@ def act_on_request(request_id: str):
 
 @app.get("/requests", middlewares=[allow(*READERS)])
 def list_requests():
-    query = parse(SearchRequestsQuery, app.current_event.query_string_parameters or {})
+    query = parse(SearchRequestsQuery, query_params(app))
     ledger = wiring.ledger()
     criteria = SearchCriteria(query.consumer_email, query.type, query.status, query.from_, query.to,
                               query.limit or ledger.settings.page_size, decode_cursor(query.cursor),
@@ -121,7 +122,7 @@ def gpc_signal():
 
 @app.get("/gpc/status")
 def gpc_status_route():
-    query = parse(GpcStatusQuery, app.current_event.query_string_parameters or {})
+    query = parse(GpcStatusQuery, query_params(app))
     return json_response(200, gpc_status(wiring.ledger(), wiring.downstream(), query.device_id))
 
 
@@ -168,7 +169,7 @@ def post_access_events():
 
 @app.get("/access-events", middlewares=[allow(*READERS)])
 def search_access_events():
-    query = parse(AccessSearchQuery, app.current_event.query_string_parameters or {})
+    query = parse(AccessSearchQuery, query_params(app))
     ledger = wiring.ledger()
     search = AccessSearch(query.consumer_email, query.actor_id, query.action, query.service, query.from_, query.to,
                           query.limit or ledger.settings.page_size, query.cursor)
@@ -189,7 +190,7 @@ def ledger_checkpoint():
 
 @app.get("/ledger/consistency", middlewares=[allow(*READERS)])
 def ledger_consistency():
-    query = parse(ConsistencyQuery, app.current_event.query_string_parameters or {})
+    query = parse(ConsistencyQuery, query_params(app))
     return json_response(200, ledger_proofs.consistency(wiring.merkle_log(), query.from_, query.to))
 
 

@@ -18,6 +18,8 @@ from shared.timefmt import rfc3339
 _serializer = TypeSerializer()
 # Without a date range, a search looks back over the retention period (24 months plus a margin).
 DEFAULT_LOOKBACK = timedelta(days=800)
+FUTURE_MARGIN = timedelta(days=1)
+LATEST_READ = datetime.max.replace(tzinfo=UTC)
 
 
 def _av(item: dict[str, Any]) -> dict[str, Any]:
@@ -130,7 +132,8 @@ class DynamoLedgerIndex:
     @tracer.capture_method(capture_response=False)
     def search_requests(self, search: RequestSearch) -> SearchPage:
         oldest = rfc3339(search.received_from) if search.received_from else "0"
-        newest_time = search.received_to or datetime.now(UTC)
+        # Nothing is received after now (plus a clock's skew): later months are never read.
+        newest_time = min(search.received_to or LATEST_READ, datetime.now(UTC) + FUTURE_MARGIN)
         before = search.cursor
         upper = rfc3339(search.received_to) + "#\uffff" if search.received_to else None
         if upper is not None and (before is None or upper < before):
@@ -198,7 +201,8 @@ class DynamoLedgerIndex:
             month_end = f"{year:04d}-{month:02d}-\uffff"
             for shard in range(self._shards):
                 pk = f"RM#{year:04d}-{month:02d}#{shard}"
-                partitions.append(Partition("ByMonth", "month_pk", pk, "month_sk", newest=month_end))
+                partitions.append(Partition("ByMonth", "month_pk", pk, "month_sk", newest=month_end,
+                                            oldest=f"{year:04d}-{month:02d}"))
             year, month = (year, month - 1) if month > 1 else (year - 1, 12)
         return partitions
 

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from shared.adapters import index_items as items
-from shared.adapters.dynamo_ledger_index import DEFAULT_LOOKBACK
+from shared.adapters.dynamo_ledger_index import DEFAULT_LOOKBACK, FUTURE_MARGIN, LATEST_READ
 from shared.adapters.merged_query import MergedQuery, Partition, plain
 from shared.models.domain import RequestStatus
 from shared.models.records import RequestRecord, StoredEvent
@@ -61,14 +61,15 @@ class DynamoScopeIndex:
             filters.pop("actor_tag")
         elif service:
             partitions = [Partition("ByService", "service_pk", items.service_pk(service, m), "service_sk",
-                                    newest=_month_end(m)) for m in months]
+                                    newest=_month_end(m), oldest=m) for m in months]
             filters.pop("access_service")
         elif action:
             partitions = [Partition("ByAction", "action_pk", items.action_pk(action, m), "action_sk",
-                                    newest=_month_end(m)) for m in months]
+                                    newest=_month_end(m), oldest=m) for m in months]
             filters.pop("access_action")
         else:
-            partitions = [Partition("ByMonth", "month_pk", f"EM#{m}#{shard}", "month_sk", newest=_month_end(m))
+            partitions = [Partition("ByMonth", "month_pk", f"EM#{m}#{shard}", "month_sk", newest=_month_end(m),
+                                    oldest=m)
                           for m in months for shard in range(self._shards)]
         conditions, values, names = ["attribute_exists(access_action)"], {}, {}
         for number, (name, value) in enumerate(sorted((k, v) for k, v in filters.items() if v is not None)):
@@ -131,7 +132,7 @@ def _bounds(start: datetime | None, end: datetime | None) -> tuple[str, str]:
 def _months(start: datetime | None, end: datetime | None) -> list[str]:
     """Every UTC `YYYY-MM` (the month keys' own zone) from start to end; an open start looks back over the
     retention window."""
-    last = end or datetime.now(UTC)
+    last = min(end or LATEST_READ, datetime.now(UTC) + FUTURE_MARGIN)  # nothing is recorded after now
     first = start or last - DEFAULT_LOOKBACK
     year, month = first.year, first.month
     months = []

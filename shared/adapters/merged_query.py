@@ -3,6 +3,10 @@
 Every time-ordered index sorts on `<RFC 3339>#<id>` (optionally behind a fixed prefix), so one position string
 orders items across partitions. A partition is read only once its newest possible item could be next, so a
 search over many month shards reads few of them for a short page.
+
+Each call sends at most `budget` Queries (once every partition that could hold the newest item was read, so
+each call moves on): a wide date range over empty months stops early with a short (even empty) page and a
+cursor where it stopped, and the caller pages on. The work per call is bounded, not the range.
 """
 
 import heapq
@@ -15,6 +19,7 @@ from boto3.dynamodb.types import TypeDeserializer
 
 _deserializer = TypeDeserializer()
 HIGHEST = "\uffff"
+QUERY_BUDGET = 128  # Queries per call: the default 800-day look-back over 4 month shards (108) fits in one
 
 
 @dataclass
@@ -25,6 +30,7 @@ class Partition:
     sk_name: str
     prefix: str = ""
     newest: str = HIGHEST  # upper bound of any position stored here (e.g. the end of a month)
+    oldest: str = ""  # lower bound of any position stored here (e.g. the month itself, `2026-11`)
     _buffer: list[dict[str, Any]] = field(default_factory=list)
     _next_key: dict[str, Any] | None = None
     _started: bool = False
@@ -50,20 +56,26 @@ def _plain_number(value: Any) -> Any:
 class MergedQuery:
     def __init__(self, client: Any, table: str, partitions: list[Partition], *, oldest: str, before: str | None,
                  page: int, filter_expression: str | None = None, filter_values: dict[str, Any] | None = None,
-                 filter_names: dict[str, str] | None = None) -> None:
+                 filter_names: dict[str, str] | None = None, budget: int = QUERY_BUDGET) -> None:
         self._client = client
         self._table = table
-        self._partitions = sorted(partitions, key=lambda p: p.newest, reverse=True)
+        # Partitions wholly outside [oldest, before) hold nothing to read: a cursor deep in a long range costs nothing
+        # for the months already paged through.
+        self._partitions = sorted((p for p in partitions if (before is None or p.oldest < before)
+                                   and p.newest >= oldest), key=lambda p: p.newest, reverse=True)
         self._oldest = oldest
         self._before = before
         self._page = page
         self._filter = (filter_expression, filter_values or {}, filter_names or {})
+        self._budget = budget
+        self._queries = 0
+        self._stopped_at: str | None = None  # the position a call stopped at when its budget ran out
 
     def take(self, limit: int) -> tuple[list[dict[str, Any]], str | None]:
         items = list(self._iterate(limit + 1))
         more = len(items) > limit
         items = items[:limit]
-        cursor = items[-1][0] if more and items else None
+        cursor = items[-1][0] if more and items else self._stopped_at
         return [item for _, item in items], cursor
 
     def _iterate(self, limit: int) -> Iterator[tuple[str, dict[str, Any]]]:
@@ -73,6 +85,8 @@ class MergedQuery:
         while emitted < limit:
             best = heap[0][0].value if heap else None
             while waiting and (best is None or self._partitions[waiting[0]].newest >= best):
+                if self._spent(self._partitions[waiting[0]].newest):
+                    return  # everything newer than this unread partition's newest position was emitted
                 self._push_head(heap, waiting.pop(0))
                 best = heap[0][0].value if heap else None
             if not heap:
@@ -80,7 +94,18 @@ class MergedQuery:
             desc, idx, item = heapq.heappop(heap)
             yield desc.value, item
             emitted += 1
+            part = self._partitions[idx]
+            if not part._buffer and not part.exhausted() and self._spent(desc.value):
+                return  # everything from this position up was emitted
             self._push_head(heap, idx)
+
+    def _spent(self, position: str) -> bool:
+        """Whether to stop here, `position` being what the next call resumes below. Only a position below this
+        call's own start counts: a call always makes progress."""
+        if self._queries < self._budget or position >= (self._before or HIGHEST):
+            return False
+        self._stopped_at = position
+        return True
 
     def _push_head(self, heap: list[tuple["_Desc", int, dict[str, Any]]], idx: int) -> None:
         part = self._partitions[idx]
@@ -114,6 +139,7 @@ class MergedQuery:
         if part._next_key:
             params["ExclusiveStartKey"] = part._next_key
         response = self._client.query(**params)
+        self._queries += 1
         part._started = True
         part._next_key = response.get("LastEvaluatedKey")
         for raw in response.get("Items", []):

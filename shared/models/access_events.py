@@ -4,13 +4,13 @@ Decisions (docs/access-events.md):
 - `occurred_at` more than 5 minutes ahead of our clock is refused; there is no lower bound (CloudTrail log files
   and producer retries arrive late by design).
 - `consumer` needs at least one of `email` and `id`; both may be given (both are tagged for search).
-- `data_categories` is a closed vocabulary: the CCPA categories of personal information (Civ. 1798.140(v)(1))
-  plus any `sensitive_<name>` (sensitive personal information, 1798.140(ae)) in lowercase snake case.
+- `data_categories` are the producer's own labels (any non-empty single line): an event is never refused for its
+  vocabulary. Storage maps them to CCPA categories (shared/models/data_categories.py) and keeps unknown ones.
+- `occurred_at` must fall in the accepted range (shared/models/time_range.py): `0001-01-01` is a bug, not late.
 - The same `event_id` twice in one batch is accepted: both items validate, the store keeps the first (a retry).
 """
 
 import ipaddress
-import re
 import uuid
 from datetime import datetime, timedelta
 from typing import Annotated, Any, Literal
@@ -18,7 +18,6 @@ from typing import Annotated, Any, Literal
 import pydantic
 from pydantic import (
     AfterValidator,
-    AwareDatetime,
     BaseModel,
     BeforeValidator,
     Field,
@@ -30,6 +29,7 @@ from pydantic import (
 
 from shared.errors import ValidationError
 from shared.models.api import Email, ShortText, Strict
+from shared.models.time_range import DateOrTime, EnteredTime
 from shared.timefmt import utc_now
 
 MAX_EVENTS = 500
@@ -37,30 +37,6 @@ MAX_DETAILS = 100
 FUTURE_SKEW = timedelta(minutes=5)  # producers' clocks drift; beyond this the time is a bug, not skew
 
 Action = Literal["read", "create", "update", "delete", "export", "share"]
-
-# Civ. Code 1798.140(v)(1)(A)-(K); (L) sensitive personal information is split into `sensitive_*` names.
-CCPA_CATEGORIES = frozenset({
-    "identifiers",
-    "customer_records",  # the 1798.80(e) categories: name, signature, address, phone, financial details...
-    "protected_classifications",
-    "commercial_information",
-    "biometric_information",
-    "internet_activity",
-    "geolocation_data",
-    "sensory_data",
-    "professional_information",
-    "education_information",
-    "inferences",
-})
-_SENSITIVE = re.compile(r"^sensitive_[a-z0-9]+(?:_[a-z0-9]+)*$")
-
-
-def _check_category(value: str) -> str:
-    if value not in CCPA_CATEGORIES and not _SENSITIVE.match(value):
-        raise ValueError("must be a CCPA category (e.g. identifiers, customer_records) or sensitive_<name> "
-                         "in lowercase snake case")
-    return value
-
 
 def _distinct(values: list[str]) -> list[str]:
     return list(dict.fromkeys(values))
@@ -87,7 +63,8 @@ def _text_time(value: Any) -> Any:
     return value
 
 
-Category = Annotated[str, StringConstraints(max_length=64), AfterValidator(_check_category)]
+# A producer's own label for a kind of data: any single line of text; shared/models/data_categories.py maps it.
+DataLabel = ShortText
 IpAddress = Annotated[str, StringConstraints(strip_whitespace=True, max_length=64), AfterValidator(_check_ip)]
 RequestId = Annotated[str, StringConstraints(strip_whitespace=True, max_length=64), AfterValidator(_check_request_id)]
 
@@ -124,12 +101,12 @@ class AccessEventIn(BaseModel):
     model_config = Strict
 
     event_id: ShortText  # the producer's own id: the idempotency key (with the producer)
-    occurred_at: Annotated[AwareDatetime, BeforeValidator(_text_time)]
+    occurred_at: Annotated[EnteredTime, BeforeValidator(_text_time)]
     actor: AccessActorIn
     action: Action
     source: AccessSourceIn
     consumer: AccessConsumerIn
-    data_categories: Annotated[list[Category], Field(min_length=1, max_length=30), AfterValidator(_distinct)]
+    data_categories: Annotated[list[DataLabel], Field(min_length=1, max_length=30), AfterValidator(_distinct)]
     purpose: ShortText
     resource: ShortText | None = None
     request_id: RequestId | None = None
@@ -190,8 +167,8 @@ class AccessSearchQuery(BaseModel):
     actor_id: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)] | None = None
     action: Action | None = None
     service: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)] | None = None
-    from_: AwareDatetime | None = Field(default=None, alias="from")
-    to: AwareDatetime | None = None
+    from_: DateOrTime | None = Field(default=None, alias="from")
+    to: DateOrTime | None = None
     cursor: Annotated[str, StringConstraints(max_length=4096)] | None = None
     limit: int | None = Field(default=None, ge=1, le=500)
 

@@ -4,21 +4,35 @@ import re
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from shared.models.domain import Channel, RequestStatus, RequestType
+from shared.models.time_range import DateOrTime, EnteredTime, in_range
+from shared.text_rules import email_issue, line_issue
 
 _EMAIL = re.compile(r"^[^@\s\"(),:;<>\[\\\]]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?)+$")
 
 
 def _check_email(value: str) -> str:
+    issue = email_issue(value)
+    if issue:
+        raise ValueError(f"is not a valid email address: it {issue}")
     if len(value) > 254 or not _EMAIL.match(value):
         raise ValueError("is not a valid email address")
     return value
 
 
+def _single_line(value: str) -> str:
+    issue = line_issue(value)
+    if issue:
+        raise ValueError(issue)
+    return value
+
+
 Email = Annotated[str, StringConstraints(strip_whitespace=True), AfterValidator(_check_email)]
-ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+# Names, ids, methods, system names: one line of visible text (shared/text_rules.py).
+ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
+                      AfterValidator(_single_line)]
 Strict = ConfigDict(extra="forbid", frozen=True)
 
 
@@ -52,7 +66,7 @@ class RequestDetailsIn(BaseModel):
 
     scope: Literal["categories", "specific_pieces"] | None = None
     fields: list[ShortText] | None = Field(default=None, max_length=100)
-    look_back_from: datetime | None = None
+    look_back_from: Annotated[datetime, AfterValidator(in_range)] | None = None
     note: Annotated[str, StringConstraints(max_length=2000)] | None = None
     notice_seen: NoticeSeenIn | None = None
 
@@ -66,7 +80,7 @@ class SubmitRequestBody(BaseModel):
     type: RequestType
     channel: Literal["web_form", "email", "toll_free", "mail", "in_person", "authorized_agent"]
     consumer: ConsumerIn
-    received_at: AwareDatetime | None = None
+    received_at: EnteredTime | None = None
     details: RequestDetailsIn | None = None
     agent: AgentIn | None = None
 
@@ -104,8 +118,8 @@ class SearchRequestsQuery(BaseModel):
     consumer_email: Email | None = None
     type: RequestType | None = None
     status: RequestStatus | None = None
-    from_: AwareDatetime | None = Field(default=None, alias="from")
-    to: AwareDatetime | None = None
+    from_: DateOrTime | None = Field(default=None, alias="from")
+    to: DateOrTime | None = None
     at_risk: bool | None = None
     overdue: bool | None = None
     cursor: Annotated[str, StringConstraints(max_length=4096)] | None = None
@@ -186,7 +200,7 @@ class AcknowledgeAction(BaseModel):
     model_config = Strict
 
     action: Literal["acknowledge"]
-    sent_at: AwareDatetime
+    sent_at: EnteredTime
     method: ShortText
 
 
@@ -204,7 +218,7 @@ class ExtendAction(BaseModel):
 
     action: Literal["extend"]
     reason: LongText
-    notice_sent_at: AwareDatetime
+    notice_sent_at: EnteredTime
 
 
 DenialBasis = Literal["unverifiable", "not_california_consumer", "exemption", "fraud", "other"]
@@ -217,7 +231,7 @@ class DenyAction(BaseModel):
     basis: DenialBasis
     exemption: ShortText | None = None  # which exemption (e.g. "Civ. 1798.105(d)(1)"), required for basis exemption
     explanation: LongText
-    sent_at: AwareDatetime
+    sent_at: EnteredTime
     opt_out_offered: bool | None = None
 
     @model_validator(mode="after")
@@ -233,7 +247,7 @@ class RespondAction(BaseModel):
     model_config = Strict
 
     action: Literal["respond"]
-    sent_at: AwareDatetime
+    sent_at: EnteredTime
     method: ShortText
     summary: LongText
     outcome: Literal["complied", "complied_in_part"] = "complied"

@@ -1,16 +1,14 @@
 """HTTP models of the export and report endpoints (API.md: POST /exports, GET /exports/{id}, GET /reports/metrics)."""
 
-from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, Field, StringConstraints, field_validator, model_validator
+from pydantic import BaseModel, Field, StringConstraints, field_validator, model_validator
 
 from shared.models.api import Email, FieldRuleError, Strict
 from shared.models.domain import EventType, RequestType
+from shared.models.time_range import DateOrTime, day_of
 
 ACTION_TYPES = sorted({*RequestType, *EventType})
-# A bare date names a whole business-zone day: `from` its first instant, `to` its last.
-DateOrTime = date | AwareDatetime
 
 
 class ExportBody(BaseModel):
@@ -28,17 +26,6 @@ class ExportBody(BaseModel):
     # Adds the 11 CCR 7102 figures of that calendar year (metrics.json, metrics.csv and a table in summary.html).
     metrics_year: int | None = Field(default=None, ge=2020, le=2100)
 
-    @field_validator("from_", "to", mode="before")
-    @classmethod
-    def _date_or_time(cls, value: Any) -> Any:
-        # A strict date parse first: pydantic would otherwise read "2025-01-01" as midnight UTC.
-        if isinstance(value, str) and len(value) == 10:
-            try:
-                return date.fromisoformat(value)
-            except ValueError:
-                return value
-        return value
-
     @field_validator("action_type")
     @classmethod
     def _known_action(cls, value: str | None) -> str | None:
@@ -52,13 +39,9 @@ class ExportBody(BaseModel):
         if all(value is None for value in scopes):
             raise FieldRuleError("request_id", "or another scope (consumer_email, action_type, from, to) is "
                                                "required")
-        if self.from_ is not None and self.to is not None and _day(self.from_) > _day(self.to):
+        if self.from_ is not None and self.to is not None and day_of(self.from_) > day_of(self.to):
             raise FieldRuleError("to", "must not be before from")
         return self
-
-
-def _day(value: date | datetime) -> date:
-    return value.date() if isinstance(value, datetime) else value
 
 
 class ProgressOut(BaseModel):

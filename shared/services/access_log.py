@@ -8,8 +8,8 @@ same access-log keys, so a search shows who looked at the log too.
 """
 
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, replace
+from datetime import date, datetime
 from functools import lru_cache
 from typing import Any
 
@@ -19,8 +19,9 @@ from shared.ledger.identity import account_subject, actor_subject, email_subject
 from shared.models.access_events import AccessEventIn
 from shared.models.domain import EventType, RecordType
 from shared.models.records import StoredEvent
+from shared.models.time_range import instant
 from shared.ports import ScopeIndex
-from shared.services.access_ocsf import ocsf_details, producer_key
+from shared.services.access_ocsf import access_view, ocsf_details, producer_key
 from shared.services.ledger_writer import (
     AccessKeys,
     EventDraft,
@@ -41,8 +42,8 @@ class AccessSearch:
     actor_id: str | None = None
     action: str | None = None
     service: str | None = None
-    from_: datetime | None = None
-    to: datetime | None = None
+    from_: date | datetime | None = None  # a date is a whole business day (shared/models/time_range.py)
+    to: date | datetime | None = None
     limit: int = 50
     cursor: str | None = None
 
@@ -60,7 +61,8 @@ def record_access_batch(ledger: Ledger, events: list[AccessEventIn], producer: A
 
     def store(number: int) -> str:
         event = events[number]
-        draft = EventDraft(EventType.DATA_ACCESS, producer, ocsf_details(event, received_at), event.occurred_at)
+        details = ocsf_details(event, received_at, ledger.settings.data_category_map)
+        draft = EventDraft(EventType.DATA_ACCESS, producer, details, event.occurred_at)
         access = AccessKeys(event.actor.id, event.action, event.source.service)
         stored, _ = record_standalone_event_once(ledger, draft, RecordType.ACCESS_EVENT, tags[number],
                                                  f"events/access/{keys[number]}.json", access)
@@ -89,6 +91,8 @@ def _consumer_tags(ledger: Ledger, events: list[AccessEventIn]) -> list[str]:
 
 def search_access_log(ledger: Ledger, scopes: ScopeIndex, search: AccessSearch,
                       reader: Actor) -> tuple[list[dict[str, Any]], str | None]:
+    zone = ledger.settings.business_time_zone
+    search = replace(search, from_=instant(search.from_, zone, end=False), to=instant(search.to, zone, end=True))
     consumer_tag = tag_of(ledger, email_subject(search.consumer_email)) if search.consumer_email else None
     actor_tag = tag_of(ledger, actor_subject(search.actor_id)) if search.actor_id else None
     events, cursor = scopes.access_events(consumer_tag=consumer_tag, actor_tag=actor_tag, action=search.action,
@@ -113,15 +117,7 @@ def _present(ledger: Ledger, event: StoredEvent) -> dict[str, Any]:
         "event_hash": event.event_hash,
     }
     if event.type == EventType.DATA_ACCESS:
-        user = details["actor"]["user"]
-        out.update(actor={"id": user["uid"], "type": "user" if user["type"] == "User" else "service",
-                          **({"role": user["role"]} if "role" in user else {})},
-                   producer=envelope.actor.model_dump(exclude_none=True),
-                   producer_event_id=details["metadata"]["original_uid"], consumer=details["consumer"],
-                   data_categories=details["data_categories"], purpose=details["purpose"],
-                   outcome=details["status"].lower(), ip=details["src_endpoint"].get("ip"),
-                   resource=(details.get("resources") or [{}])[0].get("uid"), request_id=details.get("request_id"),
-                   ocsf_class_uid=details["class_uid"], ocsf_type_uid=details["type_uid"])
+        out.update(access_view(details), producer=envelope.actor.model_dump(exclude_none=True))
     else:  # a read of the ledger or an export, recorded by this service itself
         out.update(actor=envelope.actor.model_dump(exclude_none=True), purpose="audit",
                    scope=details.get("scope"), outcome="success")

@@ -12,7 +12,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, Field, StringConstraints, field_validator, model_validator
 
 from shared.ledger.canonical import canonical_bytes, sha256_hex
-from shared.models.access_events import AccessEventIn, Action, Category
+from shared.models.access_events import AccessEventIn, Action, DataLabel
 from shared.models.api import ShortText, Strict
 from shared.timefmt import rfc3339
 
@@ -24,7 +24,7 @@ class PersonalData(BaseModel):
 
     model_config = Strict
 
-    data_categories: Annotated[list[Category], Field(min_length=1, max_length=30)]
+    data_categories: Annotated[list[DataLabel], Field(min_length=1, max_length=30)]
     purpose: ShortText
     consumer_as: Literal["id", "email"] = "id"
 

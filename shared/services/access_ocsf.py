@@ -1,8 +1,11 @@
-"""The ledger `details` of an access event: an OCSF 1.5 API Activity (6003) or Datastore Activity (6005) body.
+"""The ledger `details` of an access event: an OCSF 1.5.0 API Activity (6003) or Datastore Activity (6005) event
+that validates against the published 1.5.0 JSON schema (tests check every shape we write).
 
 Class rule: Datastore Activity when `resource` names a datastore (an S3 or DynamoDB ARN, or an `s3://`,
-`dynamodb://` or `db://` URI); API Activity otherwise. OCSF has no field for the consumer, categories, purpose or
-request: they are our own top-level fields. The body holds the raw consumer identifier, so it lives only inside
+`dynamodb://` or `db://` URI); API Activity otherwise. Only attributes 1.5.0 defines for the class without
+optional profiles are used, plus the date/time profile (declared in `metadata.profiles`) for the `*_dt` texts.
+What OCSF has no attribute for (the consumer, data labels and categories, purpose, request, the producer's event
+id and the actor's role) is under `unmapped`. The body holds the raw consumer identifier, so it lives only inside
 the encrypted, locked event object (DESIGN 3). Integers and strings only: canonical JSON forbids floats.
 """
 
@@ -11,6 +14,7 @@ from typing import Any
 
 from shared.ledger.canonical import canonical_bytes, sha256_hex
 from shared.models.access_events import AccessEventIn
+from shared.models.data_categories import categorize
 from shared.timefmt import rfc3339
 
 OCSF_VERSION = "1.5.0"
@@ -57,19 +61,31 @@ def datastore(resource: str | None) -> dict[str, Any] | None:
     return None
 
 
-def ocsf_details(event: AccessEventIn, received_at: datetime) -> dict[str, Any]:
+def ocsf_details(event: AccessEventIn, received_at: datetime, category_table: dict[str, str]) -> dict[str, Any]:
     """The stored body: OCSF names and types where OCSF has them (times as integer epoch ms plus `*_dt` text)."""
     store = datastore(event.resource)
     class_uid = DATASTORE_ACTIVITY if store else API_ACTIVITY
     activity_id, activity_name = _ACTIVITIES[class_uid].get(event.action, (99, event.action.capitalize()))
     failed = event.outcome == "failure"
+    # OCSF 1.5.0 user types: 1 User, 99 Other (its `type` names it); Service (4) exists only from 1.6.0.
     user: dict[str, Any] = {"uid": event.actor.id, "type": "User" if event.actor.type == "user" else "Service",
-                            "type_id": 1 if event.actor.type == "user" else 4}
-    if event.actor.role:
-        user["role"] = event.actor.role  # not an OCSF user attribute: ours, like consumer and purpose
+                            "type_id": 1 if event.actor.type == "user" else 99}
     src: dict[str, Any] = {"svc_name": event.source.service}
     if event.source.ip:
         src["ip"] = event.source.ip
+    labels = categorize(list(event.data_categories), category_table)
+    unmapped: dict[str, Any] = {
+        "producer_event_id": event.event_id,
+        "consumer": event.consumer.model_dump(exclude_none=True),
+        "data_labels": list(event.data_categories),
+        "data_categories": labels.categories,
+        "unmapped_labels": labels.unmapped,
+        "purpose": event.purpose,
+    }
+    if event.actor.role:
+        unmapped["actor_role"] = event.actor.role
+    if event.request_id:
+        unmapped["request_id"] = event.request_id
     details: dict[str, Any] = {
         "class_uid": class_uid,
         "class_name": _CLASS_NAMES[class_uid],
@@ -82,30 +98,54 @@ def ocsf_details(event: AccessEventIn, received_at: datetime) -> dict[str, Any]:
         "severity_id": 1,
         "severity": "Informational",
         "time": _epoch_ms(event.occurred_at),  # OCSF timestamp_t: integer milliseconds
-        "time_dt": rfc3339(event.occurred_at),  # OCSF date/time profile
+        "time_dt": rfc3339(event.occurred_at),  # the date/time profile
         "status_id": 2 if failed else 1,
         "status": "Failure" if failed else "Success",
         "actor": {"user": user},
         "src_endpoint": src,
-        "api": {"operation": event.action, "service": {"name": event.source.service}},
         "metadata": {
             "product": {"name": PRODUCT},
             "version": OCSF_VERSION,
-            "original_uid": event.event_id,
+            "profiles": ["datetime"],
             "logged_time": _epoch_ms(received_at),  # when we received it
             "logged_time_dt": rfc3339(received_at),
         },
-        "consumer": event.consumer.model_dump(exclude_none=True),
-        "data_categories": list(event.data_categories),
-        "purpose": event.purpose,
+        "unmapped": unmapped,
     }
-    if event.resource:
-        details["resources"] = [{"uid": event.resource}]
     if store:
         details.update(store)
-    if event.request_id:
-        details["request_id"] = event.request_id
+        if event.resource:
+            unmapped["resource"] = event.resource  # 6005 has no `resources` (nor `api`) without the cloud profile
+    else:
+        details["api"] = {"operation": event.action, "service": {"name": event.source.service}}
+        if event.resource:
+            details["resources"] = [{"uid": event.resource}]
     return details
+
+
+def access_view(details: dict[str, Any]) -> dict[str, Any]:
+    """The search view of a stored body, of either layout: this one, or the first (our fields at the top level,
+    `metadata.original_uid`, `actor.user.role`), which locked objects keep for their whole retention."""
+    user = details["actor"]["user"]
+    mine = details.get("unmapped") or details
+    role = mine.get("actor_role", user.get("role"))
+    categories = mine["data_categories"]
+    return {
+        "actor": {"id": user["uid"], "type": "user" if user["type"] == "User" else "service",
+                  **({"role": role} if role else {})},
+        "producer_event_id": mine.get("producer_event_id") or details["metadata"].get("original_uid"),
+        "consumer": mine["consumer"],
+        "data_categories": categories,
+        "data_labels": mine.get("data_labels", categories),
+        "unmapped_labels": mine.get("unmapped_labels", []),
+        "purpose": mine["purpose"],
+        "outcome": details["status"].lower(),
+        "ip": details["src_endpoint"].get("ip"),
+        "resource": mine.get("resource") or (details.get("resources") or [{}])[0].get("uid"),
+        "request_id": mine.get("request_id"),
+        "ocsf_class_uid": details["class_uid"],
+        "ocsf_type_uid": details["type_uid"],
+    }
 
 
 def _epoch_ms(moment: datetime) -> int:

@@ -13,7 +13,7 @@ name them (consumer, event type, date range).
 """
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from shared.errors import RequestNotFoundError
 from shared.models.domain import RequestType
@@ -24,6 +24,9 @@ from shared.services.consent_export import cited_notices
 from shared.services.ledger_writer import Ledger
 
 REQUEST_TYPES = {t.value for t in RequestType}
+# Month partitions an API call may read to select a scope (each month is a few sharded Queries per kind).
+SYNC_MAX_MONTHS = 25
+LOOKBACK = timedelta(days=800)  # an open `from`: the retention window (as the index reads it)
 
 
 @dataclass(frozen=True)
@@ -67,6 +70,15 @@ def select(ledger: Ledger, scopes: ScopeIndex, scope: ExportScope) -> Selection:
     if scope.request_id and event_type:
         chains = [(record, chain) for record, chain in chains if any(e.type == event_type for e in chain)]
     return Selection(requests=chains, standalone=standalone)
+
+
+def months_read(scope: ExportScope, now: datetime) -> int:
+    """How many months of date partitions selecting `scope` reads: 0 when a request, consumer or type leads."""
+    if scope.request_id or scope.consumer_tag or scope.action_type:
+        return 0
+    end = min(scope.to or now, now)
+    start = scope.from_ or end - LOOKBACK
+    return max(0, (end.year - start.year) * 12 + end.month - start.month + 1)
 
 
 def _request_matches(record: RequestRecord, scope: ExportScope, request_type: str | None) -> bool:

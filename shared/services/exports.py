@@ -5,8 +5,7 @@ create-only, so a retried build adopts what an earlier attempt stored; the job i
 """
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from datetime import UTC, datetime, timedelta
 
 from shared.errors import NotFoundError
 from shared.ledger.envelope import Actor
@@ -15,11 +14,12 @@ from shared.ledger.ids import uuid7
 from shared.models.domain import EventType, RecordType
 from shared.models.export import ExportJob, ExportScope, MetricsReport
 from shared.models.export_api import ExportBody, ExportOut, ProgressOut
+from shared.models.time_range import instant
 from shared.clocks.engine import ClockRules
 from shared.ports import BundleStore, ExportJobs, ExportQueue, ScopeIndex
 from shared.services import request_metrics
 from shared.services.build_bundle import build_bundle
-from shared.services.export_selection import Selection, select
+from shared.services.export_selection import SYNC_MAX_MONTHS, Selection, months_read, select
 from shared.services.ledger_writer import OWN_SERVICE, AccessKeys, EventDraft, Ledger, record_standalone_event_once
 from shared.services.merkle_log import MerkleLog
 from shared.services.read_requests import record_audit_read
@@ -43,27 +43,22 @@ class Exports:
 
 def resolve_scope(ledger: Ledger, body: ExportBody) -> ExportScope:
     """The email becomes its HMAC tag (the only form the index and the job item hold); dates become instants."""
-    zone = ZoneInfo(ledger.settings.business_time_zone)
+    zone = ledger.settings.business_time_zone
     tag = ledger.tagger.tag(email_subject(body.consumer_email)) if body.consumer_email else None
     return ExportScope(request_id=body.request_id, consumer_tag=tag, action_type=body.action_type,
-                       from_=_instant(body.from_, zone, end=False), to=_instant(body.to, zone, end=True),
+                       from_=instant(body.from_, zone, end=False), to=instant(body.to, zone, end=True),
                        metrics_year=body.metrics_year)
-
-
-def _instant(value: date | datetime | None, zone: ZoneInfo, *, end: bool) -> datetime | None:
-    if value is None or isinstance(value, datetime):
-        return value.astimezone(UTC) if value else None
-    moment = datetime.combine(value, time.max if end else time.min, tzinfo=zone)
-    return moment.astimezone(UTC)
 
 
 def start_export(ledger: Ledger, exports: Exports, scope: ExportScope, requester: Actor) -> tuple[ExportOut, bool]:
     """(the export, whether it is ready). Small scopes are built within the call; larger ones are queued."""
-    selection = select(ledger, exports.scopes, scope)  # unknown request id -> 404 before anything is written
+    # A date range read month by month over years is selected by the queued build, not within the API call.
+    wide = months_read(scope, ledger.now()) > SYNC_MAX_MONTHS
+    selection = None if wide else select(ledger, exports.scopes, scope)  # unknown request id -> 404 first
     job = ExportJob(export_id=uuid7(), status="building", scope=scope, requested_by=requester,
-                    requested_at=ledger.now(), progress_total=selection.event_count)
+                    requested_at=ledger.now(), progress_total=selection.event_count if selection else 0)
     exports.jobs.create(job)
-    if selection.event_count > ledger.settings.export_sync_max_events:
+    if selection is None or selection.event_count > ledger.settings.export_sync_max_events:
         exports.queue.send(job.export_id)
         return export_out(ledger, exports, job), False
     finished = _build(ledger, exports, job, selection)

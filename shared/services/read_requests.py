@@ -1,8 +1,8 @@
 """Reading requests for analysts and auditors. Every read is itself recorded as an `audit_read` event."""
 
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, replace
+from datetime import date, datetime
 from typing import Any
 
 from shared.errors import RequestNotFoundError, StorageUnavailableError
@@ -11,6 +11,7 @@ from shared.ledger.identity import email_subject
 from shared.models.domain import EventType, RecordType, RequestStatus, RequestType
 from shared.models.records import RequestRecord, StoredEvent
 from shared.models.search import RequestSearch, SearchPage
+from shared.models.time_range import instant
 from shared.services.attention import requests_needing_attention
 from shared.services.ledger_writer import (
     OWN_SERVICE,
@@ -37,8 +38,8 @@ class SearchCriteria:
     consumer_email: str | None = None
     type: RequestType | None = None
     status: RequestStatus | None = None
-    received_from: datetime | None = None
-    received_to: datetime | None = None
+    received_from: date | datetime | None = None  # a date is a whole business day (shared/models/time_range.py)
+    received_to: date | datetime | None = None
     limit: int = 50
     cursor: str | None = None
     at_risk: bool = False
@@ -66,6 +67,9 @@ def read_checked(ledger: Ledger, event: StoredEvent) -> Envelope:
 
 
 def search_requests(ledger: Ledger, criteria: SearchCriteria, reader: Actor) -> SearchPage:
+    zone = ledger.settings.business_time_zone
+    criteria = replace(criteria, received_from=instant(criteria.received_from, zone, end=False),
+                       received_to=instant(criteria.received_to, zone, end=True))
     tag = ledger.tagger.tag(email_subject(criteria.consumer_email)) if criteria.consumer_email else None
     if criteria.at_risk or criteria.overdue:
         page = _attention_page(ledger, criteria, tag)

@@ -8,6 +8,7 @@ from typing import NoReturn
 import pydantic
 
 from shared.errors import CallbackRefusedError, ValidationError
+from shared.json_input import parse_json
 from shared.ledger.envelope import Actor
 from shared.models.domain import EventType, RecordType
 from shared.models.downstream import CallbackBody, ConfirmationOut
@@ -46,7 +47,7 @@ def receive_callback(ledger: Ledger, downstream: Downstream, system_id: str, sig
     if not downstream.replays.first_use(replay_key, now + timedelta(seconds=2 * window)):
         _refuse(ledger, system_id, "replayed", signature, body)
     try:
-        callback = CallbackBody.model_validate_json(body)
+        callback = CallbackBody.model_validate(parse_json(body))  # the same I-JSON rules as every other body
     except pydantic.ValidationError as error:
         raise ValidationError("The callback body is not a valid confirmation.",
                               [{"field": ".".join(map(str, e["loc"])) or "body", "issue": e["msg"]}

@@ -19,7 +19,7 @@ from shared.models.domain import ClockName, EventType, RequestStatus, RequestTyp
 from shared.models.records import RequestRecord
 from shared.services.downstream import Downstream
 from shared.services.downstream_outcomes import record_confirmation
-from shared.services.input_times import refuse_future
+from shared.services.input_times import refuse_future, wholly_before
 from shared.services.start_fanout import start_fanout_soon
 from shared.services.ledger_writer import EventDraft, Ledger, append_request_event
 from shared.timefmt import rfc3339
@@ -76,7 +76,7 @@ def apply_action(ledger: Ledger, request_id: str, action: Action, actor: Actor) 
 
 def _when(ledger: Ledger, record: RequestRecord, moment: datetime, field: str) -> datetime:
     refuse_future(moment, ledger.now(), field)
-    if moment < record.received_at:
+    if wholly_before(moment, record.received_at):
         raise ValidationError(f"{field} is before the request was received.",
                               [{"field": field, "issue": "is before the request was received"}])
     return moment

@@ -15,7 +15,7 @@ from shared.ledger.retention import retain_until
 from shared.models.api import SubmitRequestBody
 from shared.models.domain import Channel, EventType, RecordType, RequestType
 from shared.models.records import RequestRecord
-from shared.services.input_times import refuse_future
+from shared.services.input_times import refuse_future, wholly_before
 from shared.services.ledger_writer import Ledger, load_current, request_event_key, store_envelope
 from shared.services.downstream import Downstream
 from shared.services.notices import notices_in_force
@@ -132,7 +132,7 @@ def _receipt_time(body: SubmitRequestBody, now: datetime, max_days: int) -> date
     if body.received_at is None or Channel(body.channel).server_timed:
         return now
     refuse_future(body.received_at, now, "received_at")
-    if body.received_at < now - timedelta(days=max_days):
+    if wholly_before(body.received_at, now - timedelta(days=max_days)):
         raise ValidationError(
             f"received_at is more than {max_days} days ago.",
             [{"field": "received_at", "issue": f"older than {max_days} days"}],

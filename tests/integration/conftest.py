@@ -176,3 +176,11 @@ def fanout(intake, stack, monkeypatch):
     helper = Fanout(intake, stack)
     yield helper
     helper.close()
+
+
+@pytest.fixture
+def exporter(stack):
+    """The export function (POST/GET /exports, GET /reports/metrics) behind the same kind of event."""
+    from functions.export import app
+
+    return Api(app.lambda_handler)

@@ -63,7 +63,8 @@ def test_a_batch_is_accepted_stored_locked_and_indexed_without_identifiers(intak
     assert body["actor"] == {"type": "service", "id": "local-service", "role": "service"}  # the producer
     assert details["class_uid"] == 6003 and details["activity_name"] == "Read"
     assert details["actor"]["user"]["uid"] == "agent-7@acme.example"
-    assert details["consumer"] == {"email": "ana@example.com"} and details["metadata"]["original_uid"] == "crm-0"
+    assert details["unmapped"]["consumer"] == {"email": "ana@example.com"}
+    assert details["unmapped"]["producer_event_id"] == "crm-0"
     assert body["occurred_at"] < body["recorded_at"]
     index_dump = json.dumps(ddb.scan(TableName=stack.env["INDEX_TABLE"])["Items"])  # the test may scan
     assert "ana@example.com" not in index_dump and "agent-7@acme.example" not in index_dump
@@ -76,7 +77,7 @@ def test_one_bad_item_refuses_the_whole_batch_naming_its_index_and_nothing_is_st
         (item(1, actor={"id": "x", "type": "robot"}), "events[1].actor.type"),
         (item(1, source={"service": "crm", "ip": "999.1.1.1"}), "events[1].source.ip"),
         (item(1, consumer={}), "events[1].consumer"),
-        (item(1, data_categories=["favourite_colour"]), "events[1].data_categories"),
+        (item(1, data_categories=["identifiers", ""]), "events[1].data_categories"),
         (item(1, occurred_at="2026-13-01T00:00:00Z"), "events[1].occurred_at"),
         ({k: v for k, v in item(1).items() if k != "purpose"}, "events[1].purpose"),
         (item(1, extra="x"), "events[1].extra"),
@@ -227,3 +228,43 @@ def test_cloudtrail_data_events_normalized_then_posted_are_searchable(intake):
 @pytest.mark.parametrize("query", ["action=peek", "from=yesterday", "limit=0", "shoe=1"])
 def test_bad_searches_are_422(intake, query):
     assert intake("GET", f"/access-events?{query}", token="local-analyst")[0] == 422
+
+
+def stored_details(s3, stack):
+    return [json.loads(s3.get_object(Bucket=stack.env["EVIDENCE_BUCKET"], Key=event.s3_key,
+                                     VersionId=event.s3_version_id)["Body"].read())["details"]
+            for event in data_access_events()]
+
+
+def test_producers_own_labels_are_accepted_mapped_to_ccpa_categories_and_unknown_ones_kept(intake):
+    events = [item(0, data_categories=["contact"]), item(1, data_categories=["Billing Address", "favourite_colour"])]
+    status, out, _ = post(intake, events)
+    assert status == 202, out
+    found = {entry["producer_event_id"]: entry for entry in search(intake, "service=crm")}
+    assert (found["crm-0"]["data_categories"], found["crm-0"]["unmapped_labels"]) == (["identifiers"], [])
+    assert found["crm-1"]["data_labels"] == ["Billing Address", "favourite_colour"]
+    assert found["crm-1"]["data_categories"] == ["customer_records"]
+    assert found["crm-1"]["unmapped_labels"] == ["favourite_colour"]
+
+
+def test_the_category_table_is_configurable(intake, monkeypatch):
+    from shared import wiring
+
+    monkeypatch.setenv("DATA_CATEGORY_MAP", json.dumps({"favourite_colour": "inferences"}))
+    wiring.reset()
+    assert post(intake, [item(0, data_categories=["favourite_colour"])])[0] == 202
+    [entry] = search(intake, "service=crm")
+    assert (entry["data_categories"], entry["unmapped_labels"]) == (["inferences"], [])
+
+
+def test_every_stored_access_event_validates_against_the_published_ocsf_schema(intake, s3, stack):
+    from tests.ocsf_schema import ocsf_errors
+
+    events = [item(0), item(1, actor={"id": "etl", "type": "service"}, resource="arn:aws:s3:::docs/c/1.json",
+                                action="export", outcome="failure"),
+              item(2, resource="db://crm/contacts", request_id="0193a5c2-7d4e-7b21-8c3f-2a9d6e1f4b70"),
+              item(3, data_categories=["favourite_colour"], source={"service": "crm"}, resource=None)]
+    assert post(intake, events)[0] == 202
+    bodies = stored_details(s3, stack)
+    assert len(bodies) == 4 and {body["class_uid"] for body in bodies} == {6003, 6005}
+    assert [error for body in bodies for error in ocsf_errors(body)] == []

@@ -83,9 +83,11 @@ def test_all_fields_validate_and_normalize_when_given():
         ({"data_categories": []}, "events[0].data_categories"),
         ({"data_categories": ["identifiers"] * 31}, "events[0].data_categories"),
         ({"data_categories": "identifiers"}, "events[0].data_categories"),
-        ({"data_categories": ["contact_info"]}, "events[0].data_categories[0]"),  # not a CCPA category
-        ({"data_categories": ["identifiers", "Sensitive_Health"]}, "events[0].data_categories[1]"),
-        ({"data_categories": ["sensitive_"]}, "events[0].data_categories[0]"),
+        ({"data_categories": ["identifiers", "  "]}, "events[0].data_categories[1]"),  # empty label
+        ({"data_categories": ["identifiers", "a\nb"]}, "events[0].data_categories[1]"),  # not one line
+        ({"data_categories": ["x" * 201]}, "events[0].data_categories[0]"),
+        ({"data_categories": [{"label": "contact"}]}, "events[0].data_categories[0]"),  # not a string
+        ({"occurred_at": "0001-01-01T00:00:00Z"}, "events[0].occurred_at"),  # outside the accepted range
         ({"purpose": "  "}, "events[0].purpose"),
         ({"resource": "r" * 201}, "events[0].resource"),
         ({"request_id": "REQ-1"}, "events[0].request_id"),
@@ -160,7 +162,7 @@ RECEIVED = datetime(2026, 11, 20, 18, 0, 1, 250000, tzinfo=UTC)
 
 def details(**overrides):
     [event] = validate(item(**overrides))
-    return ocsf_details(event, RECEIVED)
+    return ocsf_details(event, RECEIVED, {})
 
 
 def test_api_activity_read_when_resource_is_not_a_datastore():
@@ -168,17 +170,18 @@ def test_api_activity_read_when_resource_is_not_a_datastore():
     assert (body["class_uid"], body["class_name"], body["category_uid"]) == (6003, "API Activity", 6)
     assert (body["activity_id"], body["activity_name"], body["type_uid"]) == (2, "Read", 600302)
     assert body["time"] == 1795197540000 and body["time_dt"] == "2026-11-20T17:59:00.000Z"
-    assert body["metadata"] == {"product": {"name": "ccpa-audit"}, "version": "1.5.0",
-                                "original_uid": "crm-evt-000123", "logged_time": 1795197601250,
-                                "logged_time_dt": "2026-11-20T18:00:01.250Z"}
-    assert body["actor"] == {"user": {"uid": "agent-42", "type": "User", "type_id": 1, "role": "support_agent"}}
+    assert body["metadata"] == {"product": {"name": "ccpa-audit"}, "version": "1.5.0", "profiles": ["datetime"],
+                                "logged_time": 1795197601250, "logged_time_dt": "2026-11-20T18:00:01.250Z"}
+    assert body["actor"] == {"user": {"uid": "agent-42", "type": "User", "type_id": 1}}
     assert body["src_endpoint"] == {"svc_name": "crm", "ip": "203.0.113.9"}
     assert body["api"] == {"operation": "read", "service": {"name": "crm"}}
     assert body["resources"] == [{"uid": "crm:/tickets/981"}]
     assert (body["status"], body["status_id"]) == ("Success", 1)
-    assert body["consumer"] == {"email": "ana@example.com"}
-    assert body["data_categories"] == ["identifiers", "customer_records"]
-    assert body["purpose"] == "answer a support ticket" and body["request_id"] == REQUEST_ID
+    assert body["unmapped"] == {"producer_event_id": "crm-evt-000123", "actor_role": "support_agent",
+                                "consumer": {"email": "ana@example.com"},
+                                "data_labels": ["identifiers", "customer_records"],
+                                "data_categories": ["identifiers", "customer_records"], "unmapped_labels": [],
+                                "purpose": "answer a support ticket", "request_id": REQUEST_ID}
 
 
 @pytest.mark.parametrize(
@@ -209,8 +212,9 @@ def test_datastore_activity_when_resource_names_a_datastore(resource, store):
     assert (body["class_uid"], body["class_name"]) == (6005, "Datastore Activity")
     assert (body["activity_id"], body["activity_name"], body["type_uid"]) == (7, "Delete", 600507)
     assert {key: body[key] for key in store} == store
-    assert body["actor"] == {"user": {"uid": "etl", "type": "Service", "type_id": 4}}
+    assert body["actor"] == {"user": {"uid": "etl", "type": "Service", "type_id": 99}}  # 1.5.0 has no Service id
     assert (body["status"], body["status_id"]) == ("Failure", 2)
+    assert "api" not in body and "resources" not in body and body["unmapped"]["resource"] == resource
 
 
 @pytest.mark.parametrize(("action", "activity_id"), [("read", 1), ("update", 2), ("create", 6), ("export", 99)])
@@ -221,3 +225,40 @@ def test_datastore_activity_ids_follow_ocsf_when_action_maps(action, activity_id
 def test_details_serialize_canonically_when_stored_in_the_ledger():
     body = details(resource="s3://b/k", request_id=REQUEST_ID, consumer={"email": "Zoë@example.com", "id": "c-1"})
     assert parse_canonical(canonical_bytes(body)) == body  # no floats, ASCII keys, JSON types only
+
+
+# ---- data labels and CCPA categories -----------------------------------------------------------------------
+
+
+def test_a_batch_with_the_producers_own_labels_is_accepted_as_given():
+    [event] = validate(item(data_categories=["contact", "Favourite Colour", "sensitive_health"]))
+    assert event.data_categories == ["contact", "Favourite Colour", "sensitive_health"]
+
+
+def test_known_labels_map_to_ccpa_categories_and_unknown_ones_are_kept_and_marked():
+    body = details(data_categories=["contact", "Billing-Address", "identifiers", "SSN", "favourite colour"])
+    assert body["unmapped"]["data_labels"] == ["contact", "Billing-Address", "identifiers", "SSN", "favourite colour"]
+    assert body["unmapped"]["data_categories"] == ["identifiers", "customer_records", "sensitive_government_id"]
+    assert body["unmapped"]["unmapped_labels"] == ["favourite colour"]
+
+
+def test_the_configured_table_adds_labels_and_wins_over_the_built_in_one():
+    from shared.models.data_categories import categorize, check_table
+
+    table = check_table({"Favourite Colour": "inferences", "contact": "customer_records"})
+    mapped = categorize(["favourite colour", "contact", "sensitive_biometric_id", "mood"], table)
+    assert mapped.categories == ["inferences", "customer_records", "sensitive_biometric_id"]
+    assert mapped.unmapped == ["mood"]
+
+
+def test_a_configured_table_naming_no_ccpa_category_is_refused_at_start():
+    from shared.config import Settings
+
+    with pytest.raises(ValueError, match="contact -> contacts"):
+        Settings(data_category_map={"contact": "contacts"})
+
+
+def test_every_built_in_label_maps_to_a_ccpa_category():
+    from shared.models.data_categories import DEFAULT_LABELS, is_category
+
+    assert [label for label, category in DEFAULT_LABELS.items() if not is_category(category)] == []

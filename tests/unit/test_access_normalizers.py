@@ -215,9 +215,20 @@ def test_normalized_events_pass_the_api_validation_and_serialize_canonically():
     batch = {"events": [e.model_dump(mode="json", exclude_none=True) for e in events]}
     assert validate_batch(batch) == events
     for event in events:
-        body = ocsf_details(event, event.occurred_at)
+        body = ocsf_details(event, event.occurred_at, {})
         assert body["class_uid"] == 6005
         assert parse_canonical(canonical_bytes(body)) == body  # the samples' float byte counts never get in
+
+
+def test_every_cloudtrail_sample_becomes_ocsf_that_validates_against_the_published_schema():
+    from tests.ocsf_schema import ocsf_errors
+
+    records = [json.loads(path.read_text()) for path in sorted(EVENTS.glob("*.json"))]
+    events = [event for record in records for event in
+              (from_eventbridge(record, CONFIG) if "detail" in record else cloudtrail_events(record, CONFIG))]
+    bodies = [ocsf_details(event, event.occurred_at, {}) for event in events]
+    assert len(bodies) >= len(records)
+    assert [error for body in bodies for error in ocsf_errors(body)] == []
 
 
 # ---- Config models -------------------------------------------------------------------------------------------

@@ -1,0 +1,72 @@
+"""The one body check every JSON route uses (shared/json_input.py): I-JSON, bounded depth, named fields."""
+
+import json
+import sys
+
+import pytest
+
+from shared.errors import ValidationError
+from shared.json_input import MAX_DEPTH, nesting_depth, parse_json
+
+
+def refusal(data):
+    with pytest.raises(ValidationError) as caught:
+        parse_json(data)
+    return caught.value.details[0]
+
+
+@pytest.mark.parametrize(("data", "depth"), [
+    (b'{"a": "[[[[{{{{"}', 1), (b'{"a": "\\"[[[["}', 1), (b'{"a": "\\\\", "b": [[]]}', 3), (b"[]", 1),
+    (b'"no brackets"', 0), (b'{"a": "]]]]", "b": ' + b"[" * 40 + b"]" * 40 + b"}", 41),
+])
+def test_depth_counts_only_brackets_outside_strings(data, depth):
+    assert nesting_depth(data) == depth
+
+
+@pytest.mark.parametrize("levels", [MAX_DEPTH + 1, 10_000, 200_000])
+def test_deep_nesting_is_refused_without_recursing(levels):
+    frame, depth = sys._getframe(), 0
+    while frame:
+        frame, depth = frame.f_back, depth + 1
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(depth + 25)  # a few frames to spare: the check itself must not recurse
+    try:
+        details = refusal(b"[" * levels + b"]" * levels)
+    finally:
+        sys.setrecursionlimit(limit)
+    assert details == {"field": "body", "issue": f"nests deeper than {MAX_DEPTH} levels"}
+
+
+def test_closing_brackets_hidden_in_strings_do_not_hide_the_depth():
+    data = b"".join(b'["]",' for _ in range(100)) + b"1" + b"]" * 100
+    assert refusal(data)["issue"].startswith("nests deeper")
+
+
+def test_nesting_up_to_the_limit_is_read():
+    levels = MAX_DEPTH
+    assert parse_json(b"[" * levels + b"]" * levels) is not None
+
+
+@pytest.mark.parametrize(("data", "field", "issue"), [
+    (b'{"a": {"b": 1, "b": 2}}', "a.b", "appears twice in one object"),
+    (b'{"a": [{"x": 1}, {"y": 1, "y": 1}]}', "a[1].y", "appears twice in one object"),
+    (b'{"a": NaN}', "body", "is not valid JSON"),
+    (b'{"a": -Infinity}', "body", "is not valid JSON"),
+    (b'{"a": "\\u202e"}', "a", "contains a bidirectional control character (U+202E)"),
+    (b'{"a": ["ok", "\\u0000"]}', "a[1]", "contains a control character (U+0000)"),
+    (b'{"a": "\\udc00"}', "a", "contains a disallowed character (U+DC00)"),
+    (b'{"a": "\\ufffe"}', "a", "contains a disallowed character (U+FFFE)"),
+    ('{"a": "\U0001fffe"}'.encode(), "a", "contains a disallowed character (U+1FFFE)"),
+    (b'{"a": "\x7f"}', "a", "contains a control character (U+007F)"),
+    (b'{"a": "\xc2\x85"}', "a", "contains a control character (U+0085)"),
+    (b'{"a": "\xed\xa0\x80"}', "body", "is not valid UTF-8 (byte 7)"),  # an encoded surrogate
+    (b'{"a": "\xc0\xaf"}', "body", "is not valid UTF-8 (byte 7)"),  # an overlong
+])
+def test_refusals_name_the_field_and_the_reason(data, field, issue):
+    assert refusal(data) == {"field": field, "issue": issue}
+
+
+def test_text_that_is_only_unusual_is_accepted():
+    body = {"name": "Zoë Ǆ 李", "note": "line one\nline two\ttabbed", "emoji": "🙂", "rtl": "שלום"}
+    assert parse_json(json.dumps(body).encode()) == body
+    assert parse_json(json.dumps(body, ensure_ascii=False).encode()) == body
