@@ -62,7 +62,7 @@ def openapi_document() -> dict[str, Any]:
     schemas.update(action.pop("$defs", {}))
     schemas["ActionBody"] = action
     bearer = [{"bearer": []}]
-    query = ["consumer_email", "type", "status", "from", "to", "at_risk", "overdue", "cursor", "limit"]
+    query = ["consumer_email", "type", "status", "from", "to", "at_risk", "overdue", "open", "cursor", "limit"]
     return {
         "openapi": "3.1.0",
         "info": {"title": "ccpa-audit", "version": "1"},

@@ -100,7 +100,7 @@ def list_requests():
     criteria = SearchCriteria(query.consumer_email, query.type, query.status, query.from_, query.to,
                               query.limit or ledger.settings.page_size, decode_cursor(query.cursor),
                               bool(query.at_risk),
-                              bool(query.overdue))
+                              bool(query.overdue), open_only=bool(query.open))
     page = search_requests(ledger, criteria, current_actor(app))
     items = [presenters.summary_out(record, ledger.now(), _rules()) for record in page.items]
     return json_response(200, RequestPageOut(items=items, cursor=encode_cursor(page.cursor)))

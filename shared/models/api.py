@@ -122,6 +122,7 @@ class SearchRequestsQuery(BaseModel):
     to: DateOrTime | None = None
     at_risk: bool | None = None
     overdue: bool | None = None
+    open: bool | None = None
     cursor: Annotated[str, StringConstraints(max_length=4096)] | None = None
     limit: int | None = Field(default=None, ge=1, le=500)
 

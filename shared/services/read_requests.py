@@ -44,6 +44,7 @@ class SearchCriteria:
     cursor: str | None = None
     at_risk: bool = False
     overdue: bool = False
+    open_only: bool = False
 
 
 def get_request_view(ledger: Ledger, request_id: str, reader: Actor) -> RequestView:
@@ -73,6 +74,8 @@ def search_requests(ledger: Ledger, criteria: SearchCriteria, reader: Actor) -> 
     tag = ledger.tagger.tag(email_subject(criteria.consumer_email)) if criteria.consumer_email else None
     if criteria.at_risk or criteria.overdue:
         page = _attention_page(ledger, criteria, tag)
+    elif criteria.open_only:
+        page = _open_page(ledger, criteria, tag)
     else:
         search = RequestSearch(consumer_tag=tag, type=criteria.type, status=criteria.status,
                                received_from=criteria.received_from, received_to=criteria.received_to,
@@ -86,6 +89,7 @@ def search_requests(ledger: Ledger, criteria: SearchCriteria, reader: Actor) -> 
         "to": criteria.received_to.isoformat() if criteria.received_to else None,
         "at_risk": criteria.at_risk or None,
         "overdue": criteria.overdue or None,
+        "open": criteria.open_only or None,
         "results": len(page.items),
     }
     record_audit_read(ledger, reader, {k: v for k, v in scope.items() if v is not None}, tag)
@@ -98,17 +102,40 @@ def _attention_page(ledger: Ledger, criteria: SearchCriteria, tag: str | None) -
         record
         for record in requests_needing_attention(ledger, ledger.now(), at_risk=criteria.at_risk,
                                                  overdue=criteria.overdue)
-        if (tag is None or record.consumer_tag == tag)
-        and (criteria.type is None or record.type == criteria.type)
-        and (criteria.status is None or record.status == criteria.status)
-        and (criteria.received_from is None or record.received_at >= criteria.received_from)
-        and (criteria.received_to is None or record.received_at <= criteria.received_to)
+        if _matches(record, criteria, tag)
     ]
     ids = [record.request_id for record in found]
     start = ids.index(criteria.cursor) + 1 if criteria.cursor in ids else 0
     items = found[start : start + criteria.limit]
     more = start + criteria.limit < len(found)
     return SearchPage(items=items, cursor=items[-1].request_id if more and items else None)
+
+
+def _open_page(ledger: Ledger, criteria: SearchCriteria, tag: str | None) -> SearchPage:
+    """Requests with an unsatisfied clock, earliest due first. The sparse OpenClocks index ranks them; only the
+    records of one page (and of those the criteria skip) are read, so the cost follows the page, not the backlog."""
+    ranked = list(dict.fromkeys(clock.request_id for clock in ledger.index.open_clocks()
+                                if criteria.type is None or clock.request_type == criteria.type))
+    position = ranked.index(criteria.cursor) + 1 if criteria.cursor in ranked else 0
+    items: list[RequestRecord] = []
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        while position < len(ranked) and len(items) <= criteria.limit:
+            chunk = ranked[position : position + criteria.limit + 1 - len(items)]
+            position += len(chunk)
+            items += [r for r in pool.map(ledger.index.get_request, chunk) if r and _matches(r, criteria, tag)]
+    more = len(items) > criteria.limit
+    items = items[: criteria.limit]
+    return SearchPage(items=items, cursor=items[-1].request_id if more else None)
+
+
+def _matches(record: RequestRecord, criteria: SearchCriteria, tag: str | None) -> bool:
+    return (
+        (tag is None or record.consumer_tag == tag)
+        and (criteria.type is None or record.type == criteria.type)
+        and (criteria.status is None or record.status == criteria.status)
+        and (criteria.received_from is None or record.received_at >= criteria.received_from)
+        and (criteria.received_to is None or record.received_at <= criteria.received_to)
+    )
 
 
 def record_audit_read(ledger: Ledger, reader: Actor, scope: dict[str, Any], consumer_tag: str | None) -> StoredEvent:

@@ -94,3 +94,21 @@ def test_attention_filters_list_overdue_and_at_risk_requests_most_urgent_first_w
     second, last = ids(intake, f"?overdue=true&limit=1&cursor={cursor}")
     assert first + second == [late_delete["request_id"], late_optout["request_id"]] and last is None
     assert "Scan" not in aws_calls.ops("dynamodb")
+
+
+def test_open_filter_lists_requests_with_an_open_clock_earliest_due_first_when_asked(intake, aws_calls):
+    fresh_delete = staff(intake, 0, type="delete")  # acknowledge_by in 10 business days
+    late_optout = staff(intake, 40)  # honor_by passed weeks ago
+    fresh_optout = staff(intake, 0)  # honor_by in 15 business days: after the deletion's acknowledge_by
+    closed = staff(intake, 1, type="delete")
+    denial = {"action": "deny", "basis": "other", "explanation": "Not a consumer of ours.",
+              "sent_at": datetime.now(UTC).isoformat()}
+    assert intake("POST", f"/requests/{closed['request_id']}/actions", denial, token="local-analyst")[0] == 200
+    expected = [late_optout["request_id"], fresh_delete["request_id"], fresh_optout["request_id"]]
+    assert ids(intake, "?open=true")[0] == expected
+    assert ids(intake, "?open=true&type=delete")[0] == [fresh_delete["request_id"]]
+    first, cursor = ids(intake, "?open=true&limit=2")
+    rest, last = ids(intake, f"?open=true&limit=2&cursor={cursor}")
+    assert first + rest == expected and last is None
+    assert ids(intake, "?open=true&consumer_email=nobody@example.com") == ([], None)
+    assert "Scan" not in aws_calls.ops("dynamodb")
