@@ -26,7 +26,7 @@ export async function render(view, route) {
       field("To", h("input", { name: "to", type: "date", value: criteria.to }))),
     h("div", { class: "buttons" },
       h("button", { type: "submit", class: "primary" }, "Search"),
-      h("a", { href: "#/access-log", class: "button quiet" }, "Clear filters")));
+      h("a", { href: "#/access-log", class: "button secondary" }, "Clear filters")));
   form.addEventListener("submit", (event) => {
     event.preventDefault();
     const values = Object.fromEntries(Object.entries(formValues(form)).filter(([, value]) => value));

@@ -13,7 +13,7 @@ const VERIFY_METHODS = [["email_code", "Code sent to the email on file"], ["acco
 
 /** A time field defaulting to now; if left untouched, the moment of submitting is sent. */
 function timeField(text, name) {
-  const input = h("input", { name, type: "datetime-local", step: "1", value: nowInput(), required: true });
+  const input = h("input", { name, type: "datetime-local", value: nowInput(), required: true });
   input.dataset.initial = input.value;
   return field(text, input, `Business time (${zone()}). Leave as is for now.`);
 }
@@ -124,7 +124,7 @@ export function actionPanel(requestId, record, onDone) {
       problem,
       h("div", { class: "buttons" },
         h("button", { type: "submit", class: "primary" }, "Record"),
-        h("button", { type: "button", class: "quiet", onclick: () => { show(area); opener.focus(); } }, "Cancel")));
+        h("button", { type: "button", class: "secondary", onclick: () => { show(area); opener.focus(); } }, "Cancel")));
     form.addEventListener("submit", async (event) => {
       event.preventDefault();
       const submit = form.querySelector("button[type=submit]");

@@ -40,7 +40,7 @@ function cleanScope(scope) {
 
 /** Starts an export and follows it in `status` (a live region) until its bundle can be downloaded. */
 async function runExport(scope, status) {
-  show(status, h("p", { class: "loading" }, h("span", { class: "spinner", "aria-hidden": "true" }), "Starting the export…"));
+  show(status, h("p", { class: "loading" }, "Starting the export…"));
   let job;
   try {
     job = await call("/exports", { method: "POST", body: cleanScope(scope) });

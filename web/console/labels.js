@@ -63,7 +63,13 @@ export const SYSTEM_KINDS = {
   third_party: "Third party",
 };
 
-export const IDENTIFIERS = ["email", "name", "phone", "account_id", "device_id"];
+export const IDENTIFIERS = {
+  email: "Email address",
+  name: "Full name",
+  phone: "Phone number",
+  account_id: "Account id",
+  device_id: "Device id",
+};
 
 export const ROLES = ["agent", "analyst", "auditor", "service", "admin"];
 

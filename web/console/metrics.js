@@ -4,7 +4,7 @@ import { barChart } from "./chart.js";
 import { blob, call, plainError } from "./client.js";
 import { label, TYPES } from "./labels.js";
 import { can, READERS } from "./session.js";
-import { dateTime, setBusinessZone, thisYear } from "./time.js";
+import { dateTime, thisYear } from "./time.js";
 import { alertBox, field, h, loading, select, show, tableRegion } from "./ui.js";
 
 const FIGURES = [
@@ -45,7 +45,6 @@ export async function render(view, route) {
     show(body, alertBox(plainError(error)));
     return;
   }
-  setBusinessZone(report.time_zone);
   if (csvUrl) URL.revokeObjectURL(csvUrl);
   csvUrl = URL.createObjectURL(csv);
   const types = Object.keys(report.by_type);

@@ -6,7 +6,7 @@ import { clockEntries, clockName, clockState, marker } from "./clocks.js";
 import { exportPanel } from "./exports.js";
 import { CHANNELS, DENIAL_BASES, DOWNSTREAM, label, STATUSES, TYPES } from "./labels.js";
 import { ACTORS, can, READERS } from "./session.js";
-import { dateTime, setBusinessZone } from "./time.js";
+import { dateTime } from "./time.js";
 import { actorWords, sentence } from "./timeline.js";
 import { alertBox, empty, facts, h, loading, show, tableRegion } from "./ui.js";
 
@@ -25,7 +25,6 @@ export async function render(view, requestId) {
       error.status === 404 ? alertBox("No request has this id. Check it, or search on the Requests page.") : alertBox(plainError(error)));
     return;
   }
-  setBusinessZone(record.time_zone);
   const consents = h("div", {});
   show(view, ...page(record, consents, (updated, note) => rerender(view, updated, note)));
   loadConsents(consents, record);
@@ -119,14 +118,13 @@ function downstream(record) {
       : "This type of request is not sent to downstream systems.");
   }
   const rows = record.downstream.map((system) => [
-    h("strong", {}, system.system_id),
-    system.connector === "manual" ? "Manual" : "Webhook",
+    h("span", {}, h("strong", {}, system.system_id), h("br"), h("span", { class: "muted" }, system.connector === "manual" ? "manual" : "webhook")),
     h("span", { class: `ds ds-${system.status}` }, label(DOWNSTREAM, system.status)),
     system.instruction_sent_at ? dateTime(system.instruction_sent_at) : "",
     system.confirmed_at ? dateTime(system.confirmed_at) : "",
     evidenceFor(record, system.system_id) || system.last_error || "",
   ]);
-  return tableRegion("Downstream systems", ["System", "Connector", "Status", "Instruction sent", "Confirmed", "Evidence"], rows);
+  return tableRegion("Downstream systems", ["System", "Status", "Instruction sent", "Confirmed", "Evidence"], rows);
 }
 
 function notices(list) {

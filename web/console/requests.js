@@ -5,10 +5,10 @@ import { clockEntries, clockName, daysLeft, marker } from "./clocks.js";
 import { exportPanel } from "./exports.js";
 import { CHANNELS, label, STATUSES, TYPES } from "./labels.js";
 import { can, currentSession, READERS } from "./session.js";
-import { day, dayEnd, dayStart, setBusinessZone } from "./time.js";
+import { day, dayEnd, dayStart } from "./time.js";
 import { alertBox, empty, field, formValues, h, loading, select, show } from "./ui.js";
 
-const PAGE_SIZE = 50;
+const PAGE_SIZE = 50; // a `limit` in the address (#/requests?limit=10) changes it
 const CRITERIA = ["consumer_email", "request_id", "type", "status", "from", "to"];
 
 export async function render(view, route) {
@@ -27,8 +27,9 @@ export async function render(view, route) {
   const searching = CRITERIA.some((name) => criteria[name]) || route.params.has("search");
   const results = h("section", { class: "results", "aria-labelledby": "results-heading" });
   show(view, h("h1", {}, "Requests"), searchForm(criteria), results);
-  if (searching) await showSearch(results, criteria);
-  else await showQueue(results, attention);
+  const size = Math.min(500, Number(route.params.get("limit")) || PAGE_SIZE);
+  if (searching) await showSearch(results, criteria, size);
+  else await showQueue(results, attention, size);
 }
 
 function searchForm(criteria) {
@@ -42,7 +43,7 @@ function searchForm(criteria) {
       field("Received to", h("input", { name: "to", type: "date", value: criteria.to }))),
     h("div", { class: "buttons" },
       h("button", { type: "submit", class: "primary" }, "Search"),
-      h("a", { href: "#/requests", class: "button quiet" }, "Clear filters")));
+      h("a", { href: "#/requests", class: "button secondary" }, "Clear filters")));
   form.addEventListener("submit", (event) => {
     event.preventDefault();
     const values = formValues(form);
@@ -54,15 +55,15 @@ function searchForm(criteria) {
 }
 
 /** The landing list: requests with a running clock, most urgent first (or only at-risk / overdue ones). */
-async function showQueue(results, attention) {
+async function showQueue(results, attention, size) {
   const titles = { at_risk: "At-risk requests", overdue: "Overdue requests" };
   const heading = h("h2", { id: "results-heading" }, titles[attention] || "Open requests, most urgent first");
   const query = attention === "at_risk" ? { at_risk: "true" } : attention === "overdue" ? { overdue: "true" } : { open: "true" };
-  await pagedList(results, heading, (cursor) => call(withQuery("/requests", { ...query, limit: PAGE_SIZE, cursor })),
+  await pagedList(results, heading, (cursor) => call(withQuery("/requests", { ...query, limit: size, cursor })),
     attention ? "No request is in that state. Nothing needs attention." : "No open requests. Every clock is satisfied.");
 }
 
-async function showSearch(results, criteria) {
+async function showSearch(results, criteria, size) {
   const heading = h("h2", { id: "results-heading" }, "Search results");
   if (criteria.request_id) {
     show(results, heading, loading("Looking up the request…"));
@@ -84,7 +85,7 @@ async function showSearch(results, criteria) {
   const after = exportable
     ? exportPanel(scope, criteria.status ? "The export covers the email, type and dates; it does not filter by status." : "")
     : h("p", { class: "hint" }, "To export, search by a consumer email, a type or dates.");
-  await pagedList(results, heading, (cursor) => call(withQuery("/requests", { ...query, limit: PAGE_SIZE, cursor })),
+  await pagedList(results, heading, (cursor) => call(withQuery("/requests", { ...query, limit: size, cursor })),
     "No request matches. Try fewer filters.", after);
 }
 
@@ -100,7 +101,6 @@ async function pagedList(results, heading, fetchPage, emptyText, after = null) {
       show(results, heading, alertBox(plainError(error)));
       return;
     }
-    if (page.items[0]) setBusinessZone(page.items[0].time_zone);
     cursors[index + 1] = page.cursor;
     const nav = h("div", { class: "buttons pager" },
       index > 0 ? h("button", { type: "button", onclick: () => load(index - 1) }, "Previous page") : null,

@@ -49,7 +49,7 @@ function card(system, admin, editor, reload) {
       ["Connector", connector.type === "webhook" ? `Webhook to ${connector.url}${connector.secret_set ? " (signing secret set)" : ""}`
         : `Manual: ${connector.instructions || "confirm with evidence"}`],
       ["Deadline", `${system.sla_hours} hours`],
-      ["Receives", (system.identifiers || []).join(", ")],
+      ["Receives", (system.identifiers || []).map((id) => label(IDENTIFIERS, id).toLowerCase()).join(", ")],
       ["Retries after", `${(system.retry_backoff_seconds || []).join(", ")} seconds`],
       ["Version", `${system.version}, updated ${dateTime(system.updated_at)}`],
     ]),
@@ -72,7 +72,7 @@ function confirmRemoval(area, system, reload) {
           show(problem, alertBox(plainError(error)));
         }
       } }, `Yes, remove ${system.system_id}`),
-      h("button", { type: "button", class: "quiet", onclick: () => show(area) }, "Keep it")),
+      h("button", { type: "button", class: "secondary", onclick: () => show(area) }, "Keep it")),
     problem));
   area.querySelector("button").focus();
 }
@@ -107,18 +107,18 @@ function edit(editor, system, reload) {
     h("div", { class: "grid" },
       field("System id", h("input", { name: "system_id", value: system?.system_id || "", readonly: Boolean(system), required: true, pattern: "[a-z0-9][a-z0-9_-]{0,62}" }),
         "Lowercase letters, digits, - and _."),
-      field("Name", h("input", { name: "name", value: system?.name || "", required: true })),
+      field("System name", h("input", { name: "name", value: system?.name || "", required: true })),
       field("Kind", select("kind", SYSTEM_KINDS, system?.kind || "service_provider")),
       field("Deadline in hours", h("input", { name: "sla_hours", type: "number", min: "0.01", step: "any", value: system?.sla_hours ?? 72, required: true })),
       field("Retry after (seconds)", h("input", { name: "retry_backoff_seconds", value: (system?.retry_backoff_seconds || [30, 120, 600]).join(", ") }),
         "Comma-separated waits between attempts.")),
     checkboxes("applies_to", "Applies to", Object.entries(TYPES),
       system?.applies_to || ["opt_out_sale_sharing", "limit_sensitive_pi", "delete"]),
-    checkboxes("identifiers", "Receives these identifiers", IDENTIFIERS.map((id) => [id, id.replace("_", " ")]), system?.identifiers || ["email"]),
+    checkboxes("identifiers", "Receives these identifiers", Object.entries(IDENTIFIERS), system?.identifiers || ["email"]),
     field("Connector", connectorType), webhookFields, manualFields,
     problem,
     h("div", { class: "buttons" }, h("button", { type: "submit", class: "primary" }, "Save"),
-      h("button", { type: "button", class: "quiet", onclick: () => show(editor) }, "Cancel")));
+      h("button", { type: "button", class: "secondary", onclick: () => show(editor) }, "Cancel")));
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     const values = formValues(form);

@@ -42,7 +42,7 @@ const SENTENCES = {
 export function sentence(event) {
   const make = SENTENCES[event.type];
   try {
-    if (make) return make(event.details || {});
+    if (make) return make(event.details || {}).replace(/\.\.$/, ".");
   } catch {
     // An older or unexpected shape: fall back to the event type.
   }

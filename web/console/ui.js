@@ -3,6 +3,7 @@
 /** h("a", {href: "#/x", class: "link"}, "text", child, ...): attributes, `on<event>` listeners, then children. */
 export function h(tag, attrs = {}, ...children) {
   const element = document.createElement(tag);
+  if (tag === "input" && !attrs.type) element.type = "text"; // the shared styles key on the type
   for (const [name, value] of Object.entries(attrs)) {
     if (value === null || value === undefined || value === false) continue;
     if (name.startsWith("on") && typeof value === "function") {
@@ -34,7 +35,7 @@ export function show(container, ...nodes) {
 }
 
 export function loading(text = "Loading…") {
-  return h("p", { class: "loading", role: "status" }, h("span", { class: "spinner", "aria-hidden": "true" }), text);
+  return h("p", { class: "loading", role: "status" }, text);
 }
 
 export function empty(text) {
