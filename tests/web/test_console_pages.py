@@ -142,7 +142,7 @@ def test_access_log_searches_by_consumer_email_actor_service_and_action_when_fil
     page = sign_in(open_page, "auditor", route="#/access-log")
     page.get_by_label("Consumer email").fill(email)
     page.get_by_role("button", name="Search").click()
-    table = page.get_by_role("region", name="Access events")
+    table = page.get_by_role("region", name="Access events (table)")
     expect(table).to_contain_text("support-jo")
     expect(table).to_contain_text("helpdesk/tickets")
     expect(table).to_contain_text(re.compile(r"Nov 2, 2026, 9:00\sAM PST"))  # 17:00 UTC in the business time zone
@@ -151,7 +151,7 @@ def test_access_log_searches_by_consumer_email_actor_service_and_action_when_fil
     page.get_by_label("Service").fill("helpdesk")
     page.get_by_label("Action").select_option("read")
     page.get_by_role("button", name="Search").click()
-    expect(page.get_by_role("region", name="Access events")).to_contain_text(email)
+    expect(page.get_by_role("region", name="Access events (table)")).to_contain_text(email)
     page.get_by_label("Action").select_option("delete")
     page.get_by_role("button", name="Search").click()
     expect(page.get_by_text("No access event matches.")).to_be_visible()

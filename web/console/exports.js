@@ -89,8 +89,8 @@ export function exportPanel(scope, note = "") {
     await runExport(scope, status);
     button.disabled = false;
   });
-  return h("section", { class: "card export", "aria-label": "Evidence bundle" },
-    h("h2", {}, "Evidence bundle"),
+  return h("section", { class: "card export", "aria-label": "Signed bundle" },
+    h("h2", {}, "Signed bundle"),
     h("p", {}, `A signed bundle of ${scopeWords(cleanScope(scope))}, checkable offline with ccpa-audit verify.`),
     note ? h("p", { class: "hint" }, note) : null,
     h("div", { class: "buttons" }, button), status);

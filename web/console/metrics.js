@@ -27,7 +27,7 @@ export async function render(view, route) {
   const year = Number(route.params.get("year")) || thisYear();
   const years = Array.from({ length: 6 }, (_, index) => String(thisYear() - index));
   const picker = select("year", years.map((y) => [y, y]), String(year));
-  const form = h("form", { class: "card inline-form", "aria-label": "Choose a year" },
+  const form = h("form", { class: "card inline-form" },
     field("Year", picker), h("button", { type: "submit" }, "Show year"));
   form.addEventListener("submit", (event) => {
     event.preventDefault();

@@ -72,7 +72,7 @@ export function facts(pairs, className = "facts") {
 
 /** A wide table inside a focusable, named region so it scrolls sideways on a phone without hiding content. */
 export function tableRegion(name, headers, rows) {
-  return h("div", { class: "table-wrap", role: "region", "aria-label": name, tabindex: "0" },
+  return h("div", { class: "table-wrap", role: "region", "aria-label": `${name} (table)`, tabindex: "0" },
     h("table", {},
       h("thead", {}, h("tr", {}, headers.map((text) => h("th", { scope: "col" }, text)))),
       h("tbody", {}, rows.map((cells) => h("tr", {}, cells.map((cell) => h("td", {}, cell)))))));
