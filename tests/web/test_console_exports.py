@@ -78,3 +78,23 @@ def test_metrics_show_the_year_with_a_named_chart_and_download_csv(open_page, ap
     page.get_by_label("Year").select_option(str(int(lines[1][:4]) - 1))
     page.get_by_role("button", name="Show year").click()
     expect(page.get_by_role("heading", level=1)).to_contain_text(str(int(lines[1][:4]) - 1))
+
+
+def test_a_large_export_shows_its_progress_until_the_bundle_is_ready(open_page, api):
+    """A queued build (202) as the API answers it for large scopes; the answers are scripted so each step shows."""
+    created = new_request(api, "delete")
+    answers = iter([
+        {"export_id": "exp-large", "status": "building", "progress": {"done": 1200, "total": 4000}},
+        {"export_id": "exp-large", "status": "ready", "progress": {"done": 4000, "total": 4000}, "event_count": 4000,
+         "url": "https://bundles.example/exp-large.zip", "sha256": "ab" * 32, "expires_at": "2026-12-01T18:00:00Z"},
+    ])
+    page = sign_in(open_page, "auditor", route=f"#/requests/{created['request_id']}")
+    page.route("**/exports", lambda route: route.fulfill(status=202, json={
+        "export_id": "exp-large", "status": "building", "progress": {"done": 0, "total": 4000}}))
+    page.route("**/exports/exp-large", lambda route: route.fulfill(json=next(answers)))
+    page.get_by_role("button", name="Export").click()
+    expect(page.get_by_text("Building the bundle: 0 of 4000 events")).to_be_visible()
+    expect(page.get_by_role("progressbar")).to_be_visible()
+    expect(page.get_by_text("Building the bundle: 1200 of 4000 events")).to_be_visible()
+    expect(page.get_by_role("link", name="Download bundle")).to_have_attribute("href", "https://bundles.example/exp-large.zip")
+    expect(page.get_by_text("ab" * 32)).to_be_visible()

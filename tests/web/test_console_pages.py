@@ -198,3 +198,27 @@ def start_adding_a_system(open_page, system_id, name):
     page.get_by_label("System id").fill(system_id)
     page.get_by_label("System name").fill(name)
     return page
+
+
+def test_the_console_works_by_keyboard_alone_from_sign_in_to_a_request(open_page, api):
+    created = new_request(api, "opt_out_sale_sharing", days_ago=30)  # overdue: near the top of the list
+    page = open_page("/console/")
+    expect(page.get_by_label("Access token")).to_be_focused()
+    page.keyboard.type("local-analyst")
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", name="Requests", exact=True)).to_be_focused()
+    page.keyboard.press("Shift+Tab")  # back into the header: the sign-out button, then the navigation
+    for _ in range(12):
+        if page.evaluate("() => document.activeElement.textContent") == "Metrics":
+            break
+        page.keyboard.press("Shift+Tab")
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Metrics")
+    page.goto(f"/console/#/requests?search=1&request_id={created['request_id']}")
+    link = page.get_by_role("link", name=created["request_id"])
+    link.focus()
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", level=1)).to_contain_text(created["request_id"])
+    page.get_by_role("button", name="Deny").focus()
+    page.keyboard.press("Enter")
+    expect(page.get_by_label("Basis")).to_be_focused()

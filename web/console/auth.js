@@ -7,7 +7,8 @@ import { alertBox, field, h } from "./ui.js";
 
 const PENDING = "ccpa-console.pkce";
 
-/** /console/config.json: {"auth": "local"} or {"auth": "cognito", "cognito": {"domain", "client_id", ...}}. */
+/** /console/config.json: {"auth": "local"}, or {"auth": "cognito", "auth_domain", "client_id", "redirect_uri",
+ * "logout_uri", "scopes", "groups_claim"} as the deploy writes it. */
 export async function loadConfig() {
   try {
     const response = await fetch("config.json", { cache: "no-store" });
@@ -20,13 +21,16 @@ export async function loadConfig() {
 
 function cognitoSettings(config) {
   const settings = { ...config, ...(config.cognito || {}) };
-  const domain = String(settings.domain || "").replace(/\/$/, "");
+  const domain = String(settings.auth_domain || settings.domain || "").replace(/\/$/, "");
+  const here = new URL(".", window.location.href).href;
+  const scopes = settings.scopes || settings.scope || "openid email";
   return {
-    domain: domain.startsWith("http") ? domain : `https://${domain}`,
-    clientId: settings.client_id || settings.clientId,
-    redirectUri: settings.redirect_uri || settings.redirectUri || new URL(".", window.location.href).href,
-    scope: settings.scope || "openid email",
-    logoutUri: settings.logout_uri || settings.logoutUri || settings.redirect_uri || new URL(".", window.location.href).href,
+    domain: /^https?:\/\//.test(domain) ? domain : `https://${domain}`,
+    clientId: settings.client_id,
+    redirectUri: settings.redirect_uri || here,
+    logoutUri: settings.logout_uri || settings.redirect_uri || here,
+    scope: Array.isArray(scopes) ? scopes.join(" ") : scopes,
+    groupsClaim: settings.groups_claim || "cognito:groups",
   };
 }
 
@@ -121,7 +125,7 @@ export async function finishCognito(config) {
     return "The sign-in service could not be reached. Please try again.";
   }
   const identity = claims(tokens.id_token || tokens.access_token);
-  const groups = claims(tokens.access_token)["cognito:groups"] || identity["cognito:groups"] || [];
+  const groups = claims(tokens.access_token)[settings.groupsClaim] || identity[settings.groupsClaim] || [];
   const roles = groups.filter((group) => ROLES.includes(group));
   if (!roles.length) return "Your account is in no console group (agent, analyst, auditor, admin). Ask an administrator.";
   startSession({
