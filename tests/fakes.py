@@ -103,14 +103,16 @@ class FakeLedgerIndex:
         found.sort(key=lambda r: r.received_at, reverse=True)
         return SearchPage(items=found[: search.limit], cursor=None)
 
-    def open_clocks(self, last_due=None):
-        return sorted(
+    def open_clocks(self, last_due=None, *, after=None, limit=None):
+        found = sorted(
             OpenClock(due=clock.due.isoformat(), request_id=record.request_id, clock=name.value,
                       request_type=record.type.value, alerted=clock.alerted)
             for record in self.requests.values()
             for name, clock in record.clocks.items()
             if clock.satisfied_at is None and (last_due is None or clock.due.isoformat() <= last_due)
         )
+        found = [clock for clock in found if after is None or clock.position > after]
+        return found if limit is None else found[:limit]
 
 
 class FakeUnsealedEvents:

@@ -103,7 +103,7 @@ def list_requests():
                               bool(query.overdue), open_only=bool(query.open))
     page = search_requests(ledger, criteria, current_actor(app))
     items = [presenters.summary_out(record, ledger.now(), _rules()) for record in page.items]
-    return json_response(200, RequestPageOut(items=items, cursor=encode_cursor(page.cursor)))
+    return json_response(200, RequestPageOut(items=items, cursor=encode_cursor(page.cursor), total=page.total))
 
 
 @app.get("/.well-known/gpc.json")

@@ -1,5 +1,6 @@
 """DynamoLedgerIndex: the index table. Every read path is a GetItem or a Query; nothing here scans."""
 
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -169,30 +170,45 @@ class DynamoLedgerIndex:
         return SearchPage(items=[items.to_request(item) for item in found], cursor=cursor)
 
     @tracer.capture_method(capture_response=False)
-    def open_clocks(self, last_due: str | None = None) -> list[OpenClock]:
-        """Every unsatisfied clock (due on or before `last_due` when given), soonest first.
+    def open_clocks(self, last_due: str | None = None, *, after: str | None = None,
+                    limit: int | None = None) -> list[OpenClock]:
+        """Every unsatisfied clock (due on or before `last_due` when given), soonest first; with `after` and
+        `limit`, the first `limit` past that position (each shard read for at most `limit`, in parallel).
 
         Reads only the sparse OpenClocks index, so the cost follows the number of open clocks, not the table."""
+        last = f"{last_due or '9999-12-31'}#\uffff"
+        with ThreadPoolExecutor(max_workers=self._shards) as pool:
+            shards = pool.map(lambda shard: self._open_clocks_of(shard, last, after, limit), range(self._shards))
+            found = sorted(clock for clocks in shards for clock in clocks)
+        return found if limit is None else found[:limit]
+
+    def _open_clocks_of(self, shard: int, last: str, after: str | None, limit: int | None) -> list[OpenClock]:
+        values = {":pk": {"S": items.open_clocks_pk(shard)}, ":last": {"S": last}}
+        condition = "open_pk = :pk AND open_sk <= :last"
+        if after is not None:  # one sort-key condition per query: the upper bound is checked below instead
+            condition, values = "open_pk = :pk AND open_sk > :after", {**values, ":after": {"S": after}}
+            values.pop(":last")
+        params: dict[str, Any] = {
+            "TableName": self._table,
+            "IndexName": "OpenClocks",
+            "KeyConditionExpression": condition,
+            "ExpressionAttributeValues": values,
+            "ProjectionExpression": "request_id, clock, due, alerted, request_type",
+        }
+        if limit is not None:
+            params["Limit"] = limit
         found: list[OpenClock] = []
-        for shard in range(self._shards):
-            params: dict[str, Any] = {
-                "TableName": self._table,
-                "IndexName": "OpenClocks",
-                "KeyConditionExpression": "open_pk = :pk AND open_sk <= :last",
-                "ExpressionAttributeValues": {":pk": {"S": items.open_clocks_pk(shard)},
-                                              ":last": {"S": f"{last_due or '9999-12-31'}#\uffff"}},
-                "ProjectionExpression": "request_id, clock, due, alerted, request_type",
-            }
-            while True:
-                response = self._db.query(**params)
-                for raw in response.get("Items", []):
-                    item = plain(raw)
-                    found.append(OpenClock(due=item["due"], request_id=item["request_id"], clock=item["clock"],
-                                           request_type=item["request_type"], alerted=item.get("alerted")))
-                if "LastEvaluatedKey" not in response:
-                    break
-                params["ExclusiveStartKey"] = response["LastEvaluatedKey"]
-        return sorted(found)
+        while True:
+            response = self._db.query(**params)
+            for raw in response.get("Items", []):
+                item = plain(raw)
+                clock = OpenClock(due=item["due"], request_id=item["request_id"], clock=item["clock"],
+                                  request_type=item["request_type"], alerted=item.get("alerted"))
+                if clock.position <= last:
+                    found.append(clock)
+            if "LastEvaluatedKey" not in response or (limit is not None and len(found) >= limit):
+                return found
+            params["ExclusiveStartKey"] = response["LastEvaluatedKey"]
 
     def _month_partitions(self, oldest: datetime, newest: datetime) -> list[Partition]:
         partitions = []

@@ -192,6 +192,7 @@ class RequestRecordOut(RequestSummaryOut):
 class RequestPageOut(BaseModel):
     items: list[RequestSummaryOut]
     cursor: str | None
+    total: int | None = None
 
 
 LongText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000)]

@@ -101,5 +101,10 @@ class OpenClock(BaseModel):
     request_type: str
     alerted: str | None = None
 
+    @property
+    def position(self) -> str:
+        """Its sort key in the sparse OpenClocks index (due first), usable as an `after` bound."""
+        return f"{self.due}#{self.request_id}#{self.clock}"
+
     def __lt__(self, other: "OpenClock") -> bool:
         return (self.due, self.request_id, self.clock) < (other.due, other.request_id, other.clock)

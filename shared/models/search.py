@@ -25,3 +25,4 @@ class SearchPage(BaseModel):
 
     items: list[RequestRecord]
     cursor: str | None
+    total: int | None = None  # known without reading records only for clock-ranked lists

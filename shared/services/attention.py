@@ -6,21 +6,22 @@ from zoneinfo import ZoneInfo
 from shared.clocks.calendars import get_calendar
 from shared.clocks.engine import ClockRules, evaluate
 from shared.models.domain import ClockName
-from shared.models.records import RequestRecord
 from shared.services.ledger_writer import Ledger
 
 
-def requests_needing_attention(ledger: Ledger, now: datetime, *, at_risk: bool, overdue: bool) -> list[RequestRecord]:
-    """Reads only open clocks due within the at-risk horizon (sparse index), then each matching request once."""
+def request_ids_needing_attention(ledger: Ledger, now: datetime, *, at_risk: bool, overdue: bool,
+                                  request_type: str | None = None) -> list[str]:
+    """Reads only open clocks due within the at-risk horizon (sparse index); no request record is read here."""
     rules = ClockRules.from_settings(ledger.settings)
     today = now.astimezone(ZoneInfo(rules.time_zone)).date()
     horizon = max(today + timedelta(days=rules.at_risk_calendar_days),
                   get_calendar(rules.calendar).add_business_days(today, rules.at_risk_business_days))
     last_due = horizon if at_risk else today - timedelta(days=1)
-    ordered: list[str] = []
+    ordered: dict[str, None] = {}
     for clock in ledger.index.open_clocks(last_due.isoformat()):
+        if request_type is not None and clock.request_type != request_type:
+            continue
         status = evaluate(ClockName(clock.clock), date.fromisoformat(clock.due), now, None, rules)
-        if ((at_risk and status.at_risk) or (overdue and status.overdue)) and clock.request_id not in ordered:
-            ordered.append(clock.request_id)
-    records = [ledger.index.get_request(request_id) for request_id in ordered]
-    return [record for record in records if record is not None]
+        if (at_risk and status.at_risk) or (overdue and status.overdue):
+            ordered.setdefault(clock.request_id)
+    return list(ordered)

@@ -12,7 +12,7 @@ from shared.models.domain import EventType, RecordType, RequestStatus, RequestTy
 from shared.models.records import RequestRecord, StoredEvent
 from shared.models.search import RequestSearch, SearchPage
 from shared.models.time_range import instant
-from shared.services.attention import requests_needing_attention
+from shared.services.attention import request_ids_needing_attention
 from shared.services.ledger_writer import (
     OWN_SERVICE,
     AccessKeys,
@@ -97,25 +97,44 @@ def search_requests(ledger: Ledger, criteria: SearchCriteria, reader: Actor) -> 
 
 
 def _attention_page(ledger: Ledger, criteria: SearchCriteria, tag: str | None) -> SearchPage:
-    """Most urgent first; the other criteria narrow the (small) set of requests with clocks needing attention."""
-    found = [
-        record
-        for record in requests_needing_attention(ledger, ledger.now(), at_risk=criteria.at_risk,
-                                                 overdue=criteria.overdue)
-        if _matches(record, criteria, tag)
-    ]
-    ids = [record.request_id for record in found]
-    start = ids.index(criteria.cursor) + 1 if criteria.cursor in ids else 0
-    items = found[start : start + criteria.limit]
-    more = start + criteria.limit < len(found)
-    return SearchPage(items=items, cursor=items[-1].request_id if more and items else None)
+    """Requests with a clock at risk or overdue, most urgent first."""
+    ranked = request_ids_needing_attention(ledger, ledger.now(), at_risk=criteria.at_risk, overdue=criteria.overdue,
+                                           request_type=criteria.type)
+    return _ranked_page(ledger, criteria, tag, ranked)
 
 
 def _open_page(ledger: Ledger, criteria: SearchCriteria, tag: str | None) -> SearchPage:
-    """Requests with an unsatisfied clock, earliest due first. The sparse OpenClocks index ranks them; only the
-    records of one page (and of those the criteria skip) are read, so the cost follows the page, not the backlog."""
-    ranked = list(dict.fromkeys(clock.request_id for clock in ledger.index.open_clocks()
-                                if criteria.type is None or clock.request_type == criteria.type))
+    """Requests with an unsatisfied clock, earliest due first, each listed at its earliest open clock. The sparse
+    OpenClocks index is read from the cursor's position for about one page per shard, so the first page costs the
+    same with a thousand open requests as with ten; the cursor is the index position of the page's last clock."""
+    found: list[tuple[RequestRecord, str]] = []
+    after = criteria.cursor
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        while len(found) <= criteria.limit:
+            clocks = ledger.index.open_clocks(after=after, limit=criteria.limit + 1)
+            if not clocks:
+                break
+            after = clocks[-1].position
+            records = pool.map(ledger.index.get_request, [clock.request_id for clock in clocks])
+            found += [
+                (record, clock.position)
+                for clock, record in zip(clocks, records, strict=True)
+                if record is not None and _earliest_open(record) == clock.clock and _matches(record, criteria, tag)
+            ]
+    page = found[: criteria.limit]
+    more = len(found) > criteria.limit
+    return SearchPage(items=[record for record, _ in page], cursor=page[-1][1] if more else None)
+
+
+def _earliest_open(record: RequestRecord) -> str | None:
+    open_clocks = [(clock.due, name.value) for name, clock in record.clocks.items() if clock.satisfied_at is None]
+    return min(open_clocks)[1] if open_clocks else None
+
+
+def _ranked_page(ledger: Ledger, criteria: SearchCriteria, tag: str | None, ranked: list[str]) -> SearchPage:
+    """One page of requests ranked by the sparse OpenClocks index. Only the records of that page (and of those the
+    other criteria skip) are read, so the cost follows the page, not the backlog; the cursor is the last id. The
+    total is the ranking's length when no criterion needs a record to decide."""
     position = ranked.index(criteria.cursor) + 1 if criteria.cursor in ranked else 0
     items: list[RequestRecord] = []
     with ThreadPoolExecutor(max_workers=8) as pool:
@@ -125,7 +144,9 @@ def _open_page(ledger: Ledger, criteria: SearchCriteria, tag: str | None) -> Sea
             items += [r for r in pool.map(ledger.index.get_request, chunk) if r and _matches(r, criteria, tag)]
     more = len(items) > criteria.limit
     items = items[: criteria.limit]
-    return SearchPage(items=items, cursor=items[-1].request_id if more else None)
+    narrowed = tag or criteria.status or criteria.received_from or criteria.received_to
+    return SearchPage(items=items, cursor=items[-1].request_id if more else None,
+                      total=None if narrowed else len(ranked))
 
 
 def _matches(record: RequestRecord, criteria: SearchCriteria, tag: str | None) -> bool:

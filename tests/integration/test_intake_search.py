@@ -111,4 +111,7 @@ def test_open_filter_lists_requests_with_an_open_clock_earliest_due_first_when_a
     rest, last = ids(intake, f"?open=true&limit=2&cursor={cursor}")
     assert first + rest == expected and last is None
     assert ids(intake, "?open=true&consumer_email=nobody@example.com") == ([], None)
+    assert ids(intake, f"?open=true&limit=1&cursor={cursor}") == ([fresh_optout["request_id"]], None)  # listed once
+    assert intake("GET", "/requests?overdue=true&limit=1", token="local-analyst")[1]["total"] == 1
+    assert "Query" in aws_calls.ops("dynamodb")
     assert "Scan" not in aws_calls.ops("dynamodb")

@@ -46,16 +46,16 @@ async function render() {
   const view = h("div", { class: "page" });
   show(main, view);
   await module.render(view, route);
-  if (mine === renderCount && !route.params.has("keepfocus")) focusHeading(main);
+  if (mine === renderCount) focusHeading(main);
 }
 
 function showSignIn(notice) {
   top.hidden = true;
   attention.replaceChildren();
   document.title = "Sign in · Privacy console";
-  show(main, signInView(config, () => {
+  show(main, signInView(config, async () => {
+    await render();
     refreshAttention();
-    render();
   }, notice));
   main.querySelector("input")?.focus();
 }
@@ -67,10 +67,9 @@ export async function refreshAttention() {
     return;
   }
   try {
-    const [risk, late] = await Promise.all([
-      call("/requests?at_risk=true&limit=500"), call("/requests?overdue=true&limit=500"),
-    ]);
-    const count = (page) => `${page.items.length}${page.cursor ? "+" : ""}`;
+    // The API counts a clock-ranked list without reading its records; one item is the least it sends back.
+    const [risk, late] = await Promise.all([call("/requests?at_risk=true&limit=1"), call("/requests?overdue=true&limit=1")]);
+    const count = (page) => page.total ?? `${page.items.length}${page.cursor ? "+" : ""}`;
     attention.replaceChildren(
       h("a", { href: "#/requests?attention=at_risk", class: `badge ${risk.items.length ? "risk" : "calm"}` },
         `${count(risk)} at-risk`),
@@ -101,9 +100,9 @@ async function start() {
     showSignIn(problem);
     return;
   }
+  await render(); // the page first: the local API answers one call at a time
   refreshAttention();
   setInterval(() => currentSession() && refreshAttention(), 60_000);
-  await render();
 }
 
 start();

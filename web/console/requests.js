@@ -106,7 +106,7 @@ async function pagedList(results, heading, fetchPage, emptyText, after = null) {
       index > 0 ? h("button", { type: "button", onclick: () => load(index - 1) }, "Previous page") : null,
       page.cursor ? h("button", { type: "button", onclick: () => load(index + 1) }, "Next page") : null);
     const count = h("p", { class: "count", role: "status" },
-      page.items.length ? `Page ${index + 1}: ${page.items.length} ${page.items.length === 1 ? "request" : "requests"}${page.cursor ? ", more on the next page" : ""}.` : "");
+      page.items.length ? `Page ${index + 1}: ${page.items.length} ${page.items.length === 1 ? "request" : "requests"}${page.total ? ` of ${page.total}` : ""}${page.cursor ? ", more on the next page" : ""}.` : "");
     show(results, heading, page.items.length ? [count, requestList(page.items), nav] : empty(emptyText), after);
     if (index > 0) results.querySelector("a")?.focus();
   }
