@@ -39,12 +39,12 @@ def test_every_page_has_no_serious_axe_violation_when_signed_in_as_each_role(ope
     for name in PAGES:
         page.get_by_role("link", name=name, exact=True).click()
         expect(page.get_by_role("heading", level=1)).to_contain_text(name)
-        expect(page.locator(".loading")).to_have_count(0)
+        expect(page.locator(".loading")).to_have_count(0, timeout=30_000)
         axe(page)
         screenshot(page, f"console-{role}-{width}-{name}")
     page.goto(f"/console/#/requests/{opt_out['request_id']}")
     expect(page.get_by_role("heading", level=1)).to_contain_text(opt_out["request_id"])
-    expect(page.locator(".loading")).to_have_count(0)
+    expect(page.locator(".loading")).to_have_count(0, timeout=30_000)
     axe(page)
     screenshot(page, f"console-{role}-{width}-request")
     assert page.errors == []
