@@ -96,8 +96,11 @@ def test_every_response_gets_the_security_headers_policy(distribution):
 def test_cloudfront_sends_the_same_security_headers_as_the_local_site(resources):
     config = props(resources, "SiteSecurityHeadersPolicy")["ResponseHeadersPolicyConfig"]
     security = config["SecurityHeadersConfig"]
-    csp = re.sub(r"\s+", " ", security["ContentSecurityPolicy"]["ContentSecurityPolicy"]).strip()
-    assert csp == static_site.CONTENT_SECURITY_POLICY
+    policy = security["ContentSecurityPolicy"]["ContentSecurityPolicy"]
+    csp = re.sub(r"\s+", " ", policy["Fn::Sub"] if isinstance(policy, dict) else policy).strip()
+    cognito = " https://${ConsoleUserPoolDomain}.auth.${AWS::Region}.amazoncognito.com"
+    assert f"connect-src 'self'{cognito};" in csp  # the console's code exchange, and no other origin
+    assert csp.replace(cognito, "") == static_site.CONTENT_SECURITY_POLICY
     assert "unsafe-inline" not in csp and "frame-ancestors 'none'" in csp and "default-src 'self'" in csp
     hsts = security["StrictTransportSecurity"]
     local = static_site.SECURITY_HEADERS
