@@ -158,3 +158,15 @@ class DownstreamRejectedError(DomainError):
 
 class CallbackRefusedError(UnauthorizedError):
     code = "callback_refused"
+
+
+class UnknownInstructionError(NotFoundError):
+    """A signed callback names an instruction that was never sent to that system for that request."""
+
+    code = "unknown_instruction"
+
+
+class InstructionNotPendingError(ConflictError):
+    """A signed callback answers an instruction that already has its answer (or was superseded by a retry)."""
+
+    code = "instruction_not_pending"
