@@ -41,8 +41,18 @@ class LedgerIndex(Protocol):
         """Atomically index a new request and its first event; ConflictError if it is already indexed."""
         ...
 
-    def append_event(self, request: RequestRecord, event: StoredEvent, expected_seq: int) -> None:
-        """Atomically index an event and the request state after it; ChainConflictError if the chain moved."""
+    def append_event(self, request: RequestRecord, event: StoredEvent, expected_seq: int,
+                     outbox: Sequence[ClockAlert] = ()) -> None:
+        """Atomically index an event, the request state after it and the alerts it announces (the outbox);
+        ChainConflictError if the chain moved."""
+        ...
+
+    def pending_alerts(self) -> list[ClockAlert]:
+        """Alerts indexed with their event and not yet published."""
+        ...
+
+    def alert_sent(self, alert_id: str) -> None:
+        """Clear a published alert from the outbox (repeatable)."""
         ...
 
     def put_standalone_event(self, event: StoredEvent) -> None: ...

@@ -58,6 +58,7 @@ class FakeLedgerIndex:
         self.requests: dict[str, RequestRecord] = {}
         self.events: dict[str, StoredEvent] = {}
         self.fail_writes = 0  # the next N index writes raise, as if DynamoDB were down
+        self.outbox: dict = {}
 
     def _maybe_fail(self) -> None:
         if self.fail_writes:
@@ -71,12 +72,19 @@ class FakeLedgerIndex:
         self.requests[request.request_id] = request
         self.events[event.event_id] = event
 
-    def append_event(self, request: RequestRecord, event: StoredEvent, expected_seq: int) -> None:
+    def append_event(self, request: RequestRecord, event: StoredEvent, expected_seq: int, outbox=()) -> None:
         self._maybe_fail()
         if self.requests[request.request_id].chain_seq != expected_seq:
             raise ChainConflictError(request.request_id)
         self.requests[request.request_id] = request
         self.events[event.event_id] = event
+        self.outbox.update({alert.alert_id: alert for alert in outbox})
+
+    def pending_alerts(self):
+        return list(self.outbox.values())
+
+    def alert_sent(self, alert_id: str) -> None:
+        self.outbox.pop(alert_id, None)
 
     def put_standalone_event(self, event: StoredEvent) -> None:
         self._maybe_fail()

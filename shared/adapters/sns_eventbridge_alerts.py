@@ -24,7 +24,9 @@ class SnsEventBridgeAlerts:
                 TopicArn=self._topic,
                 Subject=f"CCPA {alert.clock} {alert.level.replace('_', ' ')}: {alert.request_type}"[:100],
                 Message=alert.model_dump_json(),
-                MessageAttributes={"level": {"DataType": "String", "StringValue": alert.level}},
+                # alert_id is fixed per clock transition: delivery is at least once, consumers de-duplicate on it.
+                MessageAttributes={"level": {"DataType": "String", "StringValue": alert.level},
+                                   "alert_id": {"DataType": "String", "StringValue": alert.alert_id}},
             )
         entries = [
             {"Source": SOURCE, "DetailType": alert.detail_type, "Detail": alert.model_dump_json(),

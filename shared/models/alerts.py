@@ -6,6 +6,7 @@ from pydantic import BaseModel, ConfigDict
 class ClockAlert(BaseModel):
     model_config = ConfigDict(frozen=True)
 
+    alert_id: str  # stable per clock transition (shared/services/alert_outbox.py): consumers de-duplicate on it
     level: str  # at_risk | overdue
     request_id: str
     request_type: str

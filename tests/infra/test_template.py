@@ -729,3 +729,14 @@ def test_every_scanner_suppression_names_a_check_and_gives_its_reason(resources_
     fixed = {"CKV_AWS_27", "CKV_AWS_119", "CKV_AWS_158"}
     assert not {check for _, check in suppressed} & fixed
     assert ("EvidenceBucket", "CKV_AWS_18") not in suppressed and ("ExportBucket", "CKV_AWS_18") not in suppressed
+
+
+def test_only_the_sweeper_deletes_index_items_and_only_in_the_alert_outbox(resources_):
+    from shared.adapters.index_items import OUTBOX_PK
+
+    deleting = [(owner, s) for owner, s in _function_policy_statements(resources_)
+                if "dynamodb:DeleteItem" in _as_list(s["Action"]) and "IndexTable" in json.dumps(s["Resource"])]
+    assert [owner for owner, _ in deleting] == ["DeadlineSweeperFunction"]
+    statement = deleting[0][1]
+    assert _as_list(statement["Action"]) == ["dynamodb:DeleteItem"]
+    assert statement["Condition"] == {"ForAllValues:StringEquals": {"dynamodb:LeadingKeys": [OUTBOX_PK]}}
