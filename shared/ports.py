@@ -5,7 +5,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
-from shared.models.alerts import ClockAlert
+from shared.models.alerts import ClockAlert, IntegrityAlert
 from shared.models.consent import ConsentState, NoticeVersion
 from shared.models.export import ExportJob
 from shared.models.merkle_log import LogBatch, LogLeaf, LogState
@@ -120,6 +120,16 @@ class AlertPublisher(Protocol):
     def publish(self, alerts: Sequence[ClockAlert]) -> None:
         """Tell people and systems that a clock changed state (SNS for people, EventBridge for systems)."""
         ...
+
+    def report(self, alert: IntegrityAlert) -> None:
+        """The same for a locked evidence object found missing or altered, counted (EvidenceIntegrityFailures)."""
+        ...
+
+
+class IntegrityAlerts(Protocol):
+    """What the readers of evidence need of the alert publisher (see AlertPublisher.report)."""
+
+    def report(self, alert: IntegrityAlert) -> None: ...
 
 
 class SystemRegistry(Protocol):

@@ -8,6 +8,7 @@ from shared.errors import (
     ChainConflictError,
     ConflictError,
     EvidenceExistsError,
+    EvidenceMissingError,
     LedgerInconsistentError,
     RetentionTooShortError,
 )
@@ -33,8 +34,9 @@ class FakeEvidenceStore:
         return version
 
     def get_version(self, key: str, version_id: str) -> bytes:
-        body, version, _ = self.objects[key]
-        assert version == version_id
+        body, version, _ = self.objects.get(key, (b"", None, None))
+        if version != version_id:
+            raise EvidenceMissingError(key)
         return body
 
     def get_current(self, key: str) -> tuple[bytes, str]:
@@ -196,9 +198,13 @@ class FakeTagger:
 class FakeAlerts:
     def __init__(self):
         self.sent = []
+        self.integrity = []
 
     def publish(self, alerts):
         self.sent.extend(alerts)
+
+    def report(self, alert):
+        self.integrity.append(alert)
 
 
 class FakeRegistry:

@@ -21,6 +21,7 @@ from shared.models.domain import EventType, RecordType
 from shared.models.records import StoredEvent
 from shared.ports import ScopeIndex
 from shared.services.access_ocsf import ocsf_details, producer_key
+from shared.services.evidence_reads import read_event_body
 from shared.services.ledger_writer import (
     AccessKeys,
     EventDraft,
@@ -105,7 +106,7 @@ def search_access_log(ledger: Ledger, scopes: ScopeIndex, search: AccessSearch,
 
 
 def _present(ledger: Ledger, event: StoredEvent) -> dict[str, Any]:
-    envelope = parse_envelope(ledger.evidence.get_version(event.s3_key, event.s3_version_id))
+    envelope = parse_envelope(read_event_body(ledger, event))
     details = envelope.details
     out: dict[str, Any] = {
         "event_id": event.event_id, "type": event.type, "occurred_at": envelope.occurred_at,

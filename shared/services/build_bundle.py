@@ -17,6 +17,7 @@ from shared.models.export import ExportContents, ExportedEvent, ExportedRequest,
 from shared.models.merkle_log import LogState
 from shared.models.records import StoredEvent
 from shared.services import consent_export, export_documents, request_metrics
+from shared.services.evidence_reads import read_event_body
 from shared.services.export_selection import Selection
 from shared.services.ledger_writer import Ledger, parse_envelope
 from shared.services.merkle_log import MerkleLog, checkpoint_key, public_key_pem, stored_hash_at
@@ -114,10 +115,7 @@ def _read_bodies(ledger: Ledger, events: list[StoredEvent], done: Callable[[int]
     """The exact locked bytes of each event at the version the index recorded, checked against its hash."""
 
     def read(event: StoredEvent) -> tuple[str, bytes]:
-        body = ledger.evidence.get_version(event.s3_key, event.s3_version_id)
-        if hashlib.sha256(body).hexdigest() != event.event_hash:
-            raise LedgerInconsistentError(f"event {event.event_id} does not match its recorded hash")
-        return event.event_id, body
+        return event.event_id, read_event_body(ledger, event)
 
     bodies: dict[str, bytes] = {}
     with ThreadPoolExecutor(max_workers=READERS) as pool:

@@ -17,7 +17,7 @@ from shared.models.domain import RecordType
 from shared.models.records import RequestRecord, StoredEvent
 from shared.services.alert_outbox import alerts_of
 from shared.services.projection import apply_event
-from shared.ports import ConsumerTagger, EvidenceStore, LedgerIndex, NoticeCatalog
+from shared.ports import ConsumerTagger, EvidenceStore, IntegrityAlerts, LedgerIndex, NoticeCatalog
 from shared.timefmt import parse_rfc3339, utc_now
 
 
@@ -31,6 +31,7 @@ class Ledger:
     settings: Settings
     now: Callable[[], datetime] = field(default=utc_now)
     notices: NoticeCatalog | None = None  # the privacy-notice versions in force are named on every new request
+    integrity: IntegrityAlerts | None = None  # told when a locked evidence object is missing or altered
 
 
 def request_event_key(request_id: str, seq: int) -> str:

@@ -740,3 +740,13 @@ def test_only_the_sweeper_deletes_index_items_and_only_in_the_alert_outbox(resou
     statement = deleting[0][1]
     assert _as_list(statement["Action"]) == ["dynamodb:DeleteItem"]
     assert statement["Condition"] == {"ForAllValues:StringEquals": {"dynamodb:LeadingKeys": [OUTBOX_PK]}}
+
+
+def test_every_function_that_reads_event_bodies_can_publish_integrity_alerts(resources_):
+    def actions_of(name):
+        return {action for owner, s in _function_policy_statements(resources_) if owner == name
+                for action in _as_list(s["Action"])}
+
+    for name in ("IntakeFunction", "SuppressFunction", "ExportFunction", "DeadlineSweeperFunction"):
+        assert {"sns:Publish", "events:PutEvents"} <= actions_of(name), name
+    assert not {"sns:Publish", "events:PutEvents"} & actions_of("SealFunction")  # it reads no event body

@@ -7,6 +7,7 @@ import pytest
 from ccpa_audit.local.control import scheduled_event
 from ccpa_audit.local.gateway import LambdaContext
 from shared import wiring
+from tests.integration.conftest import alert_listeners
 
 
 def iso(moment):
@@ -15,31 +16,9 @@ def iso(moment):
 
 @pytest.fixture
 def listeners(stack):
-    """An SQS queue subscribed to the alerts topic, and one behind an EventBridge rule for ccpa.clock.*."""
-    sqs = boto3.client("sqs", region_name="us-east-1")
-    queues = {}
-    for name in ("sns-alerts", "bus-alerts"):
-        url = sqs.create_queue(QueueName=f"test-{name}")["QueueUrl"]
-        arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-        queues[name] = (url, arn)
-    boto3.client("sns", region_name="us-east-1").subscribe(
-        TopicArn=stack.env["ALERTS_TOPIC_ARN"], Protocol="sqs", Endpoint=queues["sns-alerts"][1],
-        Attributes={"RawMessageDelivery": "true"})
-    events = boto3.client("events", region_name="us-east-1")
-    events.put_rule(Name="ccpa-clock", EventPattern=json.dumps({"source": ["ccpa-audit"]}))
-    events.put_targets(Rule="ccpa-clock", Targets=[{"Id": "q", "Arn": queues["bus-alerts"][1]}])
-
-    def drain(name):
-        out = []
-        while True:
-            got = sqs.receive_message(QueueUrl=queues[name][0], MaxNumberOfMessages=10).get("Messages", [])
-            if not got:
-                return out
-            out += [json.loads(m["Body"]) for m in got]
-            for m in got:
-                sqs.delete_message(QueueUrl=queues[name][0], ReceiptHandle=m["ReceiptHandle"])
-
-    return drain
+    """A queue subscribed to the alerts topic ("sns-alerts") and one behind an EventBridge rule ("bus-alerts")."""
+    drain = alert_listeners(stack, "ccpa-clock", {"source": ["ccpa-audit"]})
+    return lambda name: drain(name.removesuffix("-alerts"))
 
 
 def sweep(moment):
