@@ -13,6 +13,7 @@ from shared.clocks.engine import ClockRules
 from shared.errors import LedgerInconsistentError
 from shared.ledger import merkle
 from shared.ledger.bundle_format import Bundle, seal_manifest, to_zip
+from shared.ledger.trust import trusted_key
 from shared.models.export import ExportContents, ExportedEvent, ExportedRequest, ExportJob, MetricsReport
 from shared.models.merkle_log import LogState
 from shared.models.records import StoredEvent
@@ -82,7 +83,7 @@ def build_bundle(ledger: Ledger, log: MerkleLog, selection: Selection, job: Expo
     bundle.files["events.csv"] = export_documents.events_csv(contents, rules)
     bundle.files["summary.html"] = export_documents.summary_html(contents, rules, ledger.now())
     bundle.files["VERIFY.md"] = export_documents.verify_md(contents, log.settings.ledger_origin, log.key_name,
-                                                           tool_version())
+                                                           tool_version(), trusted_key(key_pem).fingerprint)
     if metrics is not None:
         bundle.files["metrics.json"] = json.dumps(request_metrics.metrics_json(metrics), indent=1).encode()
         bundle.files["metrics.csv"] = request_metrics.metrics_csv(metrics)
