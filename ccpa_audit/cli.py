@@ -5,8 +5,12 @@ the API and downloads it (checking its SHA-256, optionally verifying it); `verif
 import argparse
 import os
 import sys
+from typing import TYPE_CHECKING
 
 from ccpa_audit import export_client
+
+if TYPE_CHECKING:
+    from shared.ledger.verify_bundle import Report
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -17,6 +21,8 @@ def main(argv: list[str] | None = None) -> int:
     local.add_argument("--port", type=int, default=int(os.environ.get("PORT", "3000")))
     verify = commands.add_parser("verify", help="verify an evidence bundle (zip or folder) offline")
     verify.add_argument("path")
+    verify.add_argument("--key", help="the key to trust: a PEM file, its SHA-256 fingerprint or key id (offline), "
+                                      "or the /ledger/keys URL (fetched); without it the bundle's own key is used")
     export = commands.add_parser("export", help="build an evidence bundle through the API and download it",
                                  description=export_client.__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -32,7 +38,7 @@ def main(argv: list[str] | None = None) -> int:
 
         return publish_web(args.stack, lambda service: boto3.client(service, region_name=args.region))
     if args.command == "verify":
-        return run_verify(args.path)
+        return run_verify(args.path, args.key)
     if args.command == "export":
         if not export_client.scope_body(args):
             export.error(export_client.missing_scope_message())
@@ -44,28 +50,54 @@ def main(argv: list[str] | None = None) -> int:
     return 2
 
 
-def run_verify(path: str) -> int:
-    """Exit 0 only when everything holds; otherwise name each event or checkpoint and what is wrong."""
+def run_verify(path: str, key: str | None = None) -> int:
+    """Exit 0 only when everything holds; otherwise name each event or checkpoint and what is wrong. A bad --key is
+    exit 2; a bundle that cannot be read or is malformed is exit 1 with a message, never a traceback."""
     from pathlib import Path
 
+    from ccpa_audit.key_pin import PinError, resolve_pin
     from shared.ledger.bundle_format import read_bundle
     from shared.ledger.verify_bundle import verify_bundle
 
     try:
+        pin = resolve_pin(key) if key else None
+    except PinError as error:
+        print(f"ERROR {error}")
+        return 2
+    try:
         bundle = read_bundle(Path(path))
-    except (OSError, ValueError) as error:
-        print(f"FAIL cannot read {path}: {error}")
+    except Exception as error:  # noqa: BLE001  truncated or foreign archives raise many kinds; each is a failure
+        print(f"FAIL cannot read {path}: not a bundle zip or folder ({type(error).__name__}: {error})")
         return 1
-    report = verify_bundle(bundle)
+    try:
+        report = verify_bundle(bundle, pin)
+    except Exception as error:  # noqa: BLE001  the checks name what they can; anything left is still a failure
+        print(f"FAIL {path}: the bundle is malformed ({type(error).__name__}: {error})")
+        return 1
     print(f"{report.events} events in {report.requests} request chains, {report.checkpoints} checkpoints, "
           f"{report.consistency_proofs} consistency proofs")
     for failure in report.failures:
         print(f"FAIL {failure}")
     if report.unsealed:
         print(f"{report.unsealed} events not yet sealed (listed in the manifest; no inclusion proof yet)")
+    _print_trust(report)
     print("OK: every event, chain, proof and signature holds" if report.ok else
           f"FAILED: {len(report.failures)} problem(s)")
     return 0 if report.ok else 1
+
+
+def _print_trust(report: "Report") -> None:
+    for key in report.signed_by:
+        print(f"Signed by key sha256:{key.fingerprint} (key id {key.key_id})")
+    if report.pin is None:
+        print("Trust: NOT PINNED. The key came from the bundle itself: this shows the bundle is intact and "
+              "consistent under that key, not who signed it. Compare the fingerprint above with the published key "
+              "(GET /ledger/keys, field fingerprint), or run again with --key.")
+    else:
+        print(f"Trust: pinned to {report.pin.source}")
+        if report.pin.weak:
+            print("Note: a 4-byte key id is a weak pin (a key can be ground to match it); pin the PEM file, the "
+                  "fingerprint or the /ledger/keys URL for full strength.")
 
 
 if __name__ == "__main__":

@@ -67,6 +67,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-o", "--output", metavar="PATH",
                         help="where to save the zip (default ./ccpa-export-<export_id>.zip)")
     parser.add_argument("--verify", action="store_true", help="verify the bundle offline after downloading it")
+    parser.add_argument("--key", help="with --verify: the key to trust (as `ccpa-audit verify --key`)")
     parser.add_argument("--poll-interval", type=float, default=1.0, metavar="SECONDS",
                         help="seconds between status checks while the bundle builds (default %(default)s)")
     parser.add_argument("--timeout", type=float, default=900.0, metavar="SECONDS",
@@ -166,7 +167,7 @@ def run_export(args: argparse.Namespace, out: IO[str] | None = None, err: IO[str
         from ccpa_audit.cli import run_verify
 
         with contextlib.redirect_stdout(out):
-            return run_verify(str(path))
+            return run_verify(str(path), args.key)
     return 0
 
 

@@ -162,3 +162,30 @@ class DownstreamRejectedError(DomainError):
 
 class CallbackRefusedError(UnauthorizedError):
     code = "callback_refused"
+
+
+class UnknownInstructionError(NotFoundError):
+    """A signed callback names an instruction that was never sent to that system for that request."""
+
+    code = "unknown_instruction"
+
+
+class InstructionNotPendingError(ConflictError):
+    """A signed callback answers an instruction that already has its answer (or was superseded by a retry)."""
+
+    code = "instruction_not_pending"
+
+
+class EvidenceIntegrityError(DomainError):
+    """A locked evidence object is gone or its bytes differ from the hash the index recorded: the store was damaged
+    or tampered with. Never shown or exported; named, alerted and counted (shared/services/evidence_reads.py)."""
+
+    code = "evidence_integrity"
+
+
+class EvidenceMissingError(EvidenceIntegrityError):
+    code = "evidence_missing"
+
+
+class EvidenceAlteredError(EvidenceIntegrityError):
+    code = "evidence_altered"

@@ -14,6 +14,9 @@ STATUS: dict[type[errors.DomainError], int] = {
     errors.ConflictError: 409,
     errors.ChainConflictError: 503,
     errors.StorageUnavailableError: 503,
+    # Not the caller's fault (5xx), and not a fault of the code either: the record cannot be served until the
+    # evidence store is restored. The code names which (evidence_missing / evidence_altered) and the event.
+    errors.EvidenceIntegrityError: 503,
 }
 
 

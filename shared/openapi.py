@@ -93,7 +93,7 @@ def openapi_document() -> dict[str, Any]:
                     "parameters": [{"name": "request_id", "in": "path", "required": True,
                                     "schema": {"type": "string"}}],
                     "responses": {"200": _json(_ref("RequestRecordOut")) | {"description": "the record"},
-                                  **_errors(401, 403, 404)},
+                                  **_errors(401, 403, 404, 503)},
                 }
             },
             "/requests/{request_id}/actions": {
@@ -104,7 +104,7 @@ def openapi_document() -> dict[str, Any]:
                                     "schema": {"type": "string"}}],
                     "requestBody": _json(_ref("ActionBody")),
                     "responses": {"200": _json(_ref("RequestRecordOut")) | {"description": "the updated record"},
-                                  **_errors(401, 403, 404, 409, 413, 422)},
+                                  **_errors(401, 403, 404, 409, 413, 422, 503)},
                 }
             },
             **_downstream_paths(bearer),
@@ -165,7 +165,7 @@ def _downstream_paths(bearer: list[dict[str, list[str]]]) -> dict[str, Any]:
             "parameters": system_id + signature,
             "requestBody": _json(_ref("CallbackBody")),
             "responses": {"200": _json(_ref("ConfirmationOut")) | {"description": "recorded"},
-                          **_errors(401, 404, 422)}}},
+                          **_errors(401, 404, 409, 422)}}},
         "/systems": {"get": {"summary": "The downstream registry (admin, analyst)", "security": bearer,
                              "responses": {"200": _json(_ref("SystemListOut")) | {"description": "systems"},
                                            **_errors(401, 403)}}},
@@ -194,7 +194,7 @@ def _export_and_access_paths(bearer: list[dict[str, list[str]]]) -> dict[str, An
             "security": bearer, "requestBody": _json(_ref("ExportBody")),
             "responses": {"201": _json(_ref("ExportOut")) | {"description": "ready"},
                           "202": _json(_ref("ExportOut")) | {"description": "building"},
-                          **_errors(401, 403, 404, 413, 422)}}},
+                          **_errors(401, 403, 404, 413, 422, 503)}}},
         "/exports/{export_id}": {"get": {
             "summary": "An export's state, progress and a fresh presigned URL once ready (analyst, auditor)",
             "security": bearer,
@@ -216,7 +216,7 @@ def _export_and_access_paths(bearer: list[dict[str, list[str]]]) -> dict[str, An
                 "parameters": queries("consumer_email", "actor_id", "action", "service", "from", "to", "limit",
                                       "cursor"),
                 "responses": {"200": _json(_ref("AccessPageOut")) | {"description": "a page"},
-                              **_errors(401, 403, 422)}},
+                              **_errors(401, 403, 422, 503)}},
         },
     }
 

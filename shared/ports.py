@@ -5,7 +5,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
-from shared.models.alerts import ClockAlert
+from shared.models.alerts import ClockAlert, IntegrityAlert
 from shared.models.consent import ConsentState, NoticeVersion
 from shared.models.export import ExportJob
 from shared.models.merkle_log import LogBatch, LogLeaf, LogState
@@ -41,8 +41,18 @@ class LedgerIndex(Protocol):
         """Atomically index a new request and its first event; ConflictError if it is already indexed."""
         ...
 
-    def append_event(self, request: RequestRecord, event: StoredEvent, expected_seq: int) -> None:
-        """Atomically index an event and the request state after it; ChainConflictError if the chain moved."""
+    def append_event(self, request: RequestRecord, event: StoredEvent, expected_seq: int,
+                     outbox: Sequence[ClockAlert] = ()) -> None:
+        """Atomically index an event, the request state after it and the alerts it announces (the outbox);
+        ChainConflictError if the chain moved."""
+        ...
+
+    def pending_alerts(self) -> list[ClockAlert]:
+        """Alerts indexed with their event and not yet published."""
+        ...
+
+    def alert_sent(self, alert_id: str) -> None:
+        """Clear a published alert from the outbox (repeatable)."""
         ...
 
     def put_standalone_event(self, event: StoredEvent) -> None: ...
@@ -112,6 +122,16 @@ class AlertPublisher(Protocol):
     def publish(self, alerts: Sequence[ClockAlert]) -> None:
         """Tell people and systems that a clock changed state (SNS for people, EventBridge for systems)."""
         ...
+
+    def report(self, alert: IntegrityAlert) -> None:
+        """The same for a locked evidence object found missing or altered, counted (EvidenceIntegrityFailures)."""
+        ...
+
+
+class IntegrityAlerts(Protocol):
+    """What the readers of evidence need of the alert publisher (see AlertPublisher.report)."""
+
+    def report(self, alert: IntegrityAlert) -> None: ...
 
 
 class SystemRegistry(Protocol):

@@ -10,6 +10,7 @@ from shared.services.ledger_writer import Ledger
 
 if TYPE_CHECKING:  # the log's services load cryptography: only the functions that serve or seal the log pay for it
     from shared.services.consents import Consents
+    from shared.models.alerts import IntegrityAlert
     from shared.services.exports import Exports
     from shared.services.merkle_log import MerkleLog
 
@@ -36,7 +37,15 @@ def ledger() -> Ledger:
         tagger=KmsConsumerTagger(settings.consumer_tag_key_id, aws_client("kms")),
         settings=settings,
         notices=DynamoNoticeCatalog(settings.index_table, aws_client("dynamodb"), settings.index_shards),
+        integrity=_IntegrityOnDemand(),
     )
+
+
+class _IntegrityOnDemand:
+    """The alert publisher, built at the first report: reads that meet no damaged object never create its clients."""
+
+    def report(self, alert: "IntegrityAlert") -> None:
+        alert_publisher().report(alert)
 
 
 @lru_cache(maxsize=1)

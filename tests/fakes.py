@@ -8,6 +8,7 @@ from shared.errors import (
     ChainConflictError,
     ConflictError,
     EvidenceExistsError,
+    EvidenceMissingError,
     LedgerInconsistentError,
     RetentionTooShortError,
 )
@@ -33,8 +34,9 @@ class FakeEvidenceStore:
         return version
 
     def get_version(self, key: str, version_id: str) -> bytes:
-        body, version, _ = self.objects[key]
-        assert version == version_id
+        body, version, _ = self.objects.get(key, (b"", None, None))
+        if version != version_id:
+            raise EvidenceMissingError(key)
         return body
 
     def get_current(self, key: str) -> tuple[bytes, str]:
@@ -58,6 +60,7 @@ class FakeLedgerIndex:
         self.requests: dict[str, RequestRecord] = {}
         self.events: dict[str, StoredEvent] = {}
         self.fail_writes = 0  # the next N index writes raise, as if DynamoDB were down
+        self.outbox: dict = {}
 
     def _maybe_fail(self) -> None:
         if self.fail_writes:
@@ -71,12 +74,19 @@ class FakeLedgerIndex:
         self.requests[request.request_id] = request
         self.events[event.event_id] = event
 
-    def append_event(self, request: RequestRecord, event: StoredEvent, expected_seq: int) -> None:
+    def append_event(self, request: RequestRecord, event: StoredEvent, expected_seq: int, outbox=()) -> None:
         self._maybe_fail()
         if self.requests[request.request_id].chain_seq != expected_seq:
             raise ChainConflictError(request.request_id)
         self.requests[request.request_id] = request
         self.events[event.event_id] = event
+        self.outbox.update({alert.alert_id: alert for alert in outbox})
+
+    def pending_alerts(self):
+        return list(self.outbox.values())
+
+    def alert_sent(self, alert_id: str) -> None:
+        self.outbox.pop(alert_id, None)
 
     def put_standalone_event(self, event: StoredEvent) -> None:
         self._maybe_fail()
@@ -190,9 +200,13 @@ class FakeTagger:
 class FakeAlerts:
     def __init__(self):
         self.sent = []
+        self.integrity = []
 
     def publish(self, alerts):
         self.sent.extend(alerts)
+
+    def report(self, alert):
+        self.integrity.append(alert)
 
 
 class FakeRegistry:

@@ -1,5 +1,6 @@
 """DynamoLedgerIndex: the index table. Every read path is a GetItem or a Query; nothing here scans."""
 
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -10,6 +11,7 @@ from botocore.exceptions import ClientError
 from shared.adapters import index_items as items
 from shared.adapters.merged_query import MergedQuery, Partition, plain
 from shared.errors import ChainConflictError, ConflictError, StorageUnavailableError
+from shared.models.alerts import ClockAlert
 from shared.models.domain import RequestStatus, RequestType
 from shared.models.records import OpenClock, RequestRecord, StoredEvent
 from shared.models.search import RequestSearch, SearchPage
@@ -50,14 +52,17 @@ class DynamoLedgerIndex:
             raise StorageUnavailableError("the index refused the write") from error
 
     @tracer.capture_method(capture_response=False)
-    def append_event(self, request: RequestRecord, event: StoredEvent, expected_seq: int) -> None:
-        """The META item's chain_seq is the optimistic lock: two writers cannot both extend the same head."""
+    def append_event(self, request: RequestRecord, event: StoredEvent, expected_seq: int,
+                     outbox: Sequence[ClockAlert] = ()) -> None:
+        """The META item's chain_seq is the optimistic lock: two writers cannot both extend the same head. The
+        event's alerts ride in the same transaction, so an indexed transition always has its pending alert."""
         meta = self._put(items.request_item(request, self._shards), "chain_seq = :expected")
         meta["Put"]["ExpressionAttributeValues"] = {":expected": {"N": str(expected_seq)}}
         writes = [
             meta,
             self._put(items.event_item(event, self._shards), "attribute_not_exists(pk)"),
             *(self._put(clock) for clock in items.clock_items(request, self._shards)),
+            *(self._put(items.outbox_item(alert)) for alert in outbox),
         ]
         try:
             self._db.transact_write_items(TransactItems=writes)
@@ -65,6 +70,27 @@ class DynamoLedgerIndex:
             if _cancelled_by_condition(error):
                 raise ChainConflictError(f"request {request.request_id} moved past seq {expected_seq}") from error
             raise StorageUnavailableError("the index refused the write") from error
+
+    @tracer.capture_method(capture_response=False)
+    def pending_alerts(self) -> list[ClockAlert]:
+        params: dict[str, Any] = {
+            "TableName": self._table,
+            "KeyConditionExpression": "pk = :pk",
+            "ExpressionAttributeValues": {":pk": {"S": items.OUTBOX_PK}},
+            "ProjectionExpression": "alert",
+            "ConsistentRead": True,
+        }
+        alerts: list[ClockAlert] = []
+        while True:
+            response = self._db.query(**params)
+            alerts.extend(ClockAlert.model_validate_json(raw["alert"]["S"]) for raw in response.get("Items", []))
+            if "LastEvaluatedKey" not in response:
+                return alerts
+            params["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+
+    @tracer.capture_method(capture_response=False)
+    def alert_sent(self, alert_id: str) -> None:
+        self._db.delete_item(TableName=self._table, Key={"pk": {"S": items.OUTBOX_PK}, "sk": {"S": alert_id}})
 
     @tracer.capture_method(capture_response=False)
     def put_standalone_event(self, event: StoredEvent) -> None:

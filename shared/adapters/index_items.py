@@ -11,6 +11,7 @@ import hashlib
 from datetime import date, datetime
 from typing import Any
 
+from shared.models.alerts import ClockAlert
 from shared.models.domain import Channel, ClockName, RequestStatus, RequestType
 from shared.models.records import ClockRecord, DownstreamState, RequestRecord, StoredEvent
 from shared.timefmt import parse_rfc3339, rfc3339
@@ -254,3 +255,11 @@ def to_event(item: dict[str, Any]) -> StoredEvent:
         access_action=item.get("access_action"),
         access_service=item.get("access_service"),
     )
+
+
+OUTBOX_PK = "ALERT#OUTBOX"  # one partition: an item lives only from its event's commit until it is published
+
+
+def outbox_item(alert: ClockAlert) -> dict[str, Any]:
+    """A pending alert (ids, dates and counts only, like the alert itself)."""
+    return {"pk": OUTBOX_PK, "sk": alert.alert_id, "entity": "alert_outbox", "alert": alert.model_dump_json()}

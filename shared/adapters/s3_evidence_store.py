@@ -7,8 +7,12 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from shared.errors import EvidenceExistsError, RetentionTooShortError, StorageUnavailableError
+from shared.errors import EvidenceExistsError, EvidenceMissingError, RetentionTooShortError, StorageUnavailableError
 from shared.observability import tracer
+
+# A pinned version that is gone: deleted (NoSuchVersion), a delete marker in its place (MethodNotAllowed), or the
+# whole key gone.
+MISSING = ("NoSuchVersion", "NoSuchKey", "404", "MethodNotAllowed", "405")
 
 
 class S3EvidenceStore:
@@ -52,7 +56,13 @@ class S3EvidenceStore:
     @tracer.capture_method(capture_response=False)
     def get_version(self, key: str, version_id: str) -> bytes:
         """Reads pin the version the index recorded, so a later object at the same key cannot be substituted."""
-        response = self._s3.get_object(Bucket=self._bucket, Key=key, VersionId=version_id)
+        try:
+            response = self._s3.get_object(Bucket=self._bucket, Key=key, VersionId=version_id)
+        except ClientError as error:
+            code = error.response.get("Error", {}).get("Code", "")
+            if code in MISSING:
+                raise EvidenceMissingError(f"no object {key} at version {version_id} ({code})") from error
+            raise StorageUnavailableError("the evidence store refused the read") from error
         return bytes(response["Body"].read())
 
     @tracer.capture_method(capture_response=False)

@@ -32,7 +32,11 @@ class Bundle:
     files: dict[str, bytes] = field(default_factory=dict)
 
     def json(self, path: str) -> Any:
-        return json.loads(self.files[path])
+        """KeyError when the file is absent; ValueError when it is not JSON (or nested too deeply to read)."""
+        try:
+            return json.loads(self.files[path])
+        except RecursionError:
+            raise ValueError(f"{path} is nested too deeply") from None
 
     def under(self, folder: str) -> dict[str, bytes]:
         return {path: data for path, data in self.files.items() if path.startswith(folder + "/")}

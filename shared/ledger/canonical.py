@@ -66,9 +66,14 @@ def parse_canonical(data: bytes) -> Any:
         value = json.loads(data, parse_float=_no_float, parse_constant=_no_float)
     except ValueError as error:
         raise CanonicalError(str(error)) from None
+    except RecursionError:
+        raise CanonicalError("nested too deeply") from None
     simple = data.isascii() and not _LONG_NUMBER.search(data)  # 16+ digits: maybe beyond 2^53, check fully
-    encoded = (json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
-               if simple else canonical_bytes(value))
+    try:
+        encoded = (json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+                   if simple else canonical_bytes(value))
+    except RecursionError:
+        raise CanonicalError("nested too deeply") from None
     if encoded != data:
         raise CanonicalError("the bytes are not in canonical form")
     return value

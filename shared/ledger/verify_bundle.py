@@ -1,7 +1,9 @@
 """Offline verification of an evidence bundle (docs/ledger-v1.md): no network, no AWS, only the bundle's files.
 
 Every check runs and every failure names the file, event or checkpoint and what is wrong, so a report can show
-the whole damage rather than the first symptom."""
+the whole damage rather than the first symptom. A malformed bundle (wrong types, absurd numbers, deep nesting) is
+a named failure too, never an exception. Signatures count only by a trusted key: the pinned one (shared/ledger/
+trust.py) or, without a pin, the bundle's own keys, which the report then says."""
 
 import base64
 import binascii
@@ -11,12 +13,11 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from cryptography.hazmat.primitives import serialization
-
 from shared.ledger import checkpoint as notes
 from shared.ledger import merkle
 from shared.ledger.bundle_format import FORMAT, MANIFEST, SIGNATURE, Bundle
 from shared.ledger.canonical import CanonicalError, parse_canonical, sha256_hex
+from shared.ledger.trust import KeyPin, TrustedKey, trusted_key
 
 
 @dataclass
@@ -27,6 +28,8 @@ class Report:
     consistency_proofs: int = 0
     unsealed: int = 0  # events the signed manifest lists as not yet in the Merkle log (no inclusion proof)
     failures: list[str] = field(default_factory=list)
+    pin: KeyPin | None = None  # None: the keys came from the bundle itself
+    signed_by: list[TrustedKey] = field(default_factory=list)  # the trusted keys the manifest verified under
 
     @property
     def ok(self) -> bool:
@@ -90,15 +93,16 @@ class _InclusionChecker:
                 self.proven[key] = (node, remaining)
 
 
-def verify_bundle(bundle: Bundle) -> Report:
-    report = Report()
+def verify_bundle(bundle: Bundle, pin: KeyPin | None = None) -> Report:
+    report = Report(pin=pin)
     manifest = _manifest(bundle, report)
     if manifest is None:
         return report
-    keys = _keys(bundle, report)
+    keys = _trusted(_keys(bundle, report), pin, report)
     _manifest_signature(bundle, keys, report)
     _listed_files(bundle, manifest, report)
-    checkpoints = _checkpoints(bundle, manifest.get("origin"), keys, report)
+    origin = manifest.get("origin")
+    checkpoints = _checkpoints(bundle, origin if isinstance(origin, str) else None, keys, report)
     _consistency(bundle, checkpoints, report)
     _events(bundle, manifest, checkpoints, report)
     return report
@@ -110,23 +114,22 @@ def _manifest(bundle: Bundle, report: Report) -> dict[str, Any] | None:
         return None
     try:
         manifest = bundle.json(MANIFEST)
-    except ValueError:
-        report.fail(MANIFEST, "is not JSON")
+    except ValueError as error:
+        report.fail(MANIFEST, f"is not JSON ({error})")
+        return None
+    if not isinstance(manifest, dict):
+        report.fail(MANIFEST, f"is a JSON {type(manifest).__name__}, not an object")
         return None
     if manifest.get("format") != FORMAT:
         report.fail(MANIFEST, f"format is {manifest.get('format')!r}, expected {FORMAT!r}")
-    return manifest if isinstance(manifest, dict) else None
+    return manifest
 
 
-def _keys(bundle: Bundle, report: Report) -> dict[str, tuple[bytes, bytes]]:
-    """key name -> (PEM, 4-byte key hash of the signed-note key id)."""
+def _keys(bundle: Bundle, report: Report) -> dict[str, TrustedKey]:
     keys = {}
     for path, pem in bundle.under("keys").items():
-        name = path.removeprefix("keys/").removesuffix(".pem")
         try:
-            public = serialization.load_pem_public_key(pem)
-            der = public.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
-            keys[name] = (pem, notes.key_hash(name, der))
+            keys[path.removeprefix("keys/").removesuffix(".pem")] = trusted_key(pem)
         except ValueError as error:
             report.fail(path, f"not a P-256 public key ({error})")
     if not keys:
@@ -134,20 +137,45 @@ def _keys(bundle: Bundle, report: Report) -> dict[str, tuple[bytes, bytes]]:
     return keys
 
 
-def _manifest_signature(bundle: Bundle, keys: dict[str, tuple[bytes, bytes]], report: Report) -> None:
+def _trusted(bundle_keys: dict[str, TrustedKey], pin: KeyPin | None, report: Report) -> list[TrustedKey]:
+    """The keys whose signatures count: every key the bundle carries without a pin; with one, the pinned keys
+    themselves (a key beside them in keys/ counts for nothing), or the bundle's keys the pinned id names."""
+    if pin is None:
+        return list(bundle_keys.values())
+    if pin.keys:
+        return list(pin.keys)
+    named = [key for key in bundle_keys.values() if pin.matches(key)]
+    if not named:
+        report.fail("keys/", f"no key in the bundle is the pinned key ({', '.join(pin.ids)})")
+    return named
+
+
+def _manifest_signature(bundle: Bundle, keys: list[TrustedKey], report: Report) -> None:
     try:
         signed = bundle.json(SIGNATURE)
-        key = keys[signed["key_name"]][0]
         signature = base64.b64decode(signed["signature"], validate=True)
     except (KeyError, ValueError, TypeError, binascii.Error):
-        report.fail(SIGNATURE, "missing, malformed, or names a key the bundle does not hold")
+        report.fail(SIGNATURE, "missing or malformed")
         return
-    if not notes.verify_checkpoint_signature(bundle.files[MANIFEST], signature, key):
-        report.fail(SIGNATURE, "the signature does not match manifest.json")
+    report.signed_by = [key for key in keys
+                        if notes.verify_checkpoint_signature(bundle.files[MANIFEST], signature, key.pem)]
+    if not report.signed_by:
+        report.fail(SIGNATURE, "the manifest is not signed by the pinned key" if report.pin is not None else
+                    "the signature does not match manifest.json")
 
 
 def _listed_files(bundle: Bundle, manifest: dict[str, Any], report: Report) -> None:
-    listed = {entry["path"]: entry["sha256"] for entry in manifest.get("files", [])}
+    entries = manifest.get("files")
+    if not isinstance(entries, list):
+        report.fail(MANIFEST, "has no list of files")
+        entries = []
+    listed: dict[str, str] = {}
+    for number, entry in enumerate(entries):
+        if not (isinstance(entry, dict) and isinstance(entry.get("path"), str)
+                and isinstance(entry.get("sha256"), str)):
+            report.fail(MANIFEST, f"files[{number}] is not an entry with a path and a sha256")
+            continue
+        listed[entry["path"]] = entry["sha256"]
     for path, digest in listed.items():
         if path not in bundle.files:
             report.fail(path, "listed in the manifest but missing")
@@ -158,8 +186,7 @@ def _listed_files(bundle: Bundle, manifest: dict[str, Any], report: Report) -> N
             report.fail(path, "not listed in the manifest")
 
 
-def _checkpoints(bundle: Bundle, origin: str | None, keys: dict[str, tuple[bytes, bytes]],
-                 report: Report) -> dict[int, _Checkpoint]:
+def _checkpoints(bundle: Bundle, origin: str | None, keys: list[TrustedKey], report: Report) -> dict[int, _Checkpoint]:
     by_size: dict[int, _Checkpoint] = {}
     for path, text in sorted(bundle.under("checkpoints").items()):
         try:
@@ -170,12 +197,14 @@ def _checkpoints(bundle: Bundle, origin: str | None, keys: dict[str, tuple[bytes
             continue
         if origin is not None and note_origin != origin:
             report.fail(path, f"origin {note_origin!r} is not the bundle's {origin!r}")
-        ours = [(name, sig) for name, key_id, sig in signatures if name in keys and keys[name][1] == key_id]
+        # A signature line names its key by a 4-byte id: it counts only if it verifies under the trusted key.
+        ours = [(name, key, sig) for name, key_id, sig in signatures for key in keys if key.key_hash == key_id]
         if not ours:
-            report.fail(path, "no signature by a key in the bundle")
-        for name, sig in ours:
-            if not notes.verify_checkpoint_signature(body, sig, keys[name][0]):
-                report.fail(path, f"signature by {name} does not verify")
+            report.fail(path, "no signature by the pinned key" if report.pin is not None else
+                        "no signature by a key in the bundle")
+        for name, key, sig in ours:
+            if not notes.verify_checkpoint_signature(body, sig, key.pem):
+                report.fail(path, f"signature by {name} ({key.key_id}) does not verify")
         previous = by_size.get(size)
         if previous is not None and previous.root != root:
             report.fail(path, f"fork: size {size} has root {root.hex()} here and {previous.root.hex()} in "
@@ -194,7 +223,7 @@ def _consistency(bundle: Bundle, checkpoints: dict[int, _Checkpoint], report: Re
         path = f"consistency/{m}-{n}.json"
         try:
             proof = [bytes.fromhex(h) for h in bundle.json(path)["proof"]]
-        except (KeyError, ValueError, TypeError):
+        except (KeyError, ValueError, TypeError, IndexError):
             report.fail(path, f"missing or malformed consistency proof between checkpoints {m} and {n}")
             continue
         if not merkle.verify_consistency(m, n, checkpoints[m].root, checkpoints[n].root, proof):
@@ -206,7 +235,14 @@ def _consistency(bundle: Bundle, checkpoints: dict[int, _Checkpoint], report: Re
 def _events(bundle: Bundle, manifest: dict[str, Any], checkpoints: dict[int, _Checkpoint], report: Report) -> None:
     lines = bundle.files.get("events.jsonl", b"").splitlines()
     order = manifest.get("events")
-    unsealed = set(manifest.get("unsealed") or [])
+    if order is not None and not _strings(order):
+        report.fail(MANIFEST, "events is not a list of event ids")
+        order = None
+    unsealed_ids = manifest.get("unsealed") or []
+    if not _strings(unsealed_ids):
+        report.fail(MANIFEST, "unsealed is not a list of event ids")
+        unsealed_ids = []
+    unsealed = set(unsealed_ids)
     chains: dict[str, dict[int, tuple[str, dict[str, Any]]]] = defaultdict(dict)
     seen: set[str] = set()
     last_leaf = -1
@@ -221,7 +257,7 @@ def _events(bundle: Bundle, manifest: dict[str, Any], checkpoints: dict[int, _Ch
             canonical_problem = str(error)
             try:
                 envelope = json.loads(line)
-            except ValueError:
+            except (ValueError, RecursionError):
                 envelope = None
         if not isinstance(envelope, dict) or not isinstance(envelope.get("event_id"), str):
             report.fail(where, "not an event envelope")
@@ -248,7 +284,7 @@ def _events(bundle: Bundle, manifest: dict[str, Any], checkpoints: dict[int, _Ch
             if leaf <= last_leaf:
                 report.fail(where, f"leaf {leaf} comes after leaf {last_leaf}: events are out of order")
             last_leaf = max(last_leaf, leaf)
-        if envelope.get("request_id") is not None and isinstance(envelope.get("seq"), int):
+        if isinstance(envelope.get("request_id"), str) and isinstance(envelope.get("seq"), int):
             chains[envelope["request_id"]][envelope["seq"]] = (event_hash, envelope)
         report.events += 1
     if isinstance(order, list) and order != ids:
@@ -265,17 +301,23 @@ def _inclusion(bundle: Bundle, event_id: str, event_hash: str, tag: str | None,
     where = f"event {event_id}"
     try:
         proof = bundle.json(f"proofs/{event_id}.json")
-        index, size = int(proof["leaf_index"]), int(proof["tree_size"])
+        index, size = proof["leaf_index"], proof["tree_size"]
         path = [bytes.fromhex(h) for h in proof["inclusion_path"]]
-    except (KeyError, ValueError, TypeError):
+    except KeyError:
         report.fail(where, "has no inclusion proof")
+        return None
+    except (ValueError, TypeError, IndexError):
+        report.fail(where, "its inclusion proof is malformed")
+        return None
+    if not all(isinstance(n, int) and not isinstance(n, bool) and n >= 0 for n in (index, size)):
+        report.fail(where, "its inclusion proof's leaf_index and tree_size are not non-negative integers")
         return None
     if size not in checkpoints:
         report.fail(where, f"its proof is against tree size {size}, which no checkpoint in the bundle signs")
         return index
     try:
         leaf = merkle.leaf_hash(merkle.leaf_data(event_hash, tag))
-    except ValueError as error:
+    except (ValueError, TypeError) as error:
         report.fail(where, f"cannot form its leaf ({error})")
         return index
     checker = checkers.setdefault(size, _InclusionChecker(size, checkpoints[size].root))
@@ -289,7 +331,8 @@ def _chains(chains: dict[str, dict[int, tuple[str, dict[str, Any]]]], complete: 
         report.requests += 1
         seqs = sorted(chain)
         if complete and seqs != list(range(1, len(seqs) + 1)):
-            gaps = sorted(set(range(1, seqs[-1] + 1)) - set(seqs))
+            # Not 1..k: then some position within 1..k is missing (a seq of 2^53 must not make us count to it).
+            gaps = [seq for seq in range(1, len(seqs) + 1) if seq not in chain]
             report.fail(f"request {request_id}", f"chain is incomplete: events {gaps[:5]} are missing")
         for seq in seqs:
             _, envelope = chain[seq]
@@ -299,3 +342,7 @@ def _chains(chains: dict[str, dict[int, tuple[str, dict[str, Any]]]], complete: 
             elif previous is not None and envelope.get("prev_event_hash") != previous[0]:
                 report.fail(f"event {envelope['event_id']}",
                             f"prev_event_hash does not match event {previous[1]['event_id']} (seq {seq - 1})")
+
+
+def _strings(value: Any) -> bool:
+    return isinstance(value, list) and all(isinstance(item, str) for item in value)

@@ -52,6 +52,7 @@ class PublicKeyOut(BaseModel):
     public_key_pem: str
     key_name: str  # the signature line's name in each checkpoint note
     verifier_key: str  # the same key in the signed-note verifier-key format, for transparency-log tooling
+    fingerprint: str  # SHA-256 of the DER public key, hex: what `ccpa-audit verify` prints and `--key` accepts
 
 
 class KeysOut(BaseModel):

@@ -22,6 +22,7 @@ from shared.models.records import StoredEvent
 from shared.models.time_range import instant
 from shared.ports import ScopeIndex
 from shared.services.access_ocsf import access_view, ocsf_details, producer_key
+from shared.services.evidence_reads import read_event_body
 from shared.services.ledger_writer import (
     AccessKeys,
     EventDraft,
@@ -109,7 +110,7 @@ def search_access_log(ledger: Ledger, scopes: ScopeIndex, search: AccessSearch,
 
 
 def _present(ledger: Ledger, event: StoredEvent) -> dict[str, Any]:
-    envelope = parse_envelope(ledger.evidence.get_version(event.s3_key, event.s3_version_id))
+    envelope = parse_envelope(read_event_body(ledger, event))
     details = envelope.details
     out: dict[str, Any] = {
         "event_id": event.event_id, "type": event.type, "occurred_at": envelope.occurred_at,

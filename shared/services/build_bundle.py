@@ -13,10 +13,12 @@ from shared.clocks.engine import ClockRules
 from shared.errors import LedgerInconsistentError
 from shared.ledger import merkle
 from shared.ledger.bundle_format import Bundle, seal_manifest, to_zip
+from shared.ledger.trust import trusted_key
 from shared.models.export import ExportContents, ExportedEvent, ExportedRequest, ExportJob, MetricsReport
 from shared.models.merkle_log import LogState
 from shared.models.records import StoredEvent
 from shared.services import consent_export, export_documents, request_metrics
+from shared.services.evidence_reads import read_event_body
 from shared.services.export_selection import Selection
 from shared.services.ledger_writer import Ledger, parse_envelope
 from shared.services.merkle_log import MerkleLog, checkpoint_key, public_key_pem, stored_hash_at
@@ -81,7 +83,7 @@ def build_bundle(ledger: Ledger, log: MerkleLog, selection: Selection, job: Expo
     bundle.files["events.csv"] = export_documents.events_csv(contents, rules)
     bundle.files["summary.html"] = export_documents.summary_html(contents, rules, ledger.now())
     bundle.files["VERIFY.md"] = export_documents.verify_md(contents, log.settings.ledger_origin, log.key_name,
-                                                           tool_version())
+                                                           tool_version(), trusted_key(key_pem).fingerprint)
     if metrics is not None:
         bundle.files["metrics.json"] = json.dumps(request_metrics.metrics_json(metrics), indent=1).encode()
         bundle.files["metrics.csv"] = request_metrics.metrics_csv(metrics)
@@ -114,10 +116,7 @@ def _read_bodies(ledger: Ledger, events: list[StoredEvent], done: Callable[[int]
     """The exact locked bytes of each event at the version the index recorded, checked against its hash."""
 
     def read(event: StoredEvent) -> tuple[str, bytes]:
-        body = ledger.evidence.get_version(event.s3_key, event.s3_version_id)
-        if hashlib.sha256(body).hexdigest() != event.event_hash:
-            raise LedgerInconsistentError(f"event {event.event_id} does not match its recorded hash")
-        return event.event_id, body
+        return event.event_id, read_event_body(ledger, event)
 
     bodies: dict[str, bytes] = {}
     with ThreadPoolExecutor(max_workers=READERS) as pool:

@@ -7,6 +7,7 @@ import json
 from shared.models.domain import EventType
 from shared.models.export import ExportContents
 from shared.models.records import StoredEvent
+from shared.services.evidence_reads import read_event_body
 from shared.services.ledger_writer import Ledger, parse_envelope
 
 CONSENT_TYPES = (EventType.CONSENT_RECORDED, EventType.CONSENT_WITHDRAWN)
@@ -17,7 +18,7 @@ def cited_notices(ledger: Ledger, events: list[StoredEvent]) -> list[StoredEvent
     cited: set[str] = set()
     for event in events:
         if event.type in CONSENT_TYPES:
-            body = parse_envelope(ledger.evidence.get_version(event.s3_key, event.s3_version_id))
+            body = parse_envelope(read_event_body(ledger, event))
             cited.add(body.details["consent"]["notice"]["event_id"])
     have = {event.event_id for event in events}
     found = [ledger.index.find_event(event_id) for event_id in sorted(cited - have)]

@@ -17,6 +17,7 @@ from shared.models.systems import DownstreamSystem
 from shared.services import webhook_signing
 from shared.services.downstream import Downstream
 from shared.services.downstream_outcomes import record_confirmation, record_failure
+from shared.services.evidence_reads import read_event_body
 from shared.services.ledger_writer import EventDraft, Ledger, append_request_event, parse_envelope
 from shared.services.start_fanout import SUPPRESSOR
 from shared.timefmt import rfc3339
@@ -115,7 +116,8 @@ def _failure(ledger: Ledger, downstream: Downstream, message: InstructionInput, 
 
 def _identifiers(ledger: Ledger, record: RequestRecord, wanted: list[str]) -> dict[str, str]:
     """Only the identifiers this system needs (data minimization), read from the locked intake event."""
-    intake = parse_envelope(ledger.evidence.get_version(record.intake_key, record.intake_version))
+    first = next(event for event in ledger.index.request_events(record.request_id) if event.seq == 1)
+    intake = parse_envelope(read_event_body(ledger, first))
     submission = intake.details.get("submission", {})
     known = {**(submission.get("consumer") or {})}
     if submission.get("device_id"):

@@ -58,18 +58,24 @@ def record_confirmation(ledger: Ledger, downstream: Downstream, request_id: str,
 
 def record_failure(ledger: Ledger, downstream: Downstream, request_id: str, system_id: str, *, instruction_id: str,
                    attempt: int, error: str, detail: str, transient: bool, will_retry: bool, actor: Actor,
-                   task_token: str | None = None) -> None:
-    """A refused or unreachable instruction; the branch is failed so the state machine retries or catches it."""
+                   task_token: str | None = None, awaiting: tuple[str, ...] | None = None) -> None:
+    """A refused or unreachable instruction; the branch is failed so the state machine retries or catches it.
+    `awaiting` (a system's own answer): recorded only while that instruction is the system's current one and its
+    status is one of these, decided at the chain head."""
 
     def decide(record: RequestRecord) -> EventDraft | None:
         state = record.downstream.get(system_id, DownstreamState())
         if state.outcome_for == instruction_id or state.status == "confirmed":
             return None
+        if awaiting is not None and (state.instruction_id != instruction_id or state.status not in awaiting):
+            return None
         details = {"system_id": system_id, "instruction_id": instruction_id, "attempt": attempt, "error": error,
                    "detail": detail[:500], "transient": transient, "will_retry": will_retry}
         return EventDraft(EventType.INSTRUCTION_FAILED, actor, details)
 
-    append_request_event(ledger, request_id, decide)
+    _, envelope = append_request_event(ledger, request_id, decide)
+    if awaiting is not None and envelope is None:
+        return  # the instruction was answered meanwhile: its branch is not this answer's to fail
     token = task_token or downstream.tokens.get(request_id, system_id)
     if token is not None:
         downstream.workflow.fail(token, UNAVAILABLE if transient else REJECTED, f"{error}: {detail}"[:500])

@@ -427,7 +427,7 @@ raise SystemExit(1 if failures else 0)
 '''
 
 
-def verify_md(contents: ExportContents, origin: str, key_name: str, tool_version: str) -> bytes:
+def verify_md(contents: ExportContents, origin: str, key_name: str, tool_version: str, fingerprint: str) -> bytes:
     """Instructions for an auditor: verify with our tool, or by hand with openssl, sha256sum, jq and Python."""
     events = contents.all_events()
     unsealed = [event.envelope.event_id for event in events if not event.sealed]
@@ -453,9 +453,18 @@ defined in `docs/ledger-v1.md` of the ccpa-audit source).
 - Signing key name: `{key_name}` (its public key is `keys/{key_name}.pem`)
 - Checkpoint every inclusion proof is against: tree size `{size}`
 
-The key signs the checkpoints of the log and the manifest. Obtain its public key from the business through a
-channel other than this bundle (for example its public `GET /ledger/keys` endpoint) and compare it with
-`keys/{key_name}.pem`: a bundle can only prove it was signed by the key it carries.
+The key signs the checkpoints of the log and the manifest. A bundle can only prove it was signed by the key it
+carries: anyone could rebuild a bundle under a key of their own. So obtain the business's public key through a
+channel other than this bundle (its public `GET /ledger/keys` endpoint, or a key it gave you) and pin it:
+
+```sh
+ccpa-audit verify bundle.zip --key published.pem      # or --key <fingerprint>, or --key https://<api>/ledger/keys
+```
+
+Without `--key` the tool still checks everything, prints `Signed by key sha256:<fingerprint>` and says the key came
+from the bundle itself. Compare that fingerprint with the `fingerprint` field of `GET /ledger/keys`, or compute
+both by hand (`openssl pkey -pubin -in <pem> -outform DER | sha256sum`); this bundle's key has fingerprint
+`{fingerprint}`. By hand (below), use the published PEM in place of `keys/{key_name}.pem`.
 
 ## Files
 
@@ -484,7 +493,7 @@ Each entry says what the file is, then what it proves.
 
 ```sh
 pip install "ccpa-audit=={tool_version}"
-ccpa-audit verify bundle.zip
+ccpa-audit verify bundle.zip --key published.pem
 ```
 
 Verification needs no network and no credentials (only the install does). It runs every check below and prints

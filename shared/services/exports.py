@@ -7,7 +7,7 @@ create-only, so a retried build adopts what an earlier attempt stored; the job i
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from shared.errors import NotFoundError
+from shared.errors import EvidenceIntegrityError, NotFoundError
 from shared.ledger.envelope import Actor
 from shared.ledger.identity import email_subject
 from shared.ledger.ids import uuid7
@@ -61,22 +61,35 @@ def start_export(ledger: Ledger, exports: Exports, scope: ExportScope, requester
     if selection is None or selection.event_count > ledger.settings.export_sync_max_events:
         exports.queue.send(job.export_id)
         return export_out(ledger, exports, job), False
-    finished = _build(ledger, exports, job, selection)
+    try:
+        finished = _build(ledger, exports, job, selection)
+    except Exception as error:
+        # Nobody retries a build made within the call: the export ends failed, never left `building`.
+        _fail(ledger, exports, job, error)
+        if isinstance(error, EvidenceIntegrityError):
+            error.details.append({"export_id": job.export_id, "issue": "the export ended failed"})
+        raise
     return export_out(ledger, exports, finished), finished.status == "ready"
+
+
+def _fail(ledger: Ledger, exports: Exports, job: ExportJob, error: Exception) -> None:
+    reason = (f"{error.code}: {error.message}" if isinstance(error, EvidenceIntegrityError)
+              else f"the bundle could not be built ({error})")
+    exports.jobs.finish(job.model_copy(update={"status": "failed", "completed_at": ledger.now(), "error": reason}))
 
 
 def run_export_job(ledger: Ledger, exports: Exports, export_id: str, *, last_attempt: bool) -> None:
     """Build a queued export. Errors propagate (the queue redelivers) until the last attempt, which records the
-    export as failed so a poller is not left waiting forever."""
+    export as failed so a poller is not left waiting forever; missing or altered evidence fails it at once."""
     job = exports.jobs.get(export_id)
     if job is None or job.status != "building":
         return  # already finished: a redelivered message
     try:
         _build(ledger, exports, job)
     except Exception as error:
-        if last_attempt:
-            exports.jobs.finish(job.model_copy(update={"status": "failed", "completed_at": ledger.now(),
-                                                       "error": f"the bundle could not be built ({error})"}))
+        # Missing or altered evidence does not heal on a redelivery: that export fails at once.
+        if last_attempt or isinstance(error, EvidenceIntegrityError):
+            _fail(ledger, exports, job, error)
             return
         raise
 

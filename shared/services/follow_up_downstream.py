@@ -11,6 +11,7 @@ from shared.models.domain import ClockName, EventType, RequestStatus, RequestTyp
 from shared.models.records import RequestRecord
 from shared.models.search import RequestSearch
 from shared.ports import AlertPublisher
+from shared.services.alert_outbox import alerts_of, deliver_pending
 from shared.services.downstream import Downstream
 from shared.services.ledger_writer import EventDraft, Ledger, append_request_event
 from shared.services.start_fanout import start_fanout
@@ -40,9 +41,9 @@ def follow_up_downstream(ledger: Ledger, downstream: Downstream, alerts: AlertPu
         for record in _requests(ledger, request_type, RequestStatus.PARTIALLY_HONORED):
             alert = _flag(ledger, record, now)
             if alert is not None:
-                alerts.publish([alert])
                 result.alerts.append(alert)
                 result.flagged += 1
+    deliver_pending(ledger.index, alerts)
     return result
 
 
@@ -72,8 +73,5 @@ def _flag(ledger: Ledger, record: RequestRecord, now: datetime) -> ClockAlert | 
                    "level": "at_risk", "reason": "downstream_unconfirmed", "systems": open_systems}
         return EventDraft(EventType.CLOCK_AT_RISK, SWEEPER, details)
 
-    _, envelope = append_request_event(ledger, record.request_id, decide)
-    if envelope is None:
-        return None
-    return ClockAlert(level="at_risk", request_id=record.request_id, request_type=record.type.value, clock=name.value,
-                      due=envelope.details["due"], days_left=envelope.details["days_left"], event_id=envelope.event_id)
+    current, envelope = append_request_event(ledger, record.request_id, decide)
+    return alerts_of(current, envelope)[0] if envelope is not None else None

@@ -6,6 +6,8 @@ proofs and the key carry only tree hashes (no event, no consumer), and monitors 
 recorded, so polling does not grow the log it watches.
 """
 
+import hashlib
+
 from shared.errors import (
     CheckpointNotFoundError,
     EventNotFoundError,
@@ -63,6 +65,7 @@ def consistency(log: MerkleLog, old_size: int, new_size: int) -> ConsistencyOut:
 def public_keys(log: MerkleLog) -> KeysOut:
     der = log.signer.public_key_der()
     key = PublicKeyOut(key_id=log.key_id(), public_key_pem=public_key_pem(der), key_name=log.key_name,
-                       verifier_key=checkpoint.verifier_key(log.key_name, der))
+                       verifier_key=checkpoint.verifier_key(log.key_name, der),
+                       fingerprint=hashlib.sha256(der).hexdigest())
     return KeysOut(keys=[key])
 

@@ -15,8 +15,9 @@ from shared.ledger.ids import uuid7
 from shared.ledger.retention import minimum_retain_until, retain_until
 from shared.models.domain import RecordType
 from shared.models.records import RequestRecord, StoredEvent
+from shared.services.alert_outbox import alerts_of
 from shared.services.projection import apply_event
-from shared.ports import ConsumerTagger, EvidenceStore, LedgerIndex, NoticeCatalog
+from shared.ports import ConsumerTagger, EvidenceStore, IntegrityAlerts, LedgerIndex, NoticeCatalog
 from shared.timefmt import parse_rfc3339, utc_now
 
 
@@ -30,6 +31,7 @@ class Ledger:
     settings: Settings
     now: Callable[[], datetime] = field(default=utc_now)
     notices: NoticeCatalog | None = None  # the privacy-notice versions in force are named on every new request
+    integrity: IntegrityAlerts | None = None  # told when a locked evidence object is missing or altered
 
 
 def request_event_key(request_id: str, seq: int) -> str:
@@ -114,7 +116,8 @@ def append_request_event(
             continue
         updated = apply_event(record, envelope, stored)
         try:
-            ledger.index.append_event(updated, stored, expected_seq=record.chain_seq)
+            ledger.index.append_event(updated, stored, expected_seq=record.chain_seq,
+                                      outbox=alerts_of(record, envelope))
         except ChainConflictError:
             # Only another writer adopting *our* object can move the chain past a position we hold in S3.
             current = ledger.index.get_request(request_id)
@@ -132,7 +135,8 @@ def _adopt_stranded(ledger: Ledger, record: RequestRecord, key: str) -> None:
 
     envelope, stored = load_current(ledger, key)
     try:
-        ledger.index.append_event(apply_event(record, envelope, stored), stored, expected_seq=record.chain_seq)
+        ledger.index.append_event(apply_event(record, envelope, stored), stored, expected_seq=record.chain_seq,
+                                  outbox=alerts_of(record, envelope))
     except ChainConflictError:
         pass  # someone else indexed it meanwhile: either way the position is now in the index
 

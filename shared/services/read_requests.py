@@ -5,7 +5,7 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any
 
-from shared.errors import RequestNotFoundError, StorageUnavailableError
+from shared.errors import RequestNotFoundError
 from shared.ledger.envelope import Actor, Envelope
 from shared.ledger.identity import email_subject
 from shared.models.domain import EventType, RecordType, RequestStatus, RequestType
@@ -13,6 +13,7 @@ from shared.models.records import RequestRecord, StoredEvent
 from shared.models.search import RequestSearch, SearchPage
 from shared.models.time_range import instant
 from shared.services.attention import request_ids_needing_attention
+from shared.services.evidence_reads import read_event_body
 from shared.services.ledger_writer import (
     OWN_SERVICE,
     AccessKeys,
@@ -60,11 +61,7 @@ def get_request_view(ledger: Ledger, request_id: str, reader: Actor) -> RequestV
 
 
 def read_checked(ledger: Ledger, event: StoredEvent) -> Envelope:
-    envelope = parse_envelope(ledger.evidence.get_version(event.s3_key, event.s3_version_id))
-    if envelope.hash() != event.event_hash:
-        # The index and the locked object disagree: never show a body whose hash we cannot vouch for.
-        raise StorageUnavailableError(f"event {event.event_id} does not match its recorded hash")
-    return envelope
+    return parse_envelope(read_event_body(ledger, event))
 
 
 def search_requests(ledger: Ledger, criteria: SearchCriteria, reader: Actor) -> SearchPage:

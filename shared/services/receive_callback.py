@@ -1,5 +1,7 @@
 """receive_callback: a downstream system's signed, asynchronous answer. Anything not provably from that system,
-fresh and first-seen is refused (401) and the refusal itself is recorded as a standalone audit event."""
+fresh and first-seen is refused (401); a signed answer must name an instruction that was sent to that system for
+that request and still awaits its answer (404 `unknown_instruction`, 409 `instruction_not_pending`). Every refusal
+is recorded as a standalone `callback_refused` event, never as the request's outcome."""
 
 import hashlib
 from datetime import timedelta
@@ -7,11 +9,18 @@ from typing import NoReturn
 
 import pydantic
 
-from shared.errors import CallbackRefusedError, ValidationError
+from shared.errors import (
+    CallbackRefusedError,
+    DomainError,
+    InstructionNotPendingError,
+    UnknownInstructionError,
+    ValidationError,
+)
 from shared.json_input import parse_json
 from shared.ledger.envelope import Actor
 from shared.models.domain import EventType, RecordType
 from shared.models.downstream import CallbackBody, ConfirmationOut
+from shared.models.records import RequestRecord
 from shared.models.systems import SYSTEM_ID
 from shared.services import webhook_signing
 from shared.services.downstream import Downstream
@@ -24,7 +33,12 @@ REASONS = {
     "stale_signature": "The signature's timestamp is outside the allowed window.",
     "bad_signature": "The signature does not match the body.",
     "replayed": "This signed callback was already received.",
+    "unknown_instruction": "No such instruction was sent to this system for this request.",
+    "instruction_not_pending": "This instruction already has its answer; it awaits none.",
 }
+# Callbacks awaiting an answer: the instruction was sent (waiting for the system), or its branch timed out on our
+# side while the system never answered (a late answer still closes a partial result).
+AWAITING = ("instructed", "timed_out")
 
 
 def receive_callback(ledger: Ledger, downstream: Downstream, system_id: str, signature: str | None,
@@ -52,6 +66,9 @@ def receive_callback(ledger: Ledger, downstream: Downstream, system_id: str, sig
         raise ValidationError("The callback body is not a valid confirmation.",
                               [{"field": ".".join(map(str, e["loc"])) or "body", "issue": e["msg"]}
                                for e in error.errors(include_url=False, include_input=False)]) from None
+    problem = _not_pending(ledger.index.get_request(callback.request_id), system_id, callback.instruction_id)
+    if problem is not None:
+        _refuse(ledger, system_id, problem, signature, body, callback)
     actor = Actor(type="downstream", id=system_id)
     if callback.status == "completed":
         record = record_confirmation(ledger, downstream, callback.request_id, system_id, via="callback", actor=actor,
@@ -60,13 +77,28 @@ def receive_callback(ledger: Ledger, downstream: Downstream, system_id: str, sig
                                status=record.downstream[system_id].status)
     record_failure(ledger, downstream, callback.request_id, system_id, instruction_id=callback.instruction_id,
                    attempt=-1, error="reported_failed", detail=callback.reason or "the system reported failure",
-                   transient=False, will_retry=False, actor=actor)
+                   transient=False, will_retry=False, actor=actor, awaiting=AWAITING)
     return ConfirmationOut(accepted=True, request_id=callback.request_id, system_id=system_id, status="failed")
 
 
-def _refuse(ledger: Ledger, system_id: str, reason: str, signature: str | None, body: bytes) -> NoReturn:
+def _not_pending(record: RequestRecord | None, system_id: str, instruction_id: str) -> str | None:
+    """Why a signed answer cannot be this request's outcome: it must answer the instruction the system holds now."""
+    state = record.downstream.get(system_id) if record is not None else None
+    if state is None or state.instruction_id != instruction_id:
+        return "unknown_instruction"
+    if state.status not in AWAITING:
+        return "instruction_not_pending"
+    return None
+
+
+REFUSALS: dict[str, type[DomainError]] = {"unknown_instruction": UnknownInstructionError,
+                                          "instruction_not_pending": InstructionNotPendingError}
+
+
+def _refuse(ledger: Ledger, system_id: str, reason: str, signature: str | None, body: bytes,
+            callback: CallbackBody | None = None) -> NoReturn:
     parsed = webhook_signing.parse(signature)
-    details = {
+    details: dict[str, object] = {
         "system_id": system_id[:100],
         "reason": reason,
         "body_sha256": hashlib.sha256(body).hexdigest(),
@@ -74,6 +106,11 @@ def _refuse(ledger: Ledger, system_id: str, reason: str, signature: str | None, 
         "signature_present": bool(signature),
         "signature_timestamp": parsed.timestamp if parsed else None,
     }
+    if callback is not None:  # signed by the system: what it claimed is worth keeping (ids only, no evidence)
+        details.update(request_id=callback.request_id, instruction_id=callback.instruction_id,
+                       status=callback.status)
     caller = Actor(type="downstream", id=system_id[:100])
     record_standalone_event(ledger, EventDraft(EventType.CALLBACK_REFUSED, caller, details), RecordType.CONSUMER_REQUEST)
+    if reason in REFUSALS:
+        raise REFUSALS[reason](REASONS[reason], [{"field": "instruction_id", "issue": reason}])
     raise CallbackRefusedError(REASONS[reason], [{"field": "Ccpa-Signature", "issue": reason}])

@@ -1,4 +1,5 @@
-"""sweep_deadlines: recompute open clocks, record and announce each transition (on time -> at risk -> overdue)."""
+"""sweep_deadlines: recompute open clocks, record and announce each transition (on time -> at risk -> overdue).
+Each transition's alert is indexed with its event and published after (at least once: shared/services/alert_outbox)."""
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -10,6 +11,7 @@ from shared.models.alerts import ClockAlert
 from shared.models.domain import ClockName, EventType
 from shared.models.records import OpenClock, RequestRecord
 from shared.ports import AlertPublisher
+from shared.services.alert_outbox import alerts_of, deliver_pending
 from shared.services.ledger_writer import EventDraft, Ledger, append_request_event
 
 SWEEPER = Actor(type="system", id="deadline_sweeper")
@@ -46,8 +48,8 @@ def sweep_deadlines(ledger: Ledger, alerts: AlertPublisher, now: datetime) -> Sw
             continue
         alert = _record_transition(ledger, clock, level, status.days_left)
         if alert is not None:
-            alerts.publish([alert])
             result.alerts.append(alert)
+    deliver_pending(ledger.index, alerts)  # this run's transitions, and any a crashed run left pending
     return result
 
 
@@ -67,8 +69,7 @@ def _record_transition(ledger: Ledger, clock: OpenClock, level: str, days_left: 
         return EventDraft(kind, SWEEPER, details)
 
     try:
-        _, envelope = append_request_event(ledger, clock.request_id, decide)
+        record, envelope = append_request_event(ledger, clock.request_id, decide)
     except NothingToRecordError:
         return None
-    return ClockAlert(level=level, request_id=clock.request_id, request_type=clock.request_type, clock=name.value,
-                      due=envelope.details["due"], days_left=days_left, event_id=envelope.event_id)
+    return alerts_of(record, envelope)[0] if envelope is not None else None

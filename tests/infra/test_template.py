@@ -735,3 +735,24 @@ def test_every_scanner_suppression_names_a_check_and_gives_its_reason(resources_
     fixed = {"CKV_AWS_27", "CKV_AWS_119", "CKV_AWS_158"}
     assert not {check for _, check in suppressed} & fixed
     assert ("EvidenceBucket", "CKV_AWS_18") not in suppressed and ("ExportBucket", "CKV_AWS_18") not in suppressed
+
+
+def test_only_the_sweeper_deletes_index_items_and_only_in_the_alert_outbox(resources_):
+    from shared.adapters.index_items import OUTBOX_PK
+
+    deleting = [(owner, s) for owner, s in _function_policy_statements(resources_)
+                if "dynamodb:DeleteItem" in _as_list(s["Action"]) and "IndexTable" in json.dumps(s["Resource"])]
+    assert [owner for owner, _ in deleting] == ["DeadlineSweeperFunction"]
+    statement = deleting[0][1]
+    assert _as_list(statement["Action"]) == ["dynamodb:DeleteItem"]
+    assert statement["Condition"] == {"ForAllValues:StringEquals": {"dynamodb:LeadingKeys": [OUTBOX_PK]}}
+
+
+def test_every_function_that_reads_event_bodies_can_publish_integrity_alerts(resources_):
+    def actions_of(name):
+        return {action for owner, s in _function_policy_statements(resources_) if owner == name
+                for action in _as_list(s["Action"])}
+
+    for name in ("IntakeFunction", "SuppressFunction", "ExportFunction", "DeadlineSweeperFunction"):
+        assert {"sns:Publish", "events:PutEvents"} <= actions_of(name), name
+    assert not {"sns:Publish", "events:PutEvents"} & actions_of("SealFunction")  # it reads no event body

@@ -184,3 +184,32 @@ def exporter(stack):
     from functions.export import app
 
     return Api(app.lambda_handler)
+
+
+def alert_listeners(stack, name, event_pattern):
+    """An SQS queue subscribed (raw) to the alerts topic and one behind an EventBridge rule with `event_pattern`;
+    returns drain("sns" | "bus"), which takes and deletes everything waiting."""
+    sqs = boto3.client("sqs", region_name="us-east-1")
+    queues = {}
+    for side in ("sns", "bus"):
+        url = sqs.create_queue(QueueName=f"{name}-{side}")["QueueUrl"]
+        arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        queues[side] = (url, arn)
+    boto3.client("sns", region_name="us-east-1").subscribe(
+        TopicArn=stack.env["ALERTS_TOPIC_ARN"], Protocol="sqs", Endpoint=queues["sns"][1],
+        Attributes={"RawMessageDelivery": "true"})
+    events = boto3.client("events", region_name="us-east-1")
+    events.put_rule(Name=name, EventPattern=json.dumps(event_pattern))
+    events.put_targets(Rule=name, Targets=[{"Id": "q", "Arn": queues["bus"][1]}])
+
+    def drain(side):
+        out = []
+        while True:
+            got = sqs.receive_message(QueueUrl=queues[side][0], MaxNumberOfMessages=10).get("Messages", [])
+            if not got:
+                return out
+            out += [json.loads(m["Body"]) for m in got]
+            for m in got:
+                sqs.delete_message(QueueUrl=queues[side][0], ReceiptHandle=m["ReceiptHandle"])
+
+    return drain

@@ -201,3 +201,56 @@ def test_signature_binds_the_timestamp_and_the_body_when_checked():
     shifted = webhook_signing.parse(header.replace(f"t={parsed.timestamp}", f"t={parsed.timestamp + 1}"))
     assert not webhook_signing.matches(SECRET, shifted, body)
     assert time.time() - parsed.timestamp < 5
+
+
+# --- callbacks bound to what was sent -------------------------------------------------------------------
+
+
+def refused_details(ddb, stack, s3):
+    out = []
+    for item in refused_events(ddb, stack):
+        body = s3.get_object(Bucket=stack.env["EVIDENCE_BUCKET"], Key=item["s3_key"]["S"])["Body"].read()
+        out.append(json.loads(body)["details"])
+    return out
+
+
+@pytest.mark.parametrize("case", ["made_up_instruction", "other_request", "unknown_request"])
+def test_signed_callback_naming_an_instruction_never_sent_is_404_and_changes_nothing(intake, pending, ddb, stack,
+                                                                                       s3, case):
+    rid, instruction = pending
+    other = intake("POST", "/requests", {"type": "opt_out_sale_sharing", "channel": "web_form",
+                                         "consumer": {"email": "other@example.com"}})[1]["request_id"]
+    target, named = {"made_up_instruction": (rid, "0193a1b2-0000-8000-8000-000000000000"),
+                     "other_request": (other, instruction),
+                     "unknown_request": ("0193a1b2-0000-7000-8000-000000000000", instruction)}[case]
+    body, headers = signed({"instruction_id": named, "request_id": target, "status": "failed",
+                            "reason": "injected"})
+    status, out, _ = intake("POST", "/callbacks/ads", raw=body, headers=headers)
+    assert status == 404 and out["error"] == "unknown_instruction", out
+    assert out["details"] == [{"field": "instruction_id", "issue": "unknown_instruction"}]
+    record = intake("GET", f"/requests/{rid}", token="local-analyst")[1]
+    assert "instruction_failed" not in [e["type"] for e in record["timeline"]]
+    assert {d["system_id"]: d["status"] for d in record["downstream"]}["ads"] == "instructed"
+    refused = refused_details(ddb, stack, s3)
+    assert [(d["reason"], d["instruction_id"], d["request_id"]) for d in refused] == [
+        ("unknown_instruction", named, target)]
+    # The real instruction is still awaited: its answer is accepted.
+    body, headers = signed({"instruction_id": instruction, "request_id": rid, "status": "completed"})
+    assert intake("POST", "/callbacks/ads", raw=body, headers=headers)[0] == 200
+
+
+def test_signed_callback_for_an_answered_instruction_is_409_and_recorded_apart(intake, pending, ddb, stack, s3):
+    rid, instruction = pending
+    body, headers = signed({"instruction_id": instruction, "request_id": rid, "status": "completed"})
+    assert intake("POST", "/callbacks/ads", raw=body, headers=headers)[0] == 200
+    before = intake("GET", f"/requests/{rid}", token="local-analyst")[1]["timeline"]
+
+    body, headers = signed({"instruction_id": instruction, "request_id": rid, "status": "failed",
+                            "reason": "changed my mind"})
+    status, out, _ = intake("POST", "/callbacks/ads", raw=body, headers=headers)
+
+    assert status == 409 and out["error"] == "instruction_not_pending", out
+    after = intake("GET", f"/requests/{rid}", token="local-analyst")[1]
+    assert [e["event_id"] for e in after["timeline"]] == [e["event_id"] for e in before]
+    assert {d["system_id"]: d["status"] for d in after["downstream"]}["ads"] == "confirmed"
+    assert [d["reason"] for d in refused_details(ddb, stack, s3)] == ["instruction_not_pending"]

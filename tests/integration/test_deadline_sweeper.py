@@ -7,6 +7,7 @@ import pytest
 from ccpa_audit.local.control import scheduled_event
 from ccpa_audit.local.gateway import LambdaContext
 from shared import wiring
+from tests.integration.conftest import alert_listeners
 
 
 def iso(moment):
@@ -15,31 +16,9 @@ def iso(moment):
 
 @pytest.fixture
 def listeners(stack):
-    """An SQS queue subscribed to the alerts topic, and one behind an EventBridge rule for ccpa.clock.*."""
-    sqs = boto3.client("sqs", region_name="us-east-1")
-    queues = {}
-    for name in ("sns-alerts", "bus-alerts"):
-        url = sqs.create_queue(QueueName=f"test-{name}")["QueueUrl"]
-        arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-        queues[name] = (url, arn)
-    boto3.client("sns", region_name="us-east-1").subscribe(
-        TopicArn=stack.env["ALERTS_TOPIC_ARN"], Protocol="sqs", Endpoint=queues["sns-alerts"][1],
-        Attributes={"RawMessageDelivery": "true"})
-    events = boto3.client("events", region_name="us-east-1")
-    events.put_rule(Name="ccpa-clock", EventPattern=json.dumps({"source": ["ccpa-audit"]}))
-    events.put_targets(Rule="ccpa-clock", Targets=[{"Id": "q", "Arn": queues["bus-alerts"][1]}])
-
-    def drain(name):
-        out = []
-        while True:
-            got = sqs.receive_message(QueueUrl=queues[name][0], MaxNumberOfMessages=10).get("Messages", [])
-            if not got:
-                return out
-            out += [json.loads(m["Body"]) for m in got]
-            for m in got:
-                sqs.delete_message(QueueUrl=queues[name][0], ReceiptHandle=m["ReceiptHandle"])
-
-    return drain
+    """A queue subscribed to the alerts topic ("sns-alerts") and one behind an EventBridge rule ("bus-alerts")."""
+    drain = alert_listeners(stack, "ccpa-clock", {"source": ["ccpa-audit"]})
+    return lambda name: drain(name.removesuffix("-alerts"))
 
 
 def sweep(moment):
@@ -96,3 +75,52 @@ def test_sweep_reads_only_open_clocks_when_most_requests_are_closed(intake, aws_
     assert result["open_clocks"] == 1
     assert sum(count for _, count in read) == 1  # one open clock, one item read
     assert {name for name, _ in read} == {"Query"}
+
+
+def test_alert_is_delivered_exactly_once_more_by_the_next_sweep_when_a_crash_followed_the_commit(intake, listeners,
+                                                                                                   stack):
+    received = datetime.now(UTC) - timedelta(days=40)
+    payload = {"type": "delete", "channel": "email", "received_at": iso(received),
+               "consumer": {"email": "ana@example.com"}}
+    rid = intake("POST", "/requests", payload, token="local-agent")[1]["request_id"]
+    now = datetime.now(UTC)
+
+    class Crash(BaseException):
+        """The function dies right after the ledger commit, before any alert leaves."""
+
+    def crash(**kwargs):
+        raise Crash()
+
+    sns = wiring.aws_client("sns")
+    sns.meta.events.register("before-call.sns.Publish", crash, unique_id="crash")
+    with pytest.raises(Crash):
+        sweep(now)
+    sns.meta.events.unregister("before-call.sns.Publish", unique_id="crash")
+    record = intake("GET", f"/requests/{rid}", token="local-analyst")[1]
+    assert sorted(e["type"] for e in record["timeline"][1:]) == ["clock_at_risk", "clock_overdue"]  # committed
+    assert listeners("sns-alerts") == [] and listeners("bus-alerts") == []  # nothing left
+
+    result = sweep(now + timedelta(minutes=15))
+
+    assert result["alerts"] == []  # no transition recorded twice
+    sent, bus = listeners("sns-alerts"), listeners("bus-alerts")
+    assert sorted((m["clock"], m["level"]) for m in sent) == [("acknowledge_by", "overdue"), ("respond_by", "at_risk")]
+    assert sorted(e["detail"]["alert_id"] for e in bus) == sorted(m["alert_id"] for m in sent)
+    assert len({m["alert_id"] for m in sent}) == 2
+    sweep(now + timedelta(minutes=30))
+    assert listeners("sns-alerts") == [] and listeners("bus-alerts") == []  # exactly once more, not again
+
+
+def test_sns_alert_carries_its_alert_id_as_a_message_attribute(intake, stack):
+    sqs = boto3.client("sqs", region_name="us-east-1")
+    url = sqs.create_queue(QueueName="test-envelopes")["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    boto3.client("sns", region_name="us-east-1").subscribe(TopicArn=stack.env["ALERTS_TOPIC_ARN"], Protocol="sqs",
+                                                          Endpoint=arn)
+    received = datetime.now(UTC) - timedelta(days=40)
+    intake("POST", "/requests", {"type": "know", "channel": "email", "received_at": iso(received),
+                                 "consumer": {"email": "ana@example.com"}}, token="local-agent")
+    sweep(datetime.now(UTC))
+    envelopes = [json.loads(m["Body"]) for m in sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)["Messages"]]
+    assert envelopes and all(e["MessageAttributes"]["alert_id"]["Value"] == json.loads(e["Message"])["alert_id"]
+                             for e in envelopes)

@@ -278,3 +278,42 @@ def test_redelivered_queue_messages_add_no_events(fanout):
     assert len([i for i in fanout.demo.received if i["system_id"] == "ads"]) == 3
     assert len({i["instruction_id"] for i in fanout.demo.received}) == 1
     assert json.loads(message["Body"])["action"] == "instruct"
+
+
+def test_an_injected_failure_callback_with_a_made_up_instruction_leaves_the_opt_out_honored(fanout):
+    import json
+    from datetime import UTC, datetime
+
+    from ccpa_audit.local.control import scheduled_event
+    from ccpa_audit.local.gateway import LambdaContext
+    from functions.deadline_sweeper import app as sweeper
+    from shared.services import webhook_signing
+
+    def inject(rid, instruction_id):
+        body = json.dumps({"instruction_id": instruction_id, "request_id": rid, "status": "failed",
+                           "reason": "injected"}).encode()
+        headers = {"Ccpa-Signature": webhook_signing.sign(fanout.secrets["ads"], body, datetime.now(UTC))}
+        return fanout.intake("POST", "/callbacks/ads", raw=body, headers=headers)
+
+    fanout.register("mail", "confirm")
+    fanout.register("ads", "later")
+    rid = submit(fanout)
+    deadline = time.monotonic() + 10
+    while downstream(fanout.record(rid)).get("ads", {}).get("status") != "instructed":
+        assert time.monotonic() < deadline, "the instruction to ads was never sent"
+        fanout.pump()
+
+    status, out, _ = inject(rid, "0193a1b2-0000-8000-8000-00000000beef")  # while ads's real answer is awaited
+    assert status == 404 and out["error"] == "unknown_instruction"
+    assert fanout.settle(rid) == "SUCCEEDED"
+    record = fanout.record(rid)
+    assert record["status"] == "honored" and record["clocks"]["honor_by"]["met"]
+    assert "instruction_failed" not in types(record) and "request_partially_honored" not in types(record)
+
+    real = next(e["details"]["instruction_id"] for e in record["timeline"]
+                if e["type"] == "confirmation_received" and e["details"]["system_id"] == "ads")
+    assert inject(rid, real)[1]["error"] == "instruction_not_pending"  # answered already: refused too
+    assert inject(rid, "0193a1b2-0000-8000-8000-00000000f00d")[0] == 404
+    assert fanout.record(rid)["status"] == "honored"
+    swept = sweeper.lambda_handler(scheduled_event(datetime.now(UTC), "test"), LambdaContext("sweeper", "t"))
+    assert not [a for a in swept["alerts"] if a["request_id"] == rid]

@@ -242,6 +242,26 @@ def test_verify_runs_the_offline_verifier_on_the_download(api, tmp_path, capsys)
     assert "OK: every event, chain, proof and signature holds" in out
 
 
+def test_verify_with_a_key_pins_it_and_a_bundle_under_another_key_fails(api, tmp_path, capsys):
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    published = ec.generate_private_key(ec.SECP256R1())
+    (tmp_path / "published.pem").write_bytes(published.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo))
+    pinned = ("--quiet", "--verify", "--key", str(tmp_path / "published.pem"))
+
+    api.bundle = to_zip(build_bundle(synthetic_envelopes(requests=2, per_request=3), key=published))
+    api.post = (201, api.ready())
+    assert export(api, "--request-id", "r-1", "-o", str(tmp_path / "a.zip"), *pinned) == 0
+    assert "Trust: pinned to PEM file" in capsys.readouterr().out
+
+    api.bundle = to_zip(build_bundle(synthetic_envelopes(requests=2, per_request=3)))  # another key
+    api.post = (201, api.ready())
+    assert export(api, "--request-id", "r-1", "-o", str(tmp_path / "b.zip"), *pinned) == 1
+    assert "not signed by the pinned key" in capsys.readouterr().out
+
+
 class Terminal(io.StringIO):
     def isatty(self):
         return True

@@ -462,3 +462,57 @@ def http_event(path, token="local-auditor"):
     from ccpa_audit.local.gateway import http_api_event
 
     return http_api_event("GET", path, {"Authorization": f"Bearer {token}"}, b"", "198.51.100.7")
+
+
+def test_verify_pins_the_key_published_at_ledger_keys_and_refuses_a_bundle_under_another_key(
+        intake, exporter, tmp_path, capsys):
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    from tests.bundles import build_bundle as forged_bundle
+    from tests.bundles import synthetic_envelopes
+
+    status, published, _ = intake("GET", "/ledger/keys")
+    assert status == 200 and len(published["keys"][0]["fingerprint"]) == 64
+
+    class Keys(BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802  http.server's naming
+            body = json.dumps(published).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Keys)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_address[1]}/ledger/keys"
+    try:
+        rid = create(intake)
+        _, out, _ = export(exporter, request_id=rid)
+        data, archive = bundle_of(out)
+        assert published["keys"][0]["fingerprint"] in archive.read("VERIFY.md").decode()
+        capsys.readouterr()
+        assert cli(["verify", str(_saved(tmp_path, data)), "--key", url]) == 0
+        printed = capsys.readouterr().out
+        assert f"Signed by key sha256:{published['keys'][0]['fingerprint']}" in printed
+        assert "Trust: pinned to published keys at" in printed
+        assert cli(["verify", str(_saved(tmp_path, data)), "--key", published["keys"][0]["fingerprint"]]) == 0
+
+        from shared.ledger.bundle_format import to_zip
+
+        forged = to_zip(forged_bundle(synthetic_envelopes(2, 2), key=ec.generate_private_key(ec.SECP256R1())))
+        assert cli(["verify", str(_saved(tmp_path, forged, "forged.zip"))]) == 0  # consistent under its own key
+        assert cli(["verify", str(_saved(tmp_path, forged, "forged.zip")), "--key", url]) == 1
+    finally:
+        server.shutdown()
+
+
+def _saved(tmp_path, data, name="bundle.zip"):
+    path = tmp_path / name
+    path.write_bytes(data)
+    return path

@@ -243,8 +243,19 @@ def test_html_is_deterministic_for_the_same_inputs():
 # --- VERIFY.md ------------------------------------------------------------------------------------------
 
 
+FINGERPRINT = "ab" * 32
+
+
 def instructions() -> str:
-    return verify_md(contents(), ORIGIN, KEY_NAME, "0.1.0").decode("utf-8")
+    return verify_md(contents(), ORIGIN, KEY_NAME, "0.1.0", FINGERPRINT).decode("utf-8")
+
+
+def test_verify_md_says_how_to_pin_the_published_key_and_compare_fingerprints():
+    text = instructions()
+    assert "ccpa-audit verify bundle.zip --key published.pem" in text
+    assert f"`{FINGERPRINT}`" in text and "GET /ledger/keys" in text and "fingerprint" in text
+    assert "openssl pkey -pubin -in <pem> -outform DER | sha256sum" in text
+    assert "came from the bundle itself" in " ".join(text.split())
 
 
 def test_verify_md_names_every_file_the_key_and_the_unsealed_event():

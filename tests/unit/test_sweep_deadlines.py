@@ -70,3 +70,61 @@ def test_sweep_ignores_satisfied_clocks_when_a_request_was_answered(ledger, cloc
     apply_action(ledger, record.request_id, answer, Actor(type="staff", id="x", role="analyst"))
     result = sweep_deadlines(ledger, FakeAlerts(), RECEIVED + timedelta(days=80))
     assert result.open_clocks == 0 and result.overdue == 0
+
+
+class Crash(BaseException):
+    """The process dies (a timeout, an out-of-memory kill): nothing after this point runs."""
+
+
+class CrashingAlerts(FakeAlerts):
+    def __init__(self, crashes):
+        super().__init__()
+        self.crashes = crashes
+
+    def publish(self, alerts):
+        if self.crashes:
+            self.crashes -= 1
+            raise Crash()
+        super().publish(alerts)
+
+
+def test_alert_lost_to_a_crash_between_commit_and_publish_is_delivered_once_by_the_next_run(ledger, clock, optout):
+    moment = pacific_noon("2026-12-09")
+    alerts = CrashingAlerts(crashes=1)
+    with pytest.raises(Crash):
+        sweep_deadlines(ledger, alerts, moment)
+    assert events(ledger, optout.request_id)[1:] == ["clock_at_risk"]  # committed
+    assert alerts.sent == [] and len(ledger.index.pending_alerts()) == 1  # not delivered, still pending
+
+    result = sweep_deadlines(ledger, alerts, moment + timedelta(minutes=15))
+    assert result.alerts == []  # nothing new to record
+    assert [(a.level, a.clock, a.request_id) for a in alerts.sent] == [("at_risk", "honor_by", optout.request_id)]
+    sweep_deadlines(ledger, alerts, moment + timedelta(minutes=30))
+    assert len(alerts.sent) == 1 and ledger.index.pending_alerts() == []
+    assert events(ledger, optout.request_id)[1:] == ["clock_at_risk"]
+
+
+def test_alert_published_but_not_cleared_is_sent_again_under_the_same_alert_id(ledger, clock, optout):
+    moment = pacific_noon("2026-12-15")
+    alerts = FakeAlerts()
+    cleared = ledger.index.alert_sent
+    ledger.index.alert_sent = lambda alert_id: (_ for _ in ()).throw(Crash())
+    with pytest.raises(Crash):
+        sweep_deadlines(ledger, alerts, moment)
+    ledger.index.alert_sent = cleared
+    sweep_deadlines(ledger, alerts, moment)
+    assert [a.level for a in alerts.sent] == ["overdue", "overdue"]
+    assert alerts.sent[0].alert_id == alerts.sent[1].alert_id  # a consumer de-duplicates on it
+    assert ledger.index.pending_alerts() == []
+
+
+def test_alert_ids_are_stable_per_transition_and_differ_between_transitions(ledger, clock, optout):
+    alerts = FakeAlerts()
+    sweep_deadlines(ledger, alerts, pacific_noon("2026-12-09"))
+    sweep_deadlines(ledger, alerts, pacific_noon("2026-12-15"))
+    at_risk, overdue = alerts.sent
+    from shared.services.alert_outbox import clock_alert_id
+
+    assert at_risk.alert_id == clock_alert_id(optout.request_id, "honor_by", "2026-12-14", "at_risk")
+    assert overdue.alert_id == clock_alert_id(optout.request_id, "honor_by", "2026-12-14", "overdue")
+    assert at_risk.alert_id != overdue.alert_id
