@@ -42,7 +42,9 @@ def test_export_from_search_results_and_the_exports_page_are_listed_for_the_sess
     page.get_by_role("button", name="Export").click()
     download_and_verify(page, tmp_path)
     page.get_by_role("link", name="Exports", exact=True).click()
-    page.get_by_label("Consumer email").fill(email)
+    # The requests page has its own "Consumer email"; fill only once the exports form has replaced it.
+    expect(page.get_by_role("form", name="Start an export")).to_be_visible()
+    page.get_by_role("form", name="Start an export").get_by_label("Consumer email").fill(email)
     page.get_by_role("button", name="Export").click()
     download_and_verify(page, tmp_path)
     listed = page.get_by_role("region", name="Exports started in this session (table)")
