@@ -89,6 +89,14 @@ document.getElementById("sign-out").addEventListener("click", () => {
 });
 window.addEventListener("console:signed-out", (event) => showSignIn(event.detail));
 window.addEventListener("console:changed", () => refreshAttention());
+// A followed link empties the page at once, so nothing (a person or a test) types into the page being left
+// while the next one loads.
+document.addEventListener("click", (event) => {
+  const link = event.target.closest?.('a[href^="#/"]');
+  if (!link || event.defaultPrevented || event.button !== 0 || event.metaKey || event.ctrlKey || event.shiftKey) return;
+  if (link.getAttribute("href") === window.location.hash) return;
+  show(main, h("p", { class: "hint", "aria-busy": "true" }, "Loading…"));
+});
 window.addEventListener("hashchange", () => {
   if (window.location.hash.startsWith("#/") || !window.location.hash) render();
 });
