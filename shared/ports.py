@@ -1,18 +1,22 @@
-"""Ports: what services need from the outside world. Adapters implement them; tests use tests/fakes.py."""
+"""Ports: what services need from the outside world. Adapters implement them; tests use tests/fakes.py.
+
+The models are named for type checkers only: a function loads the models its own routes use, not every port's."""
+
+from __future__ import annotations
 
 from collections.abc import Sequence
-
 from datetime import datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-from shared.models.alerts import ClockAlert, IntegrityAlert
-from shared.models.consent import ConsentState, NoticeVersion
-from shared.models.export import ExportJob
-from shared.models.merkle_log import LogBatch, LogLeaf, LogState
-from shared.models.records import OpenClock, RequestRecord, StoredEvent
-from shared.models.search import RequestSearch, SearchPage
-from shared.models.systems import DownstreamSystem
-from shared.models.downstream import WebhookReply
+if TYPE_CHECKING:
+    from shared.models.alerts import ClockAlert, IntegrityAlert
+    from shared.models.consent import ConsentState, NoticeVersion
+    from shared.models.export import ExportJob
+    from shared.models.merkle_log import LogBatch, LogLeaf, LogState
+    from shared.models.records import OpenClock, RequestRecord, StoredEvent
+    from shared.models.search import RequestSearch, SearchPage
+    from shared.models.systems import DownstreamSystem
+    from shared.models.downstream import WebhookReply
 
 
 class EvidenceStore(Protocol):
