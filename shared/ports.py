@@ -72,9 +72,10 @@ class LedgerIndex(Protocol):
     def search_requests(self, search: RequestSearch) -> SearchPage: ...
 
     def open_clocks(self, last_due: str | None = None, *, after: str | None = None,
-                    limit: int | None = None) -> list[OpenClock]:
+                    limit: int | None = None, with_records: bool = False) -> list[OpenClock]:
         """Unsatisfied clocks (due on or before `last_due` when given), soonest first, from the sparse index; only
-        those after the position `after`, and at most `limit` of them, when given."""
+        those after the position `after`, and at most `limit` of them, when given. `with_records`: each with the
+        copy of its request the index holds (possibly behind the request itself)."""
         ...
 
 
