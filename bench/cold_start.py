@@ -1,5 +1,8 @@
 """Cold start per function: a fresh process imports the handler module and builds the AWS clients its first
-request needs, against a fresh process that imports boto3 and builds the same clients (ratio target <= 1.5)."""
+request needs, against a fresh process that imports boto3 and builds the same clients (ratio target <= 1.5).
+
+Both wall and CPU time are taken; the figure is the CPU-time ratio, which on a shared, loaded machine stays what the
+wall-time ratio is on an idle one (the import is single-threaded and reads files from the page cache)."""
 
 import os
 import statistics
@@ -29,27 +32,29 @@ FIRST_REQUEST = {
 }
 HANDLER = """
 import time
-t0 = time.perf_counter()
+t0, c0 = time.perf_counter(), time.process_time()
 import functions.{name}.app
 from shared import wiring
 {builds}
-print(time.perf_counter() - t0)
+print(time.perf_counter() - t0, time.process_time() - c0)
 """
 # The same clients, built straight from boto3.
 BASELINE = """
 import time
-t0 = time.perf_counter()
+t0, c0 = time.perf_counter(), time.process_time()
 import boto3
 from botocore.config import Config
 config = Config(retries={{"mode": "standard", "max_attempts": 4}})
 for service in {services!r}:
     boto3.client(service, config=config)
-print(time.perf_counter() - t0)
+print(time.perf_counter() - t0, time.process_time() - c0)
 """
 
 
-def _median(code: str) -> float:
-    return statistics.median(float(_run(code)) for _ in range(RUNS))
+def _median(code: str) -> tuple[float, float]:
+    """Median wall and CPU seconds over RUNS fresh processes."""
+    samples = [tuple(map(float, _run(code).split())) for _ in range(RUNS)]
+    return statistics.median(s[0] for s in samples), statistics.median(s[1] for s in samples)
 
 
 def _run(code: str) -> str:
@@ -62,18 +67,18 @@ def run():
          "functions.deadline_sweeper.app, boto3")  # byte code cached once: every process below starts alike
     yield (f"cold start (median of {RUNS} fresh processes each; handler import + its first request's clients, "
            f"against `import boto3` + the same clients)")
-    yield f"  {'function':18} {'handler ms':>10} {'boto3 ms':>9} {'clients':>7} {'ratio':>6}  clients built"
+    yield (f"  {'function':18} {'wall ms':>7} {'boto3':>6} {'ratio':>6}   {'CPU ms':>6} {'boto3':>6} {'ratio':>6}  "
+           f"clients built")
     worst = ("", 0.0)
     for name, builds in FIRST_REQUEST.items():
-        handler = _median(HANDLER.format(name=name, builds="\n".join(f"wiring.{b}()" for b in builds)))
+        wall, cpu = _median(HANDLER.format(name=name, builds="\n".join(f"wiring.{b}()" for b in builds)))
         services = _client_services(name, builds)
-        baseline = _median(BASELINE.format(services=services))
-        ratio = handler / baseline
-        worst = max(worst, (name, ratio), key=lambda pair: pair[1])
-        yield (f"  {name:18} {handler * 1000:10.0f} {baseline * 1000:9.0f} {len(services):7d} {ratio:6.2f}  "
-               f"{' '.join(services)}")
-    yield row("cold start / `import boto3`, clients included (worst function)", f"{worst[1]:.2f}x ({worst[0]})",
-              f"<= {TARGET}x", worst[1] <= TARGET)
+        base_wall, base_cpu = _median(BASELINE.format(services=services))
+        worst = max(worst, (name, cpu / base_cpu), key=lambda pair: pair[1])
+        yield (f"  {name:18} {wall * 1000:7.0f} {base_wall * 1000:6.0f} {wall / base_wall:6.2f}   {cpu * 1000:6.0f} "
+               f"{base_cpu * 1000:6.0f} {cpu / base_cpu:6.2f}  {' '.join(services)}")
+    yield row("cold start / `import boto3`, clients included, CPU time (worst function)",
+              f"{worst[1]:.2f}x ({worst[0]})", f"<= {TARGET}x", worst[1] <= TARGET)
 
 
 def _client_services(name: str, builds: tuple[str, ...]) -> list[str]:
