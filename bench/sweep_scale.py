@@ -1,5 +1,5 @@
 """Sweep (moto, real adapters): index items read and AWS calls per open clock. The sweeper must read open clocks
-only, never the table (2,000 open among 20,000 requests), and a transition must read nothing more (100 open, 20 of
+only, never the table (1,000 open among 10,000 requests), and a transition must read nothing more (100 open, 20 of
 them crossing a threshold)."""
 
 import os
@@ -12,7 +12,7 @@ from bench.table import row
 
 # The large table measures what a sweep reads; transitions are measured on a small table, because moto's
 # TransactWriteItems deep-copies the whole table on every call (real DynamoDB does not).
-SCENARIOS = ((20_000, 2_000, 0), (200, 100, 20))  # (requests, open clocks, clocks that cross a threshold)
+SCENARIOS = ((10_000, 1_000, 0), (200, 100, 20))  # (requests, open clocks, clocks that cross a threshold)
 TARGET = 1.05
 NOW = datetime(2027, 3, 1, 20, 0, tzinfo=UTC)
 
@@ -45,8 +45,9 @@ def run():
         lines, per_clock = _scenario(requests, open_clocks, transitions)
         yield from lines
         share = transitions / open_clocks
-        yield row(f"sweep items read per open clock, {share:.0%} transition ({open_clocks:,} open among "
-                  f"{requests:,} requests)", f"{per_clock:.3f}", f"<= {TARGET}", per_clock <= TARGET)
+        if transitions:
+            yield row(f"sweep items read per open clock, {share:.0%} transition ({open_clocks:,} open among "
+                      f"{requests:,} requests)", f"{per_clock:.3f}", f"<= {TARGET}", per_clock <= TARGET)
 
 
 def _scenario(requests: int, open_clocks: int, transitions: int) -> tuple[list[str], float]:
