@@ -17,20 +17,22 @@ def main(names: list[str]) -> int:
     rows: list[Row] = []
     timings: list[tuple[str, float]] = []
     began = time.perf_counter()
-    for name in names or SECTIONS:
-        start = time.perf_counter()
-        print(f"== {name}", flush=True)
-        for item in importlib.import_module(f"bench.{name}").run():
-            if isinstance(item, Row):
-                rows.append(item)
-            print(item, flush=True)
-        timings.append((name, time.perf_counter() - start))
-        print(f"== {name}: {timings[-1][1]:.0f} s", flush=True)
-    whole = time.perf_counter() - began
-    if not names:
-        rows.append(row("`make bench`, whole", f"{whole / 60:.1f} min", "< 12 min", whole < 12 * 60))
-    print("\nsection times: " + ", ".join(f"{name} {took:.0f} s" for name, took in timings))
-    print("\n".join(render(rows)), flush=True)
+    try:
+        for name in names or SECTIONS:
+            start = time.perf_counter()
+            print(f"== {name}", flush=True)
+            for item in importlib.import_module(f"bench.{name}").run():
+                if isinstance(item, Row):
+                    rows.append(item)
+                print(item, flush=True)
+            timings.append((name, time.perf_counter() - start))
+            print(f"== {name}: {timings[-1][1]:.0f} s", flush=True)
+        whole = time.perf_counter() - began
+        if not names:
+            rows.append(row("`make bench`, whole", f"{whole / 60:.1f} min", "< 12 min", whole < 12 * 60))
+    finally:  # an interrupted or failed run still shows the figures it reached
+        print("\nsection times: " + ", ".join(f"{name} {took:.0f} s" for name, took in timings))
+        print("\n".join(render(rows)), flush=True)
     return 0
 
 
