@@ -1,24 +1,40 @@
-"""`make bench`: prints every performance figure the issues ask for (never asserted by tests)."""
+"""`make bench`: prints every performance figure the issues ask for (never asserted by tests), each section's time,
+and at the end one table of every figure against its target (bench/table.py). `python -m bench cold_start sweep_scale`
+runs only the named sections."""
 
-from bench import (
-    access_ingest,
-    cold_start,
-    consent_decision,
-    console_load,
-    export_scale,
-    ledger_throughput,
-    local_soak,
-    sweep_scale,
-    warm_intake,
-)
+import importlib
+import sys
+import time
+
+from bench.table import Row, render, row
+
+# Sections in the order they run; each module's `run()` returns or yields free lines and `row(...)`s.
+SECTIONS = ("cold_start", "warm_intake", "ledger_throughput", "sweep_scale", "export_scale", "access_ingest",
+            "consent_decision", "local_soak", "console_load")
 
 
-def main() -> None:
-    for section in (cold_start.run, warm_intake.run, ledger_throughput.run, sweep_scale.run, export_scale.run, access_ingest.run,
-                    consent_decision.run, local_soak.run, console_load.run):
-        for line in section():
-            print(line, flush=True)
+def main(names: list[str]) -> int:
+    rows: list[Row] = []
+    timings: list[tuple[str, float]] = []
+    began = time.perf_counter()
+    try:
+        for name in names or SECTIONS:
+            start = time.perf_counter()
+            print(f"== {name}", flush=True)
+            for item in importlib.import_module(f"bench.{name}").run():
+                if isinstance(item, Row):
+                    rows.append(item)
+                print(item, flush=True)
+            timings.append((name, time.perf_counter() - start))
+            print(f"== {name}: {timings[-1][1]:.0f} s", flush=True)
+        whole = time.perf_counter() - began
+        if not names:
+            rows.append(row("`make bench`, whole", f"{whole / 60:.1f} min", "< 12 min", whole < 12 * 60))
+    finally:  # an interrupted or failed run still shows the figures it reached
+        print("\nsection times: " + ", ".join(f"{name} {took:.0f} s" for name, took in timings))
+        print("\n".join(render(rows)), flush=True)
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main(sys.argv[1:]))

@@ -11,6 +11,8 @@ import time
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 
+from bench.table import row
+
 SIZES = tuple(int(n) for n in os.environ.get("EXPORT_BENCH_SIZES", "1000,100000").split(","))
 CONSUMER_EVENTS = 1_000
 CHAIN = 5
@@ -18,7 +20,7 @@ START = datetime(2025, 9, 1, 16, 0, tzinfo=UTC)
 SPAN = timedelta(days=425)
 
 
-def run() -> list[str]:
+def run() -> list:
     os.environ.update(AWS_ACCESS_KEY_ID="bench", AWS_SECRET_ACCESS_KEY="bench", AWS_DEFAULT_REGION="us-east-1",
                       POWERTOOLS_TRACE_DISABLED="true", POWERTOOLS_METRICS_DISABLED="true",
                       EXPORT_SYNC_MAX_EVENTS="1000000", SEAL_BATCH_SIZE="50000")
@@ -32,6 +34,8 @@ def run() -> list[str]:
                          f"{sum(calls.values())} AWS calls {dict(sorted(calls.items()))}")
         ratio = sum(large[1].values()) / sum(small[1].values())
         lines.append(f"  {scope}: AWS calls at {SIZES[-1]:,} / at {SIZES[0]:,} = {ratio:.3f} (target <= 1.05)")
+        lines.append(row(f"export AWS calls, {SIZES[-1]:,} vs {SIZES[0]:,} events in the ledger ({scope})",
+                         f"{ratio:.2f}x", "<= 1.05x", ratio <= 1.05))
     return lines
 
 

@@ -7,28 +7,35 @@ import os
 import statistics
 import time
 
+from bench.table import row
 from ccpa_audit.local.gateway import LambdaContext, http_api_event
 
 REQUESTS = 2000
+TARGET_MS = 0.25
+# The thread's CPU time: on a shared, loaded machine it stays what wall time is on an idle one (a stubbed request
+# waits on nothing); BENCH_CLOCK=wall measures wall time instead.
+CLOCK = time.perf_counter if os.environ.get("BENCH_CLOCK") == "wall" else time.thread_time
 
 
-def run() -> list[str]:
+def run():
     os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
     os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
     from functions.intake import app
     from shared import wiring
     from shared.config import get_settings
     from shared.services.ledger_writer import Ledger
-    from tests.fakes import FakeEvidenceStore, FakeLedgerIndex, FakeTagger, fake_downstream
+    from tests.fakes import FakeEvidenceStore, FakeGpcIdentities, FakeLedgerIndex, FakeTagger, fake_downstream
 
     wiring.reset()
     stub = Ledger(evidence=FakeEvidenceStore(), index=FakeLedgerIndex(), tagger=FakeTagger(),
                   settings=get_settings())
     wiring.ledger.cache_clear()
-    original, original_downstream = wiring.ledger, wiring.downstream
+    original, original_downstream, original_links = wiring.ledger, wiring.downstream, wiring.status_tokens
     wiring.ledger = lambda: stub  # type: ignore[assignment]
     downstream = fake_downstream()
     wiring.downstream = lambda: downstream  # type: ignore[assignment]
+    links = FakeGpcIdentities()  # the status-link store has the same port
+    wiring.status_tokens = lambda: links  # type: ignore[assignment]
     body = json.dumps({"type": "opt_out_sale_sharing", "channel": "web_form",
                        "consumer": {"email": "bench@example.com"}}).encode()
     event = http_api_event("POST", "/requests", {"content-type": "application/json"}, body, "127.0.0.1")
@@ -37,8 +44,11 @@ def run() -> list[str]:
     finally:
         wiring.ledger = original  # type: ignore[assignment]
         wiring.downstream = original_downstream  # type: ignore[assignment]
-    return [f"warm POST /requests (opt-out: request locked and indexed, fan-out started and recorded), AWS stubbed "
-            f"({REQUESTS} requests): median {median:.3f} ms, p95 {p95:.3f} ms (target median <= 0.3 ms)"]
+        wiring.status_tokens = original_links  # type: ignore[assignment]
+    yield (f"warm POST /requests (web-form opt-out: request locked and indexed, fan-out started and recorded, status "
+           f"link issued), AWS stubbed ({REQUESTS} requests, {CLOCK.__name__}): median {median:.3f} ms, p95 {p95:.3f} ms")
+    yield row("warm POST /requests (opt-out), AWS stubbed, median", f"{median:.3f} ms", f"<= {TARGET_MS} ms",
+              median <= TARGET_MS)
 
 
 def warm_timings(handler, event: dict, status: int, runs: int, warmup: int = 200) -> tuple[float, float]:
@@ -50,8 +60,8 @@ def warm_timings(handler, event: dict, status: int, runs: int, warmup: int = 200
         for _ in range(warmup):
             handler(event, context)
         for _ in range(runs):
-            start = time.perf_counter()
+            start = CLOCK()
             result = handler(event, context)
-            timings.append(time.perf_counter() - start)
+            timings.append(CLOCK() - start)
             assert result["statusCode"] == status, result
     return statistics.median(timings) * 1000, statistics.quantiles(timings, n=20)[18] * 1000

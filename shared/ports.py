@@ -1,18 +1,22 @@
-"""Ports: what services need from the outside world. Adapters implement them; tests use tests/fakes.py."""
+"""Ports: what services need from the outside world. Adapters implement them; tests use tests/fakes.py.
+
+The models are named for type checkers only: a function loads the models its own routes use, not every port's."""
+
+from __future__ import annotations
 
 from collections.abc import Sequence
-
 from datetime import datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-from shared.models.alerts import ClockAlert, IntegrityAlert
-from shared.models.consent import ConsentState, NoticeVersion
-from shared.models.export import ExportJob
-from shared.models.merkle_log import LogBatch, LogLeaf, LogState
-from shared.models.records import OpenClock, RequestRecord, StoredEvent
-from shared.models.search import RequestSearch, SearchPage
-from shared.models.systems import DownstreamSystem
-from shared.models.downstream import WebhookReply
+if TYPE_CHECKING:
+    from shared.models.alerts import ClockAlert, IntegrityAlert
+    from shared.models.consent import ConsentState, NoticeVersion
+    from shared.models.export import ExportJob
+    from shared.models.merkle_log import LogBatch, LogLeaf, LogState
+    from shared.models.records import OpenClock, RequestRecord, StoredEvent
+    from shared.models.search import RequestSearch, SearchPage
+    from shared.models.systems import DownstreamSystem
+    from shared.models.downstream import WebhookReply
 
 
 class EvidenceStore(Protocol):
@@ -68,9 +72,10 @@ class LedgerIndex(Protocol):
     def search_requests(self, search: RequestSearch) -> SearchPage: ...
 
     def open_clocks(self, last_due: str | None = None, *, after: str | None = None,
-                    limit: int | None = None) -> list[OpenClock]:
+                    limit: int | None = None, with_records: bool = False) -> list[OpenClock]:
         """Unsatisfied clocks (due on or before `last_due` when given), soonest first, from the sparse index; only
-        those after the position `after`, and at most `limit` of them, when given."""
+        those after the position `after`, and at most `limit` of them, when given. `with_records`: each with the
+        copy of its request the index holds (possibly behind the request itself)."""
         ...
 
 

@@ -1,5 +1,6 @@
 """Composition root: builds the adapters once per container from Settings (clients are created on first use)."""
 
+from collections.abc import Callable
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
@@ -10,7 +11,6 @@ from shared.services.ledger_writer import Ledger
 
 if TYPE_CHECKING:  # the log's services load cryptography: only the functions that serve or seal the log pay for it
     from shared.services.consents import Consents
-    from shared.models.alerts import IntegrityAlert
     from shared.services.exports import Exports
     from shared.services.merkle_log import MerkleLog
 
@@ -26,7 +26,6 @@ def aws_client(service: str) -> Any:
 @lru_cache(maxsize=1)
 def ledger() -> Ledger:
     from shared.adapters.dynamo_ledger_index import DynamoLedgerIndex
-    from shared.adapters.dynamo_notice_catalog import DynamoNoticeCatalog
     from shared.adapters.kms_consumer_tagger import KmsConsumerTagger
     from shared.adapters.s3_evidence_store import S3EvidenceStore
 
@@ -36,16 +35,29 @@ def ledger() -> Ledger:
         index=DynamoLedgerIndex(settings.index_table, aws_client("dynamodb"), settings.index_shards),
         tagger=KmsConsumerTagger(settings.consumer_tag_key_id, aws_client("kms")),
         settings=settings,
-        notices=DynamoNoticeCatalog(settings.index_table, aws_client("dynamodb"), settings.index_shards),
-        integrity=_IntegrityOnDemand(),
+        notices=_OnFirstUse(_notice_catalog),  # the consent models it loads serve intake and consents only
+        integrity=_OnFirstUse(alert_publisher),  # reads that meet no damaged object never create its clients
     )
 
 
-class _IntegrityOnDemand:
-    """The alert publisher, built at the first report: reads that meet no damaged object never create its clients."""
+class _OnFirstUse:
+    """A port built at its first use: a function whose work never needs it never loads its modules or clients."""
 
-    def report(self, alert: "IntegrityAlert") -> None:
-        alert_publisher().report(alert)
+    def __init__(self, build: Callable[[], Any]) -> None:
+        self._build = build
+        self._port: Any = None
+
+    def __getattr__(self, name: str) -> Any:
+        if self._port is None:
+            self._port = self._build()
+        return getattr(self._port, name)
+
+
+def _notice_catalog() -> Any:
+    from shared.adapters.dynamo_notice_catalog import DynamoNoticeCatalog
+
+    settings = get_settings()
+    return DynamoNoticeCatalog(settings.index_table, aws_client("dynamodb"), settings.index_shards)
 
 
 @lru_cache(maxsize=1)

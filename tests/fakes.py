@@ -113,10 +113,10 @@ class FakeLedgerIndex:
         found.sort(key=lambda r: r.received_at, reverse=True)
         return SearchPage(items=found[: search.limit], cursor=None)
 
-    def open_clocks(self, last_due=None, *, after=None, limit=None):
+    def open_clocks(self, last_due=None, *, after=None, limit=None, with_records=False):
         found = sorted(
             OpenClock(due=clock.due.isoformat(), request_id=record.request_id, clock=name.value,
-                      request_type=record.type.value, alerted=clock.alerted)
+                      request_type=record.type.value, alerted=clock.alerted, record=record if with_records else None)
             for record in self.requests.values()
             for name, clock in record.clocks.items()
             if clock.satisfied_at is None and (last_due is None or clock.due.isoformat() <= last_due)

@@ -1,8 +1,7 @@
-from aws_lambda_powertools.utilities.parser import parse
-from aws_lambda_powertools.utilities.parser.models import EventBridgeModel
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from shared import wiring
+from shared.models.schedule import schedule_time
 from shared.observability import logger, metrics, tracer
 from shared.services.follow_up_downstream import follow_up_downstream
 from shared.services.sweep_deadlines import sweep_deadlines
@@ -12,9 +11,9 @@ from shared.services.sweep_deadlines import sweep_deadlines
 @tracer.capture_lambda_handler(capture_response=False)
 @metrics.log_metrics
 def lambda_handler(event: dict, context: LambdaContext) -> dict:
-    scheduled = parse(event=event, model=EventBridgeModel)  # "now" is the schedule's time, not the clock's
-    result = sweep_deadlines(wiring.ledger(), wiring.alert_publisher(), scheduled.time)
-    downstream = follow_up_downstream(wiring.ledger(), wiring.downstream(), wiring.alert_publisher(), scheduled.time)
+    now = schedule_time(event)  # "now" is the schedule's time, not the clock's
+    result = sweep_deadlines(wiring.ledger(), wiring.alert_publisher(), now)
+    downstream = follow_up_downstream(wiring.ledger(), wiring.downstream(), wiring.alert_publisher(), now)
     metrics.add_metric(name="OpenClocks", unit="Count", value=result.open_clocks)
     metrics.add_metric(name="ClocksAtRisk", unit="Count", value=result.at_risk)
     metrics.add_metric(name="ClocksOverdue", unit="Count", value=result.overdue)

@@ -1,9 +1,8 @@
+from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from shared import wiring
-from aws_lambda_powertools.event_handler import Response
-
 from shared.api import (
     allow,
     build_resolver,
@@ -19,29 +18,15 @@ from shared.api import (
     require_token,
 )
 from shared.clocks.engine import ClockRules
-from shared.cursors import decode_cursor, encode_cursor
 from shared.ledger.envelope import Actor
-from shared.models.access_events import AccessAcceptedOut, AccessPageOut, AccessSearchQuery, validate_batch
-from shared.models.api import STAFF_CHANNELS, RequestPageOut, SearchRequestsQuery, SubmitRequestBody
-from shared.models.domain import Channel, Role
-from shared.models.downstream import GpcSignalBody, GpcStatusQuery
-from shared.models.ledger_api import ConsistencyQuery
-from shared.models.systems import SystemBody, SystemListOut
+from shared.models.api import STAFF_CHANNELS, SubmitRequestBody
+from shared.models.domain import Role
 from shared.observability import logger, metrics, tracer
-from shared.openapi import openapi_document
-from shared.services import ledger_proofs, presenters, webhook_signing
-from shared.services.access_log import AccessSearch, record_access_batch, search_access_log
-from shared.services.manage_systems import get_system, put_system, remove_system, system_out
-from shared.services.receive_callback import receive_callback
-from shared.services.record_gpc_signal import gpc_status, record_gpc_signal
-from shared.services.request_actions import perform_action
-from shared.services.request_status import issue_status_token, read_request_status
-from shared.services.read_requests import SearchCriteria, get_request_view, search_requests
+from shared.services import presenters
 from shared.services.submit_request import Submission, accept_request
-from shared.services.consents import consent_decision, list_consents, record_consent
-from shared.services.notices import list_notices, notice_at, publish_notice
-from shared.models.consent import ConsentBody, ConsentQuery, DecisionQuery, NoticeAtQuery, NoticeBody
 
+# Only POST /requests (the consumer's form) is loaded with the function: every other route imports its modules
+# on its first call, so a cold start does not pay for the consent, log (cryptography) or access-log code.
 app = build_resolver()
 READERS = (Role.ANALYST, Role.AUDITOR)
 
@@ -53,6 +38,8 @@ def health():
 
 @app.get("/openapi.json")
 def openapi():
+    from shared.openapi import openapi_document
+
     return openapi_document()
 
 
@@ -62,22 +49,24 @@ def create_request():
     staff = caller(app) is not None or (isinstance(data, dict) and data.get("channel") in STAFF_CHANNELS)
     actor = require_token(app, (Role.AGENT,))[0].actor(Role.AGENT) if staff else Actor(type="consumer")
     submission = Submission(parse(SubmitRequestBody, data), actor, app.current_event.headers.get("idempotency-key"))
-    result = accept_request(wiring.ledger(), wiring.downstream(), submission)
+    result = accept_request(wiring.ledger(), wiring.downstream(), submission, wiring.status_tokens())
     metrics.add_metric(name="RequestsReceived" if result.created else "RequestsReplayed", unit="Count", value=1)
-    out = presenters.summary_out(result.record, wiring.ledger().now(), _rules())
-    payload = out.model_dump(mode="json")
-    if submission.body.channel == Channel.WEB_FORM:
-        payload["status_token"] = issue_status_token(wiring.ledger(), wiring.status_tokens(), out.request_id)
-    return json_response(201 if result.created else 200, payload, {"Location": f"/requests/{out.request_id}"})
+    payload = presenters.submitted_out(result, wiring.ledger().now(), _rules())
+    return json_response(201 if result.created else 200, payload,
+                         {"Location": f"/requests/{result.record.request_id}"})
 
 
 @app.get("/status/<token>")
 def request_status(token: str):
+    from shared.services.request_status import read_request_status
+
     return json_response(200, read_request_status(wiring.ledger(), wiring.status_tokens(), token))
 
 
 @app.get("/requests/<request_id>", middlewares=[allow(*READERS)])
 def get_request(request_id: str):
+    from shared.services.read_requests import get_request_view
+
     ledger = wiring.ledger()
     view = get_request_view(ledger, request_id, current_actor(app))
     return json_response(200, presenters.record_out(view, ledger.now(), _rules()))
@@ -85,6 +74,9 @@ def get_request(request_id: str):
 
 @app.post("/requests/<request_id>/actions", middlewares=[allow(Role.AGENT, Role.ANALYST)])
 def act_on_request(request_id: str):
+    from shared.services.read_requests import get_request_view
+    from shared.services.request_actions import perform_action
+
     ledger = wiring.ledger()
     actor = current_actor(app)
     perform_action(ledger, wiring.downstream(), request_id, parse_action(json_body(app)), actor)
@@ -95,6 +87,10 @@ def act_on_request(request_id: str):
 
 @app.get("/requests", middlewares=[allow(*READERS)])
 def list_requests():
+    from shared.cursors import decode_cursor, encode_cursor
+    from shared.models.api import RequestPageOut, SearchRequestsQuery
+    from shared.services.read_requests import SearchCriteria, search_requests
+
     query = parse(SearchRequestsQuery, query_params(app))
     ledger = wiring.ledger()
     criteria = SearchCriteria(query.consumer_email, query.type, query.status, query.from_, query.to,
@@ -113,6 +109,9 @@ def gpc_well_known():
 
 @app.post("/gpc")
 def gpc_signal():
+    from shared.models.downstream import GpcSignalBody
+    from shared.services.record_gpc_signal import record_gpc_signal
+
     body = parse(GpcSignalBody, json_body(app))
     out = record_gpc_signal(wiring.ledger(), wiring.downstream(), app.current_event.headers.get("sec-gpc"), body,
                             wiring.consents().store)
@@ -122,12 +121,18 @@ def gpc_signal():
 
 @app.get("/gpc/status")
 def gpc_status_route():
+    from shared.models.downstream import GpcStatusQuery
+    from shared.services.record_gpc_signal import gpc_status
+
     query = parse(GpcStatusQuery, query_params(app))
     return json_response(200, gpc_status(wiring.ledger(), wiring.downstream(), query.device_id))
 
 
 @app.post("/callbacks/<system_id>")
 def downstream_callback(system_id: str):
+    from shared.services import webhook_signing
+    from shared.services.receive_callback import receive_callback
+
     signature = app.current_event.headers.get(webhook_signing.HEADER)
     return json_response(200, receive_callback(wiring.ledger(), wiring.downstream(), system_id, signature,
                                                raw_body(app)))
@@ -135,17 +140,25 @@ def downstream_callback(system_id: str):
 
 @app.get("/systems", middlewares=[allow(Role.ADMIN, Role.ANALYST)])
 def list_systems():
+    from shared.models.systems import SystemListOut
+    from shared.services.manage_systems import system_out
+
     items = [system_out(system) for system in wiring.downstream().registry.list()]
     return json_response(200, SystemListOut(items=items))
 
 
 @app.get("/systems/<system_id>", middlewares=[allow(Role.ADMIN, Role.ANALYST)])
 def get_system_route(system_id: str):
+    from shared.services.manage_systems import get_system, system_out
+
     return json_response(200, system_out(get_system(wiring.downstream(), system_id)))
 
 
 @app.put("/systems/<system_id>", middlewares=[allow(Role.ADMIN)])
 def put_system_route(system_id: str):
+    from shared.models.systems import SystemBody
+    from shared.services.manage_systems import put_system, system_out
+
     body = parse(SystemBody, json_body(app))
     actor = current_actor(app)
     system, created = put_system(wiring.ledger(), wiring.downstream(), system_id, body, actor)
@@ -154,6 +167,8 @@ def put_system_route(system_id: str):
 
 @app.delete("/systems/<system_id>", middlewares=[allow(Role.ADMIN)])
 def delete_system_route(system_id: str):
+    from shared.services.manage_systems import remove_system
+
     actor = current_actor(app)
     remove_system(wiring.ledger(), wiring.downstream(), system_id, actor)
     return Response(status_code=204, body="")
@@ -161,6 +176,9 @@ def delete_system_route(system_id: str):
 
 @app.post("/access-events", middlewares=[allow(Role.SERVICE)])
 def post_access_events():
+    from shared.models.access_events import AccessAcceptedOut, validate_batch
+    from shared.services.access_log import record_access_batch
+
     events = validate_batch(json_body(app))
     ids = record_access_batch(wiring.ledger(), events, current_actor(app))
     metrics.add_metric(name="AccessEventsAccepted", unit="Count", value=len(ids))
@@ -169,6 +187,9 @@ def post_access_events():
 
 @app.get("/access-events", middlewares=[allow(*READERS)])
 def search_access_events():
+    from shared.models.access_events import AccessPageOut, AccessSearchQuery
+    from shared.services.access_log import AccessSearch, search_access_log
+
     query = parse(AccessSearchQuery, query_params(app))
     ledger = wiring.ledger()
     search = AccessSearch(query.consumer_email, query.actor_id, query.action, query.service, query.from_, query.to,
@@ -179,45 +200,65 @@ def search_access_events():
 
 @app.get("/events/<event_id>/proof", middlewares=[allow(*READERS)])
 def event_proof(event_id: str):
+    from shared.services import ledger_proofs
+
     reader = current_actor(app)
     return json_response(200, ledger_proofs.event_proof(wiring.ledger(), wiring.merkle_log(), event_id, reader))
 
 
 @app.get("/ledger/checkpoint", middlewares=[allow(*READERS)])
 def ledger_checkpoint():
+    from shared.services import ledger_proofs
+
     return json_response(200, ledger_proofs.latest_checkpoint(wiring.merkle_log()))
 
 
 @app.get("/ledger/consistency", middlewares=[allow(*READERS)])
 def ledger_consistency():
+    from shared.models.ledger_api import ConsistencyQuery
+    from shared.services import ledger_proofs
+
     query = parse(ConsistencyQuery, query_params(app))
     return json_response(200, ledger_proofs.consistency(wiring.merkle_log(), query.from_, query.to))
 
 
 @app.get("/ledger/keys")
 def ledger_keys():
+    from shared.services import ledger_proofs
+
     return json_response(200, ledger_proofs.public_keys(wiring.merkle_log()))
 
 
 @app.post("/notices", middlewares=[allow(Role.ADMIN)])
 def post_notice():
+    from shared.models.consent import NoticeBody
+    from shared.services.notices import publish_notice
+
     out, created = publish_notice(wiring.ledger(), parse(NoticeBody, json_body(app)), current_actor(app))
     return json_response(201 if created else 200, out, {"Location": f"/notices/{out.notice_id}"})
 
 
 @app.get("/notices")
 def get_notices():
+    from shared.services.notices import list_notices
+
     return json_response(200, list_notices(wiring.ledger()))
 
 
 @app.get("/notices/<notice_id>")
 def get_notice(notice_id: str):
+    from shared.models.consent import NoticeAtQuery
+    from shared.services.notices import notice_at
+
     query = parse(NoticeAtQuery, app.current_event.query_string_parameters or {})
     return json_response(200, notice_at(wiring.ledger(), notice_id, query.at).model_dump(exclude_none=True))
 
 
 @app.post("/consents")
 def post_consent():
+    from shared.models.consent import ConsentBody
+    from shared.services.consents import record_consent
+
     actor, data = consent_caller(app)
     out = record_consent(wiring.ledger(), wiring.consents(), parse(ConsentBody, data), actor)
     metrics.add_metric(name="ConsentsRecorded", unit="Count", value=1)
@@ -226,6 +267,9 @@ def post_consent():
 
 @app.get("/consents", middlewares=[allow(*READERS)])
 def get_consents():
+    from shared.models.consent import ConsentQuery
+    from shared.services.consents import list_consents
+
     query = parse(ConsentQuery, app.current_event.query_string_parameters or {})
     return json_response(200, list_consents(wiring.ledger(), wiring.consents(), query.consumer_email,
                                             current_actor(app)))
@@ -233,6 +277,9 @@ def get_consents():
 
 @app.get("/consents/decision", middlewares=[allow(*READERS, Role.SERVICE)])
 def get_consent_decision():
+    from shared.models.consent import DecisionQuery
+    from shared.services.consents import consent_decision
+
     query = parse(DecisionQuery, app.current_event.query_string_parameters or {})
     return json_response(200, consent_decision(wiring.ledger(), wiring.consents(), query, current_actor(app)))
 

@@ -197,18 +197,20 @@ class DynamoLedgerIndex:
 
     @tracer.capture_method(capture_response=False)
     def open_clocks(self, last_due: str | None = None, *, after: str | None = None,
-                    limit: int | None = None) -> list[OpenClock]:
+                    limit: int | None = None, with_records: bool = False) -> list[OpenClock]:
         """Every unsatisfied clock (due on or before `last_due` when given), soonest first; with `after` and
         `limit`, the first `limit` past that position (each shard read for at most `limit`, in parallel).
 
         Reads only the sparse OpenClocks index, so the cost follows the number of open clocks, not the table."""
         last = f"{last_due or '9999-12-31'}#\uffff"
         with ThreadPoolExecutor(max_workers=self._shards) as pool:
-            shards = pool.map(lambda shard: self._open_clocks_of(shard, last, after, limit), range(self._shards))
+            shards = pool.map(lambda shard: self._open_clocks_of(shard, last, after, limit, with_records),
+                              range(self._shards))
             found = sorted(clock for clocks in shards for clock in clocks)
         return found if limit is None else found[:limit]
 
-    def _open_clocks_of(self, shard: int, last: str, after: str | None, limit: int | None) -> list[OpenClock]:
+    def _open_clocks_of(self, shard: int, last: str, after: str | None, limit: int | None,
+                        with_records: bool) -> list[OpenClock]:
         values = {":pk": {"S": items.open_clocks_pk(shard)}, ":last": {"S": last}}
         condition = "open_pk = :pk AND open_sk <= :last"
         if after is not None:  # one sort-key condition per query: the upper bound is checked below instead
@@ -219,8 +221,11 @@ class DynamoLedgerIndex:
             "IndexName": "OpenClocks",
             "KeyConditionExpression": condition,
             "ExpressionAttributeValues": values,
-            "ProjectionExpression": "request_id, clock, due, alerted, request_type",
+            "ProjectionExpression": "request_id, clock, due, alerted, request_type"
+                                    + (", #request" if with_records else ""),
         }
+        if with_records:
+            params["ExpressionAttributeNames"] = {"#request": "request"}  # a reserved word
         if limit is not None:
             params["Limit"] = limit
         found: list[OpenClock] = []
@@ -228,8 +233,10 @@ class DynamoLedgerIndex:
             response = self._db.query(**params)
             for raw in response.get("Items", []):
                 item = plain(raw)
+                snapshot = item.get("request") if with_records else None  # items written before copies had none
                 clock = OpenClock(due=item["due"], request_id=item["request_id"], clock=item["clock"],
-                                  request_type=item["request_type"], alerted=item.get("alerted"))
+                                  request_type=item["request_type"], alerted=item.get("alerted"),
+                                  record=items.to_request(snapshot) if snapshot else None)
                 if clock.position <= last:
                     found.append(clock)
             if "LastEvaluatedKey" not in response or (limit is not None and len(found) >= limit):

@@ -58,6 +58,21 @@ def request_item(record: RequestRecord, shards: int) -> dict[str, Any]:
         "pk": request_pk(record.request_id),
         "sk": META,
         "entity": "request",
+        **request_fields(record),
+        "kind_pk": request_kind_pk(record.type.value, record.status.value),
+        "kind_sk": pos,
+        "month_pk": request_month_pk(record.received_at, shard_of(record.request_id, shards)),
+        "month_sk": pos,
+    }
+    if record.consumer_tag:
+        item.update(consumer_pk=consumer_pk(record.consumer_tag), consumer_sk="R#" + pos)
+    return item
+
+
+def request_fields(record: RequestRecord) -> dict[str, Any]:
+    """The request's own attributes, without the keys that place it in the table's indexes (`to_request` reads
+    them back)."""
+    item: dict[str, Any] = {
         "request_id": record.request_id,
         "type": record.type.value,
         "channel": record.channel.value,
@@ -69,14 +84,9 @@ def request_item(record: RequestRecord, shards: int) -> dict[str, Any]:
         "clocks": {name.value: _clock_map(clock) for name, clock in record.clocks.items()},
         "intake_key": record.intake_key,
         "intake_version": record.intake_version,
-        "kind_pk": request_kind_pk(record.type.value, record.status.value),
-        "kind_sk": pos,
-        "month_pk": request_month_pk(record.received_at, shard_of(record.request_id, shards)),
-        "month_sk": pos,
     }
     if record.consumer_tag:
-        item.update(consumer_tag=record.consumer_tag, consumer_pk=consumer_pk(record.consumer_tag))
-        item["consumer_sk"] = "R#" + pos
+        item["consumer_tag"] = record.consumer_tag
     for name in ("response_nature", "denial_basis", "scope"):
         if getattr(record, name) is not None:
             item[name] = getattr(record, name)
@@ -138,6 +148,8 @@ def clock_items(record: RequestRecord, shards: int) -> list[dict[str, Any]]:
         if clock.satisfied_at is None:
             item["open_pk"] = open_clocks_pk(shard_of(record.request_id, shards))
             item["open_sk"] = f"{clock.due.isoformat()}#{record.request_id}#{name.value}"
+            # A copy of the request, so the sweeper records a transition without reading the request again.
+            item["request"] = request_fields(record)
         items.append(item)
     return items
 

@@ -61,6 +61,9 @@ class BusinessCalendar:
     def __init__(self, name: str, holidays_for_year: Callable[[int], frozenset[date]]) -> None:
         self.name = name
         self._holidays_for_year = holidays_for_year
+        # Counting walks day by day; every request received the same day asks the same question, so answers are kept.
+        self.add_business_days = lru_cache(maxsize=4096)(self._add_business_days)  # type: ignore[method-assign]
+        self.business_days_between = lru_cache(maxsize=4096)(self._business_days_between)  # type: ignore[method-assign]
 
     def __repr__(self) -> str:
         return f"BusinessCalendar({self.name!r})"
@@ -73,7 +76,7 @@ class BusinessCalendar:
         """Monday-Friday and not a holiday."""
         return day.weekday() < 5 and not self.is_holiday(day)
 
-    def add_business_days(self, start: date, n: int) -> date:
+    def _add_business_days(self, start: date, n: int) -> date:
         """The n-th business day after start; start itself never counts, even when it is a business day."""
         if n < 0:
             raise ValueError("n must be >= 0")
@@ -84,7 +87,7 @@ class BusinessCalendar:
                 n -= 1
         return day
 
-    def business_days_between(self, a: date, b: date) -> int:
+    def _business_days_between(self, a: date, b: date) -> int:
         """Business days d with a < d <= b; negative (and symmetric) when b is before a."""
         if b < a:
             return -self.business_days_between(b, a)

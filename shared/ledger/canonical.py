@@ -20,6 +20,40 @@ class CanonicalError(ValueError):
 
 def normalize(value: Any, path: str = "$") -> Any:
     """Return `value` with every string NFC-normalized; raise CanonicalError on anything outside the subset."""
+    try:
+        return _normalized(value)
+    except _Outside:
+        return _normalize_naming_path(value, path)  # walks again only to name where the value breaks the rules
+
+
+class _Outside(Exception):
+    pass
+
+
+def _normalized(value: Any) -> Any:
+    """The hot path (every event written): exact built-in types by identity, no path strings built."""
+    kind = type(value)
+    if kind is str:
+        return value if value.isascii() else unicodedata.normalize("NFC", value)  # ASCII is already NFC
+    if kind is dict:
+        out = {}
+        for key, item in value.items():
+            if type(key) is not str or not key.isascii():
+                raise _Outside
+            out[key] = _normalized(item)
+        return out
+    if kind is int:
+        if -MAX_SAFE_INT <= value <= MAX_SAFE_INT:
+            return value
+        raise _Outside
+    if value is None or kind is bool:
+        return value
+    if kind is list or kind is tuple:
+        return [_normalized(item) for item in value]
+    raise _Outside  # subclasses (enums) and everything else: the full rules decide
+
+
+def _normalize_naming_path(value: Any, path: str) -> Any:
     if value is None or isinstance(value, bool):
         return value
     if isinstance(value, int):
@@ -29,13 +63,13 @@ def normalize(value: Any, path: str = "$") -> Any:
     if isinstance(value, str):
         return unicodedata.normalize("NFC", value)
     if isinstance(value, list | tuple):
-        return [normalize(item, f"{path}[{i}]") for i, item in enumerate(value)]
+        return [_normalize_naming_path(item, f"{path}[{i}]") for i, item in enumerate(value)]
     if isinstance(value, dict):
         out = {}
         for key, item in value.items():
             if not isinstance(key, str) or not key.isascii():
                 raise CanonicalError(f"{path}: object keys must be ASCII strings")
-            out[key] = normalize(item, f"{path}.{key}")
+            out[key] = _normalize_naming_path(item, f"{path}.{key}")
         return out
     raise CanonicalError(f"{path}: {type(value).__name__} is not allowed in canonical JSON")
 

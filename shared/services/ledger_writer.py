@@ -91,6 +91,7 @@ def append_request_event(
     request_id: str,
     decide: Callable[[RequestRecord], "EventDraft | None"],
     attempts: int = 8,
+    known: RequestRecord | None = None,
 ) -> tuple[RequestRecord, Envelope | None]:
     """Append one event to a request's chain, exactly once.
 
@@ -98,9 +99,12 @@ def append_request_event(
     delivery already recorded), or raises a rule error. The object goes to
     the next chain position create-only; a position already taken by a writer that crashed before indexing is
     adopted first (it is valid evidence), and a writer that lost a race re-reads and decides again.
+
+    `known`, a copy of the request the caller already holds, spares the first read. It may be behind: every write
+    is conditional on the chain head it names, so a stale copy finds its next position taken and is read again.
     """
     for _ in range(attempts):
-        record = ledger.index.get_request(request_id)
+        record, known = known or ledger.index.get_request(request_id), None
         if record is None:
             raise RequestNotFoundError(f"No request with id {request_id}.")
         draft = decide(record)

@@ -1,12 +1,14 @@
 """Mapping domain records to the API's response models (API.md field names), clocks evaluated at `now`."""
 
 from datetime import datetime
+from typing import Any
 
 from shared.clocks.engine import ClockRules, evaluate, receipt_day
 from shared.models.api import ClockOut, DownstreamOut, Record7101Out, RequestRecordOut, RequestSummaryOut, TimelineItemOut
 from shared.models.domain import EventType
 from shared.models.records import RequestRecord
 from shared.services.read_requests import RequestView
+from shared.services.submit_request import SubmitResult
 from shared.timefmt import rfc3339
 
 
@@ -37,6 +39,14 @@ def summary_out(record: RequestRecord, now: datetime, rules: ClockRules) -> Requ
         time_zone=rules.time_zone,
         clocks=clocks_out(record, now, rules),
     )
+
+
+def submitted_out(result: SubmitResult, now: datetime, rules: ClockRules) -> dict[str, Any]:
+    """POST /requests: the request's summary, with the consumer's status link when one was issued."""
+    payload = summary_out(result.record, now, rules).model_dump(mode="json")
+    if result.status_token is not None:
+        payload["status_token"] = result.status_token
+    return payload
 
 
 def record_out(view: RequestView, now: datetime, rules: ClockRules) -> RequestRecordOut:

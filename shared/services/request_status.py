@@ -1,11 +1,10 @@
-"""A consumer's status link: an unguessable token derived from the request id with the tagging key, indexed only
-as the HMAC of the token, and the plain-words state it shows (11 CCR 7026: a consumer can confirm an opt-out)."""
+"""Reading a consumer's status link (issued by shared/services/status_links.py) and the plain-words state it
+shows (11 CCR 7026: a consumer can confirm an opt-out)."""
 
-import base64
 import re
 
 from shared.errors import NotFoundError
-from shared.ledger.identity import status_lookup_subject, status_token_subject
+from shared.ledger.identity import status_lookup_subject
 from shared.models.domain import ClockName, RequestStatus
 from shared.models.records import RequestRecord
 from shared.models.status import RequestStatusOut
@@ -25,14 +24,6 @@ PLAIN_WORDS = {
     RequestStatus.RESPONDED: "Answered",
     RequestStatus.DENIED: "Denied",
 }
-
-
-def issue_status_token(ledger: Ledger, links: StatusTokens, request_id: str) -> str:
-    """Deterministic, so a replay with the same Idempotency-Key answers the same token; the link is create-only."""
-    mac = bytes.fromhex(ledger.tagger.tag(status_token_subject(request_id)))
-    token = base64.urlsafe_b64encode(mac).decode().rstrip("=")
-    links.link(ledger.tagger.tag(status_lookup_subject(token)), request_id)
-    return token
 
 
 def read_request_status(ledger: Ledger, links: StatusTokens, token: str) -> RequestStatusOut:

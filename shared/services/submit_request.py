@@ -1,7 +1,7 @@
 """submit_request: accept a consumer request, lock its `request_received` event, index it, start its clocks."""
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -18,8 +18,10 @@ from shared.models.records import RequestRecord
 from shared.services.input_times import refuse_future, wholly_before
 from shared.services.ledger_writer import Ledger, load_current, request_event_key, store_envelope
 from shared.services.downstream import Downstream
+from shared.ports import StatusTokens
 from shared.services.notices import notices_in_force
 from shared.services.projection import apply_event
+from shared.services.status_links import issue_status_token
 from shared.services.start_fanout import start_fanout_soon
 from shared.timefmt import rfc3339
 
@@ -34,6 +36,7 @@ class Submission:
 class SubmitResult:
     record: RequestRecord
     created: bool
+    status_token: str | None = None  # the consumer's status link, for a web-form submission
 
 
 def idempotent_request_id(key: str) -> str:
@@ -56,11 +59,15 @@ def submit_request(ledger: Ledger, submission: Submission) -> SubmitResult:
                         == fingerprint)
 
 
-def accept_request(ledger: Ledger, downstream: Downstream, submission: Submission) -> SubmitResult:
-    """Intake: the request, then (opt-out and limit) its fan-out. A replay starts a fan-out a crash cut short."""
+def accept_request(ledger: Ledger, downstream: Downstream, submission: Submission,
+                   status_links: StatusTokens) -> SubmitResult:
+    """Intake: the request, then (opt-out and limit) its fan-out. A replay starts a fan-out a crash cut short.
+    A consumer's web-form submission gets its status link (the same token again on a replay)."""
     result = submit_request(ledger, submission)
     if result.record.type.is_opt_out:
         start_fanout_soon(ledger, downstream, result.record.request_id)
+    if submission.body.channel == Channel.WEB_FORM:
+        result = replace(result, status_token=issue_status_token(ledger, status_links, result.record.request_id))
     return result
 
 

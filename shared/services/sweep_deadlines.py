@@ -11,7 +11,7 @@ from shared.models.alerts import ClockAlert
 from shared.models.domain import ClockName, EventType
 from shared.models.records import OpenClock, RequestRecord
 from shared.ports import AlertPublisher
-from shared.services.alert_outbox import alerts_of, deliver_pending
+from shared.services.alert_outbox import alerts_of, deliver
 from shared.services.ledger_writer import EventDraft, Ledger, append_request_event
 
 SWEEPER = Actor(type="system", id="deadline_sweeper")
@@ -36,7 +36,7 @@ def sweep_deadlines(ledger: Ledger, alerts: AlertPublisher, now: datetime) -> Sw
     """Re-running at the same `now` records nothing new: each transition is written once, at the chain head."""
     rules = ClockRules.from_settings(ledger.settings)
     result = SweepResult()
-    for clock in ledger.index.open_clocks():
+    for clock in ledger.index.open_clocks(with_records=True):
         result.open_clocks += 1
         status = evaluate(ClockName(clock.clock), date.fromisoformat(clock.due), now, None, rules)
         level = "overdue" if status.overdue else "at_risk" if status.at_risk else None
@@ -49,7 +49,7 @@ def sweep_deadlines(ledger: Ledger, alerts: AlertPublisher, now: datetime) -> Sw
         alert = _record_transition(ledger, clock, level, status.days_left)
         if alert is not None:
             result.alerts.append(alert)
-    deliver_pending(ledger.index, alerts)  # this run's transitions, and any a crashed run left pending
+    deliver(ledger.index, alerts, result.alerts)  # this run's transitions, then any a crashed run left pending
     return result
 
 
@@ -69,7 +69,7 @@ def _record_transition(ledger: Ledger, clock: OpenClock, level: str, days_left: 
         return EventDraft(kind, SWEEPER, details)
 
     try:
-        record, envelope = append_request_event(ledger, clock.request_id, decide)
+        record, envelope = append_request_event(ledger, clock.request_id, decide, known=clock.record)
     except NothingToRecordError:
         return None
     return alerts_of(record, envelope)[0] if envelope is not None else None

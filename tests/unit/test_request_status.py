@@ -7,7 +7,8 @@ from shared.ledger.envelope import Actor
 from shared.ledger.identity import status_lookup_subject
 from shared.models.api import SubmitRequestBody
 from shared.models.domain import RequestStatus
-from shared.services.request_status import consumer_due, display, issue_status_token, read_request_status
+from shared.services.request_status import consumer_due, display, read_request_status
+from shared.services.status_links import issue_status_token
 from shared.services.submit_request import Submission, submit_request
 from tests.fakes import FakeGpcIdentities
 

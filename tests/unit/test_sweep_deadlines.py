@@ -128,3 +128,33 @@ def test_alert_ids_are_stable_per_transition_and_differ_between_transitions(ledg
     assert at_risk.alert_id == clock_alert_id(optout.request_id, "honor_by", "2026-12-14", "at_risk")
     assert overdue.alert_id == clock_alert_id(optout.request_id, "honor_by", "2026-12-14", "overdue")
     assert at_risk.alert_id != overdue.alert_id
+
+
+def test_sweep_reads_no_request_when_the_index_copy_of_it_is_current(ledger, clock, optout):
+    reads = []
+    real = ledger.index.get_request
+    ledger.index.get_request = lambda request_id: reads.append(request_id) or real(request_id)
+    result = sweep_deadlines(ledger, FakeAlerts(), pacific_noon("2026-12-09"))
+    assert [a.level for a in result.alerts] == ["at_risk"]
+    assert reads == []  # the open clock's copy of the request was enough to append on the chain head
+
+
+def test_sweep_given_a_stale_copy_of_the_request_rereads_it_and_records_the_transition_once(ledger, clock, optout):
+    moment = pacific_noon("2026-12-09")
+    stale = ledger.index.get_request(optout.request_id)
+    sweep_deadlines(ledger, FakeAlerts(), moment)  # another sweeper already recorded the transition
+    current = ledger.index.open_clocks
+    ledger.index.open_clocks = lambda **kw: [clock.model_copy(update={"record": stale, "alerted": None})
+                                             for clock in current(**kw)]
+    alerts = FakeAlerts()
+    result = sweep_deadlines(ledger, alerts, moment)
+    assert result.alerts == [] and alerts.sent == []
+    assert events(ledger, optout.request_id) == ["request_received", "clock_at_risk"]
+    assert ledger.index.get_request(optout.request_id).chain_seq == 2
+
+
+def test_sweep_publishes_its_own_alerts_and_leaves_nothing_pending(ledger, clock, optout):
+    alerts = FakeAlerts()
+    result = sweep_deadlines(ledger, alerts, pacific_noon("2026-12-15"))
+    assert [a.alert_id for a in alerts.sent] == [a.alert_id for a in result.alerts]
+    assert ledger.index.pending_alerts() == []

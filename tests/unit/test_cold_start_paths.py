@@ -1,0 +1,78 @@
+"""What a cold start loads: no X-Ray SDK where tracing is off, no pydantic-settings, no cryptography for intake."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pydantic
+import pytest
+
+from shared.config import Settings
+from shared.observability import UntracedTracer, tracing_enabled
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _loaded_after(statement: str, **env: str) -> set[str]:
+    code = f"import sys\n{statement}\nprint(' '.join(sorted(sys.modules)))"
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True,
+                         env={**os.environ, "AWS_DEFAULT_REGION": "us-east-1", **env}).stdout
+    return set(out.split())
+
+
+def test_intake_cold_import_loads_neither_xray_nor_pydantic_settings_nor_cryptography_when_tracing_is_off():
+    loaded = _loaded_after("import functions.intake.app", POWERTOOLS_TRACE_DISABLED="true")
+    assert "functions.intake.app" in loaded
+    assert not {name for name in loaded if name.split(".")[0] in ("aws_xray_sdk", "pydantic_settings", "cryptography")}
+    assert "shared.services.consents" not in loaded and "boto3" not in loaded
+
+
+def test_sealer_cold_import_loads_no_consent_models_and_no_powertools_parser_models():
+    loaded = _loaded_after("import functions.seal.app\nfrom shared import wiring\nwiring.merkle_log()",
+                           POWERTOOLS_TRACE_DISABLED="true")
+    assert "shared.models.consent" not in loaded
+    assert "aws_lambda_powertools.utilities.parser.models" not in loaded
+
+
+@pytest.mark.parametrize(("env", "enabled"), [
+    ({"LAMBDA_TASK_ROOT": "/var/task"}, True),
+    ({"LAMBDA_TASK_ROOT": "/var/task", "POWERTOOLS_TRACE_DISABLED": "true"}, False),
+    ({"LAMBDA_TASK_ROOT": "/var/task", "POWERTOOLS_TRACE_DISABLED": "0"}, True),
+    ({"LAMBDA_TASK_ROOT": "/var/task", "AWS_SAM_LOCAL": "true"}, False),
+    ({}, False),
+])
+def test_tracing_is_on_only_in_lambda_unless_disabled_when_the_environment_is(env, enabled):
+    assert tracing_enabled(env) is enabled
+
+
+def test_untraced_decorators_return_the_function_itself_when_used_with_or_without_arguments():
+    tracer = UntracedTracer()
+
+    def handler(event, context):
+        return event
+
+    assert tracer.capture_lambda_handler(handler) is handler
+    assert tracer.capture_lambda_handler(capture_response=False)(handler) is handler
+    assert tracer.capture_method(capture_response=False)(handler) is handler
+
+
+def test_settings_read_the_environment_in_any_case_and_parse_object_fields_as_json(monkeypatch):
+    monkeypatch.setenv("INDEX_TABLE", "from-env")
+    monkeypatch.setenv("page_size", "25")
+    monkeypatch.setenv("DATA_CATEGORY_MAP", json.dumps({"favourite_colour": "inferences"}))
+    settings = Settings()
+    assert (settings.index_table, settings.page_size) == ("from-env", 25)
+    assert settings.data_category_map == {"favourite_colour": "inferences"}
+    assert Settings(index_table="given").index_table == "given"  # arguments win over the environment
+
+
+def test_settings_refuse_a_bad_environment_value_when_built(monkeypatch):
+    monkeypatch.setenv("RETENTION_REQUEST_DAYS", "30")
+    with pytest.raises(pydantic.ValidationError, match="retention_request_days"):
+        Settings()
+    monkeypatch.delenv("RETENTION_REQUEST_DAYS")
+    monkeypatch.setenv("DATA_CATEGORY_MAP", "{not json")
+    with pytest.raises(pydantic.ValidationError):
+        Settings()
