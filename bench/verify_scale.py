@@ -1,0 +1,62 @@
+"""Offline verify at 100,000 events (issue 16): `ccpa-audit verify` on a compressed v2 bundle zip, in a child
+process on one core, with its events/s and peak RSS; and the bundle's size against the same events written as the
+v1 exporter wrote them (one proof file per event, members stored uncompressed)."""
+
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import zipfile
+from pathlib import Path
+
+EVENTS = int(os.environ.get("VERIFY_BENCH_EVENTS", "100000"))
+CHECKPOINTS = 4  # sealer runs: each event's proof is against the one that sealed it
+
+
+def run() -> list[str]:
+    from shared.ledger.bundle_format import to_zip
+    from tests.bundles import build_bundle, synthetic_envelopes
+
+    lines = synthetic_envelopes(requests=EVENTS // 10, per_request=10)
+    sizes = [EVENTS * (i + 1) // CHECKPOINTS for i in range(CHECKPOINTS)]
+    with tempfile.TemporaryDirectory() as folder:
+        v2 = Path(folder) / "bundle-v2.zip"
+        v2.write_bytes(to_zip(build_bundle(lines, sizes, version=2)))
+        before = _v1_stored_size(build_bundle(lines, sizes, version=1), Path(folder) / "bundle-v1.zip")
+        took, peak, out = _verify_in_child(v2)
+        after = v2.stat().st_size
+    if "OK" not in out:
+        raise RuntimeError(f"the bench bundle did not verify:\n{out}")
+    rate = EVENTS / took
+    return [f"verify: {EVENTS:,} events (v2 zip, one core) in {took:.2f} s = {rate:,.0f} events/s "
+            f"(target >= 60,000); peak RSS {peak / 2**20:.0f} MB (target <= 250 MB)",
+            f"bundle size, {EVENTS:,} events: v2 deflated {after / 2**20:.1f} MB, "
+            f"v1 as written before (stored, one proof file per event) {before / 2**20:.1f} MB"]
+
+
+def _v1_stored_size(bundle, path: Path) -> int:  # noqa: ANN001
+    with zipfile.ZipFile(path, "w") as archive:
+        for name in sorted(bundle.files):
+            archive.writestr(zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0)), bundle.files[name])
+    return path.stat().st_size
+
+
+def _verify_in_child(bundle: Path) -> tuple[float, int, str]:
+    """Wall time of the verification alone and the child's own peak RSS, both reported by the child."""
+    code = ("import resource, sys, time; from ccpa_audit.cli import run_verify; t = time.perf_counter(); "
+            "rc = run_verify(sys.argv[1]); print(f'ELAPSED {time.perf_counter() - t}'); "
+            "print(f'PEAK {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}'); sys.exit(rc)")
+    done = subprocess.run([sys.executable, "-c", code, str(bundle)], capture_output=True, text=True, check=False,
+                          cwd=Path(__file__).resolve().parent.parent)
+    figures = dict(line.split(" ", 1) for line in done.stdout.splitlines() if line.startswith(("ELAPSED", "PEAK")))
+    if len(figures) < 2:
+        raise RuntimeError(f"the verify child failed:\n{done.stdout}\n{done.stderr}")
+    return float(figures["ELAPSED"]), int(figures["PEAK"]) * 1024, done.stdout
+
+
+if __name__ == "__main__":
+    started = time.perf_counter()
+    for line in run():
+        print(line)
+    print(f"({time.perf_counter() - started:.0f} s)", file=sys.stderr)
