@@ -43,10 +43,12 @@ def _v1_stored_size(bundle, path: Path) -> int:  # noqa: ANN001
 
 
 def _verify_in_child(bundle: Path) -> tuple[float, int, str]:
-    """Wall time of the verification alone and the child's own peak RSS, both reported by the child."""
-    code = ("import resource, sys, time; from ccpa_audit.cli import run_verify; t = time.perf_counter(); "
-            "rc = run_verify(sys.argv[1]); print(f'ELAPSED {time.perf_counter() - t}'); "
-            "print(f'PEAK {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}'); sys.exit(rc)")
+    """Wall time of the verification alone and the child's own peak RSS (VmHWM: ru_maxrss would count the forked
+    parent's pages), both reported by the child."""
+    code = ("import re, sys, time; from pathlib import Path; from ccpa_audit.cli import run_verify; "
+            "t = time.perf_counter(); rc = run_verify(sys.argv[1]); print(f'ELAPSED {time.perf_counter() - t}'); "
+            "print('PEAK', re.search(r'VmHWM:\\s+(\\d+)', Path('/proc/self/status').read_text())[1]); "
+            "sys.exit(rc)")
     done = subprocess.run([sys.executable, "-c", code, str(bundle)], capture_output=True, text=True, check=False,
                           cwd=Path(__file__).resolve().parent.parent)
     figures = dict(line.split(" ", 1) for line in done.stdout.splitlines() if line.startswith(("ELAPSED", "PEAK")))

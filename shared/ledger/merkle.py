@@ -60,9 +60,13 @@ def leaf_data(event_hash_hex: str, consumer_tag_hex: str | None) -> bytes:
     lets an auditor select a consumer's leaves without opening events. The event hash comes last so that a
     leaf always ends with the 32 bytes that identify the evidence object.
     """
-    event = _hex32(event_hash_hex, "event_hash_hex")
+    return leaf_data_of_digest(_hex32(event_hash_hex, "event_hash_hex"), consumer_tag_hex)
+
+
+def leaf_data_of_digest(event_digest: bytes, consumer_tag_hex: str | None) -> bytes:
+    """leaf_data for an event hash already in bytes (the verifier hashes each line itself)."""
     tag = bytes(HASH_SIZE) if consumer_tag_hex is None else _hex32(consumer_tag_hex, "consumer_tag_hex")
-    return LEAF_LABEL + tag + event
+    return LEAF_LABEL + tag + event_digest
 
 
 def _check_hash(value: bytes, name: str) -> None:

@@ -17,7 +17,7 @@ from typing import Any
 from shared.ledger import checkpoint as notes
 from shared.ledger import merkle
 from shared.ledger.bundle_format import EVENTS, FORMAT_V2, FORMATS, MANIFEST, PROOFS, SIGNATURE, Bundle
-from shared.ledger.canonical import CanonicalError, parse_canonical, parse_json, sha256_hex
+from shared.ledger.canonical import CanonicalError, parse_canonical, parse_json
 from shared.ledger.trust import KeyPin, TrustedKey, trusted_key
 
 
@@ -370,8 +370,8 @@ def _events(bundle: Bundle, manifest: dict[str, Any], checkpoints: dict[int, _Ch
     last_leaf = -1
     ids = []
     checkers: dict[int, _InclusionChecker] = {}
-    digest = hashlib.sha256()
-    for number, line in enumerate(_lines(bundle, EVENTS, digest), start=1):
+    file_digest = hashlib.sha256()
+    for number, line in enumerate(_lines(bundle, EVENTS, file_digest), start=1):
         canonical_problem = None
         try:
             envelope = parse_canonical(line)
@@ -392,7 +392,8 @@ def _events(bundle: Bundle, manifest: dict[str, Any], checkpoints: dict[int, _Ch
         seen.add(event_id)
         if canonical_problem:
             report.fail(where, f"not in canonical form ({canonical_problem})")
-        event_hash = sha256_hex(line)
+        digest = hashlib.sha256(line).digest()
+        event_hash = digest.hex()
         if event_id in unsealed:
             # The signed manifest says the log does not hold it yet: no proof to check, and it is counted.
             report.unsealed += 1
@@ -400,8 +401,7 @@ def _events(bundle: Bundle, manifest: dict[str, Any], checkpoints: dict[int, _Ch
                 report.fail(where, "is listed as unsealed but has an inclusion proof")
             leaf = None
         else:
-            leaf = _inclusion(proofs, event_id, event_hash, envelope.get("consumer_tag"), checkpoints, checkers,
-                              report)
+            leaf = _inclusion(proofs, event_id, digest, envelope.get("consumer_tag"), checkpoints, checkers, report)
         if leaf is not None:
             if leaf <= last_leaf:
                 report.fail(where, f"leaf {leaf} comes after leaf {last_leaf}: events are out of order")
@@ -410,7 +410,7 @@ def _events(bundle: Bundle, manifest: dict[str, Any], checkpoints: dict[int, _Ch
         if isinstance(request_id, str) and isinstance(seq, int):
             chains[request_id][seq] = _Link(event_hash, envelope.get("prev_event_hash"), event_id)
         report.events += 1
-    _check_streamed_hash(EVENTS, expected_sha256, digest, report)
+    _check_streamed_hash(EVENTS, expected_sha256, file_digest, report)
     proofs.finish(unsealed, report)
     if isinstance(order, list) and order != ids:
         listed = set(order)
@@ -428,7 +428,7 @@ class _Link:
     event_id: str
 
 
-def _inclusion(proofs: _ProofFiles | _StreamedProofs, event_id: str, event_hash: str, tag: str | None,
+def _inclusion(proofs: _ProofFiles | _StreamedProofs, event_id: str, event_digest: bytes, tag: str | None,
                checkpoints: dict[int, _Checkpoint], checkers: dict[int, _InclusionChecker],
                report: Report) -> int | None:
     where = f"event {event_id}"
@@ -444,14 +444,14 @@ def _inclusion(proofs: _ProofFiles | _StreamedProofs, event_id: str, event_hash:
     except (KeyError, ValueError, TypeError, IndexError):
         report.fail(where, "its inclusion proof is malformed")
         return None
-    if not all(isinstance(n, int) and not isinstance(n, bool) and n >= 0 for n in (index, size)):
+    if not (type(index) is int and type(size) is int and index >= 0 and size >= 0):  # bool is not an index
         report.fail(where, "its inclusion proof's leaf_index and tree_size are not non-negative integers")
         return None
     if size not in checkpoints:
         report.fail(where, f"its proof is against tree size {size}, which no checkpoint in the bundle signs")
         return index
     try:
-        leaf = merkle.leaf_hash(merkle.leaf_data(event_hash, tag))
+        leaf = merkle.leaf_hash(merkle.leaf_data_of_digest(event_digest, tag))
     except (ValueError, TypeError) as error:
         report.fail(where, f"cannot form its leaf ({error})")
         return index
