@@ -179,6 +179,38 @@ def inclusion_proof(index: int, size: int, hash_at: HashAt) -> list[bytes]:
     return path
 
 
+def inclusion_paths(start: int, end: int, hash_at: HashAt) -> list[bytes]:
+    """PATH(i, D[end]) for every leaf i in [start, end), each as its sibling hashes concatenated (deepest first):
+    what the sealer records for the leaves it has just appended, against the checkpoint it is about to sign.
+
+    In RFC 6962's tree a level's last node, when it has no sibling, is carried up unchanged; so leaf i's sibling
+    at level j is node (j, (i >> j) ^ 1) when that node exists. Neighbouring leaves share every sibling above the
+    level where their paths meet, so paths are assembled top-down from shared suffixes: about 2 * (end - start)
+    hash_at calls and concatenations, plus one partial right-edge node per level.
+    """
+    if not 0 <= start <= end:
+        raise ValueError(f"need 0 <= start <= end, got {start}, {end}")
+    if start == end:
+        return []
+    edge: dict[int, bytes] = {}
+
+    def node(level: int, index: int) -> bytes:
+        if (index + 1) << level <= end:
+            return hash_at(level, index)
+        if level not in edge:  # the one partial node of this level: the right edge of the tree
+            edge[level] = _range_root(index << level, end, hash_at)
+        return edge[level]
+
+    depth = (end - 1).bit_length()
+    suffixes, above = [b""], 0  # paths from level `depth` (the root) upward: empty
+    for level in range(depth - 1, -1, -1):
+        low, high = start >> level, (end - 1) >> level
+        suffixes = [(node(level, i ^ 1) if i ^ 1 <= high else b"") + suffixes[(i >> 1) - above]
+                    for i in range(low, high + 1)]
+        above = low
+    return suffixes
+
+
 def consistency_proof(m: int, n: int, hash_at: HashAt) -> list[bytes]:
     """PROOF(m, D[n]) = SUBPROOF(m, D[n], true) of RFC 6962 section 2.1.2.
 
