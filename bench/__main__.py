@@ -9,12 +9,13 @@ from bench import (
     ledger_throughput,
     local_soak,
     sweep_scale,
+    verify_scale,
     warm_intake,
 )
 
 
 def main() -> None:
-    for section in (cold_start.run, warm_intake.run, ledger_throughput.run, sweep_scale.run, export_scale.run, access_ingest.run,
+    for section in (cold_start.run, warm_intake.run, ledger_throughput.run, verify_scale.run, sweep_scale.run, export_scale.run, access_ingest.run,
                     consent_decision.run, local_soak.run, console_load.run):
         for line in section():
             print(line, flush=True)

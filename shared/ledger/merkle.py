@@ -12,6 +12,7 @@ so the same code builds proofs from an in-memory list (`hash_at_from_leaves`) or
 
 import hashlib
 from collections.abc import Callable, Sequence
+from itertools import repeat
 from typing import NamedTuple
 
 HASH_SIZE = 32
@@ -179,35 +180,38 @@ def inclusion_proof(index: int, size: int, hash_at: HashAt) -> list[bytes]:
     return path
 
 
-def inclusion_paths(start: int, end: int, hash_at: HashAt) -> list[bytes]:
+def inclusion_paths(start: int, end: int, hash_at: HashAt, leaves: Sequence[bytes] | None = None) -> list[bytes]:
     """PATH(i, D[end]) for every leaf i in [start, end), each as its sibling hashes concatenated (deepest first):
     what the sealer records for the leaves it has just appended, against the checkpoint it is about to sign.
 
     In RFC 6962's tree a level's last node, when it has no sibling, is carried up unchanged; so leaf i's sibling
     at level j is node (j, (i >> j) ^ 1) when that node exists. Neighbouring leaves share every sibling above the
-    level where their paths meet, so paths are assembled top-down from shared suffixes: about 2 * (end - start)
-    hash_at calls and concatenations, plus one partial right-edge node per level.
+    level where their paths meet, so paths are assembled top-down from shared suffixes, a level at a time: about
+    2 * (end - start) hash_at calls and concatenations, plus one partial right-edge node per level. `leaves`, the
+    leaf hashes of [start, end) when the caller has them, spare the hash_at calls of the widest level.
     """
     if not 0 <= start <= end:
         raise ValueError(f"need 0 <= start <= end, got {start}, {end}")
     if start == end:
         return []
-    edge: dict[int, bytes] = {}
-
-    def node(level: int, index: int) -> bytes:
-        if (index + 1) << level <= end:
-            return hash_at(level, index)
-        if level not in edge:  # the one partial node of this level: the right edge of the tree
-            edge[level] = _range_root(index << level, end, hash_at)
-        return edge[level]
-
-    depth = (end - 1).bit_length()
-    suffixes, above = [b""], 0  # paths from level `depth` (the root) upward: empty
-    for level in range(depth - 1, -1, -1):
+    suffixes = [b""]  # the paths from the root upward: empty
+    for level in range((end - 1).bit_length() - 1, -1, -1):
         low, high = start >> level, (end - 1) >> level
-        suffixes = [(node(level, i ^ 1) if i ^ 1 <= high else b"") + suffixes[(i >> 1) - above]
-                    for i in range(low, high + 1)]
-        above = low
+        first = low & ~1  # from the left sibling of the first node, so the level splits into sibling pairs
+        complete = min(high, (end >> level) - 1)
+        if level == 0 and leaves is not None:
+            nodes = ([hash_at(0, first)] if first < start else []) + list(leaves)
+        else:
+            nodes = list(map(hash_at, repeat(level, complete - first + 1), range(first, complete + 1)))
+        if complete < high:  # the one partial node of this level: the tree's right edge
+            nodes.append(_range_root(high << level, end, hash_at))
+        if len(nodes) % 2:
+            nodes.append(b"")  # the last node has no sibling: it is carried up and adds nothing to the path
+        # Pair p's nodes share the suffix of their parent (suffixes[p - first // 2]); each takes the other's hash.
+        paths: list[bytes] = [b""] * len(nodes)
+        paths[0::2] = [right + up for right, up in zip(nodes[1::2], suffixes, strict=True)]
+        paths[1::2] = [left + up for left, up in zip(nodes[0::2], suffixes, strict=True)]
+        suffixes = paths[low - first:high - first + 1]
     return suffixes
 
 

@@ -46,7 +46,8 @@ def seal_log(log: MerkleLog, now: datetime) -> SealResult:
     old = stored_hash_at(log, size)
     if state is not None and merkle.root_at(size, old).hex() != state.root:
         raise LedgerInconsistentError(f"the stored tiles of tree size {size} do not give the checkpointed root")
-    hash_at = _extended(old, size, [bytes.fromhex(leaf.leaf_hash) for leaf in batch.leaves])
+    new_leaves = [bytes.fromhex(leaf.leaf_hash) for leaf in batch.leaves]
+    hash_at = _extended(old, size, new_leaves)
     _write_tiles(log, size, batch.end, hash_at, now)
     root = merkle.root_at(batch.end, hash_at)
     note, version = _write_checkpoint(log, batch.end, root, now)
@@ -55,7 +56,7 @@ def seal_log(log: MerkleLog, now: datetime) -> SealResult:
     if not log.state.advance(advanced, expected_size=size):
         current = log.state.get()
         return SealResult(current.size if current is not None else size, 0)
-    log.queue.mark_sealed(batch.model_copy(update={"paths": merkle.inclusion_paths(size, batch.end, hash_at)}))
+    log.queue.mark_sealed(batch.model_copy(update={"paths": merkle.inclusion_paths(size, batch.end, hash_at, new_leaves)}))
     log.state.mark_done(batch.end)
     return SealResult(batch.end, len(batch.leaves))
 

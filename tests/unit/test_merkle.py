@@ -452,6 +452,7 @@ def test_inclusion_paths_for_a_range_equal_rfc6962_paths_for_every_shape():
         for start in {0, end // 3, end - 1}:
             paths = _merkle.inclusion_paths(start, end, hash_at)
             assert len(paths) == end - start
+            assert _merkle.inclusion_paths(start, end, hash_at, leaves[start:end]) == paths
             for index, path in zip(range(start, end), paths, strict=True):
                 assert path == b"".join(_merkle.inclusion_proof(index, end, hash_at)), (start, end, index)
     assert _merkle.inclusion_paths(5, 5, _merkle.hash_at_from_leaves(leaves[:5])) == []
