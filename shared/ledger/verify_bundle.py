@@ -12,7 +12,7 @@ import json
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from shared.ledger import checkpoint as notes
 from shared.ledger import merkle
@@ -385,26 +385,25 @@ def _events(bundle: Bundle, manifest: dict[str, Any], checkpoints: dict[int, _Ch
             report.fail(f"events.jsonl line {number}", "not an event envelope")
             continue
         event_id = envelope["event_id"]
-        where = f"event {event_id}"
         ids.append(event_id)
         if event_id in seen:
-            report.fail(where, "appears twice")
+            report.fail(f"event {event_id}", "appears twice")
         seen.add(event_id)
         if canonical_problem:
-            report.fail(where, f"not in canonical form ({canonical_problem})")
+            report.fail(f"event {event_id}", f"not in canonical form ({canonical_problem})")
         digest = hashlib.sha256(line).digest()
         event_hash = digest.hex()
         if event_id in unsealed:
             # The signed manifest says the log does not hold it yet: no proof to check, and it is counted.
             report.unsealed += 1
             if proofs.has(event_id):
-                report.fail(where, "is listed as unsealed but has an inclusion proof")
+                report.fail(f"event {event_id}", "is listed as unsealed but has an inclusion proof")
             leaf = None
         else:
             leaf = _inclusion(proofs, event_id, digest, envelope.get("consumer_tag"), checkpoints, checkers, report)
         if leaf is not None:
             if leaf <= last_leaf:
-                report.fail(where, f"leaf {leaf} comes after leaf {last_leaf}: events are out of order")
+                report.fail(f"event {event_id}", f"leaf {leaf} comes after leaf {last_leaf}: events are out of order")
             last_leaf = max(last_leaf, leaf)
         request_id, seq = envelope.get("request_id"), envelope.get("seq")
         if isinstance(request_id, str) and isinstance(seq, int):
@@ -421,8 +420,9 @@ def _events(bundle: Bundle, manifest: dict[str, Any], checkpoints: dict[int, _Ch
     _chains(chains, bool(manifest.get("complete_chains")), report)
 
 
-@dataclass(frozen=True, slots=True)
-class _Link:
+class _Link(NamedTuple):
+    """What the chain check keeps of an event."""
+
     event_hash: str
     prev_event_hash: Any
     event_id: str
@@ -431,35 +431,34 @@ class _Link:
 def _inclusion(proofs: _ProofFiles | _StreamedProofs, event_id: str, event_digest: bytes, tag: str | None,
                checkpoints: dict[int, _Checkpoint], checkers: dict[int, _InclusionChecker],
                report: Report) -> int | None:
-    where = f"event {event_id}"
     try:
         proof = proofs.take(event_id)
         if proof is None:
-            report.fail(where, "has no inclusion proof")
+            report.fail(f"event {event_id}", "has no inclusion proof")
             return None
         index, size, hexes = proof["leaf_index"], proof["tree_size"], proof["inclusion_path"]
         if not isinstance(hexes, list) or set(map(len, hexes)) - {64}:
             raise ValueError("inclusion_path is not a list of 64 hex digits each")
         path = bytes.fromhex("".join(hexes))
     except (KeyError, ValueError, TypeError, IndexError):
-        report.fail(where, "its inclusion proof is malformed")
+        report.fail(f"event {event_id}", "its inclusion proof is malformed")
         return None
     if not (type(index) is int and type(size) is int and index >= 0 and size >= 0):  # bool is not an index
-        report.fail(where, "its inclusion proof's leaf_index and tree_size are not non-negative integers")
+        report.fail(f"event {event_id}", "its inclusion proof's leaf_index and tree_size are not non-negative integers")
         return None
     if size not in checkpoints:
-        report.fail(where, f"its proof is against tree size {size}, which no checkpoint in the bundle signs")
+        report.fail(f"event {event_id}", f"its proof is against tree size {size}, which no checkpoint in the bundle signs")
         return index
     try:
         leaf = merkle.leaf_hash(merkle.leaf_data_of_digest(event_digest, tag))
     except (ValueError, TypeError) as error:
-        report.fail(where, f"cannot form its leaf ({error})")
+        report.fail(f"event {event_id}", f"cannot form its leaf ({error})")
         return index
     checker = checkers.get(size)
     if checker is None:
         checker = checkers[size] = _InclusionChecker(size, checkpoints[size].root)
     if not checker.verify(leaf, index, path):
-        report.fail(where, f"is not leaf {index} of the log signed at size {size} (changed, or not in the log)")
+        report.fail(f"event {event_id}", f"is not leaf {index} of the log signed at size {size} (changed, or not in the log)")
     return index
 
 
