@@ -88,3 +88,26 @@ def test_an_export_reads_no_tile_for_its_proofs_and_the_consistency_proof_once(i
     bundle_of(again)
     assert not [k for k in s3_reads if k.startswith("ledger/tile/")], s3_reads
     assert consistency_key(2, latest) in s3_reads
+
+
+def test_an_event_sealed_before_paths_were_recorded_gets_its_proof_from_the_tiles(intake, exporter, tmp_path, stack):
+    import boto3
+
+    rid = create(intake)
+    seal()
+    create(intake, email="other@example.com")
+    latest = seal()["tree_size"]
+    event_id = first_event_id(intake, rid)
+    table = stack.env["INDEX_TABLE"]
+    db = boto3.client("dynamodb", region_name="us-east-1")
+    items = db.scan(TableName=table, FilterExpression="event_id = :e",
+                    ExpressionAttributeValues={":e": {"S": event_id}})["Items"]
+    for item in items:  # as the sealer left events before it recorded paths
+        db.update_item(TableName=table, Key={"pk": item["pk"], "sk": item["sk"]}, UpdateExpression="REMOVE inclusion_path")
+
+    status, out, _ = export(exporter, request_id=rid)
+    data, archive = bundle_of(out)
+    proofs = [json.loads(line) for line in archive.read("proofs.jsonl").splitlines()]
+    assert [p["tree_size"] for p in proofs] == [latest]
+    (tmp_path / "bundle.zip").write_bytes(data)
+    assert cli(["verify", str(tmp_path / "bundle.zip")]) == 0
