@@ -31,6 +31,10 @@ class EvidenceStore(Protocol):
         """The only version of a create-only key, with its version id (used to adopt a stranded write)."""
         ...
 
+    def find_current(self, key: str) -> bytes | None:
+        """The body of a create-only key, or None when nothing is stored there yet (a cache lookup)."""
+        ...
+
     def retained_until(self, key: str, version_id: str) -> datetime | None:
         """The version's current COMPLIANCE retain-until."""
         ...
@@ -87,7 +91,8 @@ class UnsealedEvents(Protocol):
         ...
 
     def mark_sealed(self, batch: LogBatch) -> None:
-        """Give each event its leaf index and take it off the queue; repeatable. LedgerInconsistentError when an
+        """Give each event its leaf index, the size of the checkpoint that sealed it and its inclusion path against
+        that checkpoint (`batch.paths`), and take it off the queue; repeatable. LedgerInconsistentError when an
         event already carries another index."""
         ...
 

@@ -8,7 +8,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 
 from shared.ledger import checkpoint as notes
 from shared.ledger import merkle
-from shared.ledger.bundle_format import Bundle, seal_manifest
+from shared.ledger.bundle_format import FORMAT_V1, FORMAT_V2, Bundle, seal_manifest
 from shared.ledger.canonical import sha256_hex
 from shared.ledger.envelope import Actor, build_envelope
 from shared.ledger.ids import uuid7
@@ -37,7 +37,9 @@ def synthetic_envelopes(requests: int, per_request: int) -> list[bytes]:
 
 
 def build_bundle(lines: list[bytes], checkpoint_sizes: list[int] | None = None,
-                 key: ec.EllipticCurvePrivateKey | None = None) -> Bundle:
+                 key: ec.EllipticCurvePrivateKey | None = None, version: int = 1) -> Bundle:
+    """v1 (docs/ledger-v1.md): proofs against the last checkpoint, one file each, consecutive consistency proofs.
+    v2 (docs/bundle-v2.md): proofs.jsonl against the checkpoint that sealed each event, consistency to the last."""
     key = key or ec.generate_private_key(ec.SECP256R1())
     der = key.public_key().public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
     key_id = notes.key_hash(KEY_NAME, der)
@@ -55,23 +57,32 @@ def build_bundle(lines: list[bytes], checkpoint_sizes: list[int] | None = None,
     for size in sizes:
         body = notes.checkpoint_body(ORIGIN, size, merkle.root_at(size, hash_at))
         files[f"checkpoints/{size}.note"] = notes.signed_note(body, KEY_NAME, key_id, sign(body)).encode()
-    for m, n in zip(sizes, sizes[1:], strict=False):
+    pairs = zip(sizes, sizes[1:], strict=False) if version == 1 else ((m, final) for m in sizes[:-1])
+    for m, n in pairs:
         proof = [h.hex() for h in merkle.consistency_proof(m, n, hash_at)]
         files[f"consistency/{m}-{n}.json"] = json.dumps({"from": m, "to": n, "proof": proof}).encode()
+    proofs = []
     for index, envelope in enumerate(envelopes):
-        path = [h.hex() for h in merkle.inclusion_proof(index, final, hash_at)]
-        files[f"proofs/{envelope['event_id']}.json"] = json.dumps(
-            {"event_id": envelope["event_id"], "leaf_index": index, "tree_size": final, "inclusion_path": path}).encode()
+        size = final if version == 1 else min(s for s in sizes if s > index)
+        path = [h.hex() for h in merkle.inclusion_proof(index, size, hash_at)]
+        proofs.append(json.dumps({"event_id": envelope["event_id"], "leaf_index": index, "tree_size": size,
+                                  "inclusion_path": path}, sort_keys=True).encode())
+        if version == 1:
+            files[f"proofs/{envelope['event_id']}.json"] = proofs[-1]
+    if version == 2:
+        files["proofs.jsonl"] = b"".join(line + b"\n" for line in proofs)
     files[f"keys/{KEY_NAME}.pem"] = key.public_key().public_bytes(serialization.Encoding.PEM,
                                                                    serialization.PublicFormat.SubjectPublicKeyInfo)
     bundle = Bundle(files)
-    reseal(bundle, key, [e["event_id"] for e in envelopes])
+    reseal(bundle, key, [e["event_id"] for e in envelopes], FORMAT_V1 if version == 1 else FORMAT_V2)
     return bundle
 
 
-def reseal(bundle: Bundle, key: ec.EllipticCurvePrivateKey, event_ids: list[str]) -> None:
+def reseal(bundle: Bundle, key: ec.EllipticCurvePrivateKey, event_ids: list[str], format: str | None = None) -> None:  # noqa: A002
     """Rewrite the manifest and its signature (what an insider holding the signing key could do)."""
+    if format is None:
+        format = json.loads(bundle.files["manifest.json"])["format"]  # noqa: A001
     bundle.files.pop("manifest.json", None)
     bundle.files.pop("manifest.sig", None)
     seal_manifest(bundle, {"origin": ORIGIN, "scope": {"test": True}, "events": event_ids, "complete_chains": True},
-                  KEY_NAME, lambda data: key.sign(data, ec.ECDSA(hashes.SHA256())))
+                  KEY_NAME, lambda data: key.sign(data, ec.ECDSA(hashes.SHA256())), format)

@@ -44,6 +44,10 @@ class FakeEvidenceStore:
         body, version, _ = self.objects[key]
         return body, version
 
+    def find_current(self, key: str) -> bytes | None:
+        self.reads.append(key)
+        return self.objects[key][0] if key in self.objects else None
+
     def retained_until(self, key: str, version_id: str) -> datetime:
         return self.objects[key][2]
 
@@ -139,13 +143,14 @@ class FakeUnsealedEvents:
                 for e in waiting[:limit]]
 
     def mark_sealed(self, batch: LogBatch) -> None:
-        for leaf_index, leaf in enumerate(batch.leaves, start=batch.start):
+        for leaf_index, (leaf, path) in enumerate(zip(batch.leaves, batch.paths, strict=True), start=batch.start):
             if self.crash_after is not None and leaf_index - batch.start >= self.crash_after:
                 raise RuntimeError("sealer crashed while marking")
             event = self.index.events[leaf.event_id]
             if event.leaf_index not in (None, leaf_index):
                 raise LedgerInconsistentError(leaf.event_id)
-            self.index.events[leaf.event_id] = event.model_copy(update={"leaf_index": leaf_index})
+            self.index.events[leaf.event_id] = event.model_copy(
+                update={"leaf_index": leaf_index, "sealed_size": batch.end, "inclusion_path": path})
 
 
 class FakeLogState:

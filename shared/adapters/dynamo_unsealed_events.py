@@ -68,21 +68,24 @@ class DynamoUnsealedEvents:
     @tracer.capture_method(capture_response=False)
     def mark_sealed(self, batch: LogBatch) -> None:
         with ThreadPoolExecutor(max_workers=MARK_WORKERS) as pool:
-            list(pool.map(lambda i, leaf: self._mark(i, leaf, batch.end), range(batch.start, batch.end),
-                          batch.leaves))
+            list(pool.map(lambda i, leaf, path: self._mark(i, leaf, batch.end, path), range(batch.start, batch.end),
+                          batch.leaves, batch.paths))
 
-    def _mark(self, leaf_index: int, leaf: LogLeaf, sealed_size: int) -> None:
+    def _mark(self, leaf_index: int, leaf: LogLeaf, sealed_size: int, path: bytes) -> None:
         pk, sk = leaf.index_key
         try:
             self._db.update_item(
                 TableName=self._table,
                 Key={"pk": {"S": pk}, "sk": {"S": sk}},
-                # sealed_size: the first checkpoint whose tree holds this leaf.
-                UpdateExpression="SET leaf_index = :index, sealed_size = :size REMOVE unsealed_pk, unsealed_sk",
+                # sealed_size: the first checkpoint whose tree holds this leaf; inclusion_path: the leaf's proof
+                # against it (concatenated hashes), so exports and proofs need no tile reads for it.
+                UpdateExpression="SET leaf_index = :index, sealed_size = :size, inclusion_path = :path "
+                                 "REMOVE unsealed_pk, unsealed_sk",
                 # Repeatable (a crashed run's marks are redone), but an event never gets a second leaf.
                 ConditionExpression="attribute_exists(pk) AND "
                                     "(attribute_not_exists(leaf_index) OR leaf_index = :index)",
-                ExpressionAttributeValues={":index": {"N": str(leaf_index)}, ":size": {"N": str(sealed_size)}},
+                ExpressionAttributeValues={":index": {"N": str(leaf_index)}, ":size": {"N": str(sealed_size)},
+                                           ":path": {"B": path}},
             )
         except ClientError as error:
             if error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":

@@ -263,6 +263,7 @@ def to_event(item: dict[str, Any]) -> StoredEvent:
         s3_version_id=item["s3_version_id"],
         leaf_index=int(item["leaf_index"]) if item.get("leaf_index") is not None else None,
         sealed_size=int(item["sealed_size"]) if item.get("sealed_size") is not None else None,
+        inclusion_path=bytes(item["inclusion_path"]) if item.get("inclusion_path") is not None else None,
         actor_tag=item.get("actor_tag"),
         access_action=item.get("access_action"),
         access_service=item.get("access_service"),

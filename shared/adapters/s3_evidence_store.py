@@ -71,6 +71,15 @@ class S3EvidenceStore:
         return bytes(response["Body"].read()), str(response["VersionId"])
 
     @tracer.capture_method(capture_response=False)
+    def find_current(self, key: str) -> bytes | None:
+        try:
+            return self.get_current(key)[0]
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code", "") in MISSING:
+                return None
+            raise StorageUnavailableError("the evidence store refused the read") from error
+
+    @tracer.capture_method(capture_response=False)
     def retained_until(self, key: str, version_id: str) -> datetime | None:
         """The version's COMPLIANCE retain-until, from HeadObject (moto does not implement GetObjectRetention)."""
         head = self._s3.head_object(Bucket=self._bucket, Key=key, VersionId=version_id)

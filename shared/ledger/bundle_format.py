@@ -1,13 +1,18 @@
-"""Evidence bundle v1: the files an offline verifier needs (docs/ledger-v1.md). Pure: no AWS, no network.
+"""Evidence bundles: the files an offline verifier needs. Pure: no AWS, no network.
 
-A bundle is a folder or a zip of it:
+v1 (docs/ledger-v1.md, frozen) and v2 (docs/bundle-v2.md) share their layout except for the proofs:
   manifest.json              format, origin, scope, event ids in leaf order, every other file with its SHA-256
   manifest.sig               {"key_name", "signature": base64 DER ECDSA P-256 over the manifest's exact bytes}
   events.jsonl               one canonical envelope per line, in leaf order
-  proofs/<event_id>.json     {"event_id", "leaf_index", "tree_size", "inclusion_path": [hex]}
+  proofs/<event_id>.json     v1: one file per event, against the latest checkpoint
+  proofs.jsonl               v2: one line per sealed event in leaf order, against the checkpoint that sealed it
   checkpoints/<size>.note    signed notes (C2SP tlog-checkpoint)
-  consistency/<m>-<n>.json   {"from", "to", "proof": [hex]} between consecutive checkpoints
+  consistency/<m>-<n>.json   {"from", "to", "proof": [hex]}: v1 between consecutive checkpoints, v2 from each
+                             checkpoint to the latest
   keys/<key_name>.pem        public keys (SubjectPublicKeyInfo PEM)
+
+A bundle read from disk is lazy: members are read when asked for, and the large ones can be streamed, so the
+verifier's memory does not grow with the bundle.
 """
 
 import base64
@@ -15,21 +20,63 @@ import hashlib
 import io
 import json
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, MutableMapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
-FORMAT = "ccpa-audit/bundle/v1"
+FORMAT_V1 = "ccpa-audit/bundle/v1"
+FORMAT_V2 = "ccpa-audit/bundle/v2"
+FORMATS = (FORMAT_V1, FORMAT_V2)
 MANIFEST = "manifest.json"
 SIGNATURE = "manifest.sig"
+EVENTS = "events.jsonl"
+PROOFS = "proofs.jsonl"
+
+
+class _LazyFiles(MutableMapping[str, bytes]):
+    """A bundle's members by path, read from the zip or folder on access; edits stay in memory."""
+
+    def __init__(self, names: list[str], read: Callable[[str], bytes], stream: Callable[[str], IO[bytes]]) -> None:
+        self._names = dict.fromkeys(names)
+        self._read, self._stream = read, stream
+        self._edits: dict[str, bytes] = {}
+
+    def __getitem__(self, name: str) -> bytes:
+        if name in self._edits:
+            return self._edits[name]
+        if name not in self._names:
+            raise KeyError(name)
+        return self._read(name)
+
+    def __setitem__(self, name: str, data: bytes) -> None:
+        self._names[name] = None
+        self._edits[name] = data
+
+    def __delitem__(self, name: str) -> None:
+        del self._names[name]
+        self._edits.pop(name, None)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(list(self._names))
+
+    def __len__(self) -> int:
+        return len(self._names)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._names
+
+    def stream(self, name: str) -> IO[bytes]:
+        if name in self._edits or name not in self._names:
+            return io.BytesIO(self[name])
+        return self._stream(name)
 
 
 @dataclass
 class Bundle:
     """A bundle's files by relative path; the verifier reads only this, the exporter only writes it."""
 
-    files: dict[str, bytes] = field(default_factory=dict)
+    files: MutableMapping[str, bytes] = field(default_factory=dict)
 
     def json(self, path: str) -> Any:
         """KeyError when the file is absent; ValueError when it is not JSON (or nested too deeply to read)."""
@@ -39,21 +86,32 @@ class Bundle:
             raise ValueError(f"{path} is nested too deeply") from None
 
     def under(self, folder: str) -> dict[str, bytes]:
-        return {path: data for path, data in self.files.items() if path.startswith(folder + "/")}
+        return {path: self.files[path] for path in self.files if path.startswith(folder + "/")}
+
+    def names_under(self, folder: str) -> list[str]:
+        return [path for path in self.files if path.startswith(folder + "/")]
+
+    def open(self, path: str) -> IO[bytes]:
+        """The member as a binary stream, read as it is consumed (KeyError when absent)."""
+        if isinstance(self.files, _LazyFiles):
+            return self.files.stream(path)
+        return io.BytesIO(self.files[path])
 
 
 def read_bundle(path: Path) -> Bundle:
     if path.is_dir():
-        return Bundle({str(p.relative_to(path)).replace("\\", "/"): p.read_bytes()
-                       for p in sorted(path.rglob("*")) if p.is_file()})
-    with zipfile.ZipFile(path) as archive:
-        return Bundle({name: archive.read(name) for name in archive.namelist() if not name.endswith("/")})
+        names = [str(p.relative_to(path)).replace("\\", "/") for p in sorted(path.rglob("*")) if p.is_file()]
+        return Bundle(_LazyFiles(names, lambda name: (path / name).read_bytes(),
+                                 lambda name: (path / name).open("rb")))
+    archive = zipfile.ZipFile(path)  # kept open for the bundle's lifetime: members are read on demand
+    names = [name for name in archive.namelist() if not name.endswith("/")]
+    return Bundle(_LazyFiles(names, archive.read, archive.open))
 
 
 def to_zip(bundle: Bundle) -> bytes:
     """Deflated members with fixed timestamps, so the same bundle always zips to the same bytes."""
     out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=6) as archive:
         for name in sorted(bundle.files):
             # A ZipInfo carries its own compress_type (ZIP_STORED unless set); the archive's default is not applied.
             member = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
@@ -63,18 +121,23 @@ def to_zip(bundle: Bundle) -> bytes:
 
 
 def write_folder(bundle: Bundle, folder: Path) -> None:
-    for name, data in bundle.files.items():
+    for name in bundle.files:
         target = folder / name
         target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(data)
+        target.write_bytes(bundle.files[name])
 
 
 def seal_manifest(bundle: Bundle, header: dict[str, Any], key_name: str,
-                  sign: Callable[[bytes], bytes]) -> None:
-    """Add manifest.json (listing every file with its SHA-256) and its signature; call last."""
-    files = [{"path": name, "sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data)}
-             for name, data in sorted(bundle.files.items()) if name not in (MANIFEST, SIGNATURE)]
-    manifest = json.dumps({"format": FORMAT, **header, "files": files}, sort_keys=True, indent=1).encode()
+                  sign: Callable[[bytes], bytes], format: str | None = None) -> None:  # noqa: A002
+    """Add manifest.json (listing every file with its SHA-256) and its signature; call last. The format is v2
+    when the proofs are in proofs.jsonl, v1 when they are one file each, unless named."""
+    format = format or (FORMAT_V2 if PROOFS in bundle.files else FORMAT_V1)  # noqa: A001
+    files = []
+    for name in sorted(bundle.files):
+        if name not in (MANIFEST, SIGNATURE):
+            data = bundle.files[name]
+            files.append({"path": name, "sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data)})
+    manifest = json.dumps({"format": format, **header, "files": files}, sort_keys=True, indent=1).encode()
 
     bundle.files[MANIFEST] = manifest
     signature = {"key_name": key_name, "signature": base64.b64encode(sign(manifest)).decode()}

@@ -10,8 +10,19 @@ import re
 import unicodedata
 from typing import Any
 
+try:  # the verifier's fast path; without it the standard library gives the same answers, slower
+    import orjson
+except ImportError:  # pragma: no cover - orjson is a pinned dependency
+    orjson = None
+
 MAX_SAFE_INT = 2**53 - 1
 _LONG_NUMBER = re.compile(rb"[:,\[]-?[0-9]{16,}")
+# A decimal fraction as it would end a number token of compact JSON. orjson round-trips such floats (1.5 -> 1.5),
+# so lines holding one take the standard library's path; other floats (1e5, 1.0e3) never round-trip exactly. The
+# pattern can match inside a string too (then the line is only checked more slowly), never misses such a number.
+_FRACTION = re.compile(rb"\.[0-9]+(?:[,}\]]|\Z)")
+# orjson refuses to write integers beyond +/-(2^53-1), the ledger's limit, so those leave the fast path too.
+_ORJSON_OPTIONS = orjson.OPT_SORT_KEYS | orjson.OPT_STRICT_INTEGER if orjson is not None else 0
 
 
 class CanonicalError(ValueError):
@@ -94,8 +105,20 @@ def _no_float(text: str) -> Any:
 
 def parse_canonical(data: bytes) -> Any:
     """Parse bytes that claim to be canonical and return the value; CanonicalError if they are not exactly the
-    canonical form. Pure-ASCII input (the common case) is checked at C speed: a float or a big integer cannot
-    parse, and re-encoding must give the same bytes; other input takes the full NFC and key rules."""
+    canonical form. Pure-ASCII input (the common case) is checked by orjson: for ASCII its escapes and key order
+    equal the standard library's, so an exact round trip without floats or unsafe integers is the canonical form.
+    Anything else, or anything orjson refuses, takes the standard library, which has the final word."""
+    if orjson is not None and data.isascii() and not _FRACTION.search(data):
+        try:
+            value = orjson.loads(data)
+            if orjson.dumps(value, option=_ORJSON_OPTIONS) == data:
+                return value
+        except (orjson.JSONDecodeError, orjson.JSONEncodeError):
+            pass
+    return _parse_canonical_stdlib(data)
+
+
+def _parse_canonical_stdlib(data: bytes) -> Any:
     try:
         value = json.loads(data, parse_float=_no_float, parse_constant=_no_float)
     except ValueError as error:
@@ -108,6 +131,18 @@ def parse_canonical(data: bytes) -> Any:
                    if simple else canonical_bytes(value))
     except RecursionError:
         raise CanonicalError("nested too deeply") from None
+    except UnicodeEncodeError:
+        raise CanonicalError("a string holds a lone surrogate") from None
     if encoded != data:
         raise CanonicalError("the bytes are not in canonical form")
     return value
+
+
+def parse_json(data: bytes) -> Any:
+    """Plain JSON parsing for the verifier's proof lines (orjson when present); ValueError when it is not JSON."""
+    if orjson is not None:
+        return orjson.loads(data)  # orjson.JSONDecodeError is a ValueError
+    try:
+        return json.loads(data)
+    except RecursionError:
+        raise ValueError("nested too deeply") from None

@@ -11,8 +11,8 @@ so the same code builds proofs from an in-memory list (`hash_at_from_leaves`) or
 """
 
 import hashlib
-import re
 from collections.abc import Callable, Sequence
+from itertools import repeat
 from typing import NamedTuple
 
 HASH_SIZE = 32
@@ -24,7 +24,6 @@ MAX_TILE_LEVEL = 63
 
 HashAt = Callable[[int, int], bytes]
 
-_LOWER_HEX_64 = re.compile(r"[0-9a-f]{64}")
 _LEAF_PREFIX = b"\x00"
 _NODE_PREFIX = b"\x01"
 
@@ -43,9 +42,15 @@ def node_hash(left: bytes, right: bytes) -> bytes:
 
 
 def _hex32(value: str, name: str) -> bytes:
-    if not isinstance(value, str) or not _LOWER_HEX_64.fullmatch(value):
-        raise ValueError(f"{name} must be 64 lowercase hex characters")
-    return bytes.fromhex(value)
+    # 64 characters that fromhex turns into 32 bytes are hex without spaces; then only uppercase remains to refuse.
+    if isinstance(value, str) and len(value) == 64 and (value.islower() or value.isdigit()):
+        try:
+            data = bytes.fromhex(value)
+        except ValueError:
+            data = b""
+        if len(data) == HASH_SIZE:
+            return data
+    raise ValueError(f"{name} must be 64 lowercase hex characters")
 
 
 def leaf_data(event_hash_hex: str, consumer_tag_hex: str | None) -> bytes:
@@ -56,9 +61,13 @@ def leaf_data(event_hash_hex: str, consumer_tag_hex: str | None) -> bytes:
     lets an auditor select a consumer's leaves without opening events. The event hash comes last so that a
     leaf always ends with the 32 bytes that identify the evidence object.
     """
-    event = _hex32(event_hash_hex, "event_hash_hex")
+    return leaf_data_of_digest(_hex32(event_hash_hex, "event_hash_hex"), consumer_tag_hex)
+
+
+def leaf_data_of_digest(event_digest: bytes, consumer_tag_hex: str | None) -> bytes:
+    """leaf_data for an event hash already in bytes (the verifier hashes each line itself)."""
     tag = bytes(HASH_SIZE) if consumer_tag_hex is None else _hex32(consumer_tag_hex, "consumer_tag_hex")
-    return LEAF_LABEL + tag + event
+    return LEAF_LABEL + tag + event_digest
 
 
 def _check_hash(value: bytes, name: str) -> None:
@@ -169,6 +178,41 @@ def inclusion_proof(index: int, size: int, hash_at: HashAt) -> list[bytes]:
             lo += k
     path.reverse()
     return path
+
+
+def inclusion_paths(start: int, end: int, hash_at: HashAt, leaves: Sequence[bytes] | None = None) -> list[bytes]:
+    """PATH(i, D[end]) for every leaf i in [start, end), each as its sibling hashes concatenated (deepest first):
+    what the sealer records for the leaves it has just appended, against the checkpoint it is about to sign.
+
+    In RFC 6962's tree a level's last node, when it has no sibling, is carried up unchanged; so leaf i's sibling
+    at level j is node (j, (i >> j) ^ 1) when that node exists. Neighbouring leaves share every sibling above the
+    level where their paths meet, so paths are assembled top-down from shared suffixes, a level at a time: about
+    2 * (end - start) hash_at calls and concatenations, plus one partial right-edge node per level. `leaves`, the
+    leaf hashes of [start, end) when the caller has them, spare the hash_at calls of the widest level.
+    """
+    if not 0 <= start <= end:
+        raise ValueError(f"need 0 <= start <= end, got {start}, {end}")
+    if start == end:
+        return []
+    suffixes = [b""]  # the paths from the root upward: empty
+    for level in range((end - 1).bit_length() - 1, -1, -1):
+        low, high = start >> level, (end - 1) >> level
+        first = low & ~1  # from the left sibling of the first node, so the level splits into sibling pairs
+        complete = min(high, (end >> level) - 1)
+        if level == 0 and leaves is not None:
+            nodes = ([hash_at(0, first)] if first < start else []) + list(leaves)
+        else:
+            nodes = list(map(hash_at, repeat(level, complete - first + 1), range(first, complete + 1)))
+        if complete < high:  # the one partial node of this level: the tree's right edge
+            nodes.append(_range_root(high << level, end, hash_at))
+        if len(nodes) % 2:
+            nodes.append(b"")  # the last node has no sibling: it is carried up and adds nothing to the path
+        # Pair p's nodes share the suffix of their parent (suffixes[p - first // 2]); each takes the other's hash.
+        paths: list[bytes] = [b""] * len(nodes)
+        paths[0::2] = [right + up for right, up in zip(nodes[1::2], suffixes, strict=True)]
+        paths[1::2] = [left + up for left, up in zip(nodes[0::2], suffixes, strict=True)]
+        suffixes = paths[low - first:high - first + 1]
+    return suffixes
 
 
 def consistency_proof(m: int, n: int, hash_at: HashAt) -> list[bytes]:

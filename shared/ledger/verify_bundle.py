@@ -10,13 +10,14 @@ import binascii
 import hashlib
 import json
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from shared.ledger import checkpoint as notes
 from shared.ledger import merkle
-from shared.ledger.bundle_format import FORMAT, MANIFEST, SIGNATURE, Bundle
-from shared.ledger.canonical import CanonicalError, parse_canonical, sha256_hex
+from shared.ledger.bundle_format import EVENTS, FORMAT_V2, FORMATS, MANIFEST, PROOFS, SIGNATURE, Bundle
+from shared.ledger.canonical import CanonicalError, parse_canonical, parse_json
 from shared.ledger.trust import KeyPin, TrustedKey, trusted_key
 
 
@@ -39,6 +40,9 @@ class Report:
         self.failures.append(f"{where}: {what}")
 
 
+_CHUNK = 1 << 20
+
+
 @dataclass(frozen=True)
 class _Checkpoint:
     path: str
@@ -47,23 +51,27 @@ class _Checkpoint:
 
 
 class _InclusionChecker:
-    """RFC 9162 section 2.1.3.2 inclusion verification against one signed root, remembering every node a verified
-    proof passed through. Neighbouring leaves share most of their path, so a later proof stops at the first node
-    already proven to sit at the same position: same result, a few hashes per event instead of log2(n)."""
+    """RFC 9162 section 2.1.3.2 inclusion verification against one signed root, remembering the nodes the last
+    verified proof passed through (at most one per depth: the ancestors of that leaf). Events come in leaf order,
+    so the next leaf's path soon meets one of them at the same position and depth, and the walk stops there: same
+    result, a few hashes per event instead of log2(n), and memory of O(log n) whatever the bundle's size."""
 
     def __init__(self, size: int, root: bytes) -> None:
         self.size = size
         self.root = root
-        self.proven: dict[tuple[int, int], tuple[bytes, int]] = {}
+        self.proven: dict[int, tuple[tuple[int, int], bytes]] = {}  # depth -> (position, node)
 
-    def verify(self, leaf: bytes, index: int, path: list[bytes]) -> bool:
-        if index >= self.size or any(len(p) != 32 for p in path):
+    def verify(self, leaf: bytes, index: int, path: bytes) -> bool:
+        """`path`: the siblings, deepest first, as one string of 32-byte hashes."""
+        count = len(path) // 32
+        if index >= self.size or len(path) != 32 * count:
             return False
         fn, sn, node = index, self.size - 1, leaf
-        steps: list[tuple[tuple[int, int], bytes, int]] = []
-        for position, sibling in enumerate(path):
+        steps: list[tuple[int, tuple[int, int], bytes]] = []
+        for position in range(count):
             if sn == 0:
                 return False
+            sibling = path[32 * position:32 * position + 32]
             if fn & 1 or fn == sn:
                 node = hashlib.sha256(b"\x01" + sibling + node).digest()
                 if not fn & 1:
@@ -74,23 +82,23 @@ class _InclusionChecker:
                 node = hashlib.sha256(b"\x01" + node + sibling).digest()
             fn >>= 1
             sn >>= 1
-            remaining = len(path) - position - 1
-            known = self.proven.get((fn, sn))
-            if known is not None:
-                ok = known == (node, remaining)
+            depth = count - position - 1
+            known = self.proven.get(depth)
+            if known is not None and known[0] == (fn, sn):
+                ok = known[1] == node
                 if ok:
                     self._remember(steps)
                 return ok
-            steps.append(((fn, sn), node, remaining))
+            steps.append((depth, (fn, sn), node))
         ok = sn == 0 and node == self.root
         if ok:
             self._remember(steps)
         return ok
 
-    def _remember(self, steps: list[tuple[tuple[int, int], bytes, int]]) -> None:
-        for key, node, remaining in steps:
-            if key[1] != 0:
-                self.proven[key] = (node, remaining)
+    def _remember(self, steps: list[tuple[int, tuple[int, int], bytes]]) -> None:
+        for depth, key, node in steps:
+            if depth:
+                self.proven[depth] = (key, node)
 
 
 def verify_bundle(bundle: Bundle, pin: KeyPin | None = None) -> Report:
@@ -98,13 +106,20 @@ def verify_bundle(bundle: Bundle, pin: KeyPin | None = None) -> Report:
     manifest = _manifest(bundle, report)
     if manifest is None:
         return report
+    v2 = manifest.get("format") == FORMAT_V2
     keys = _trusted(_keys(bundle, report), pin, report)
     _manifest_signature(bundle, keys, report)
-    _listed_files(bundle, manifest, report)
+    # The large files are hashed while the event pass streams them, so each is read once.
+    streamed = (EVENTS, PROOFS) if v2 else (EVENTS,)
+    listed = _listed_files(bundle, manifest, report, streamed)
     origin = manifest.get("origin")
     checkpoints = _checkpoints(bundle, origin if isinstance(origin, str) else None, keys, report)
-    _consistency(bundle, checkpoints, report)
-    _events(bundle, manifest, checkpoints, report)
+    if v2:
+        _consistency_to_latest(bundle, checkpoints, report)
+    else:
+        _consistency(bundle, checkpoints, report)
+    proofs = _StreamedProofs(bundle, listed.get(PROOFS), report) if v2 else _ProofFiles(bundle)
+    _events(bundle, manifest, checkpoints, proofs, listed.get(EVENTS), report)
     return report
 
 
@@ -120,8 +135,9 @@ def _manifest(bundle: Bundle, report: Report) -> dict[str, Any] | None:
     if not isinstance(manifest, dict):
         report.fail(MANIFEST, f"is a JSON {type(manifest).__name__}, not an object")
         return None
-    if manifest.get("format") != FORMAT:
-        report.fail(MANIFEST, f"format is {manifest.get('format')!r}, expected {FORMAT!r}")
+    if manifest.get("format") not in FORMATS:
+        expected = " or ".join(repr(f) for f in FORMATS)
+        report.fail(MANIFEST, f"format is {manifest.get('format')!r}, expected {expected}")
     return manifest
 
 
@@ -164,7 +180,9 @@ def _manifest_signature(bundle: Bundle, keys: list[TrustedKey], report: Report) 
                     "the signature does not match manifest.json")
 
 
-def _listed_files(bundle: Bundle, manifest: dict[str, Any], report: Report) -> None:
+def _listed_files(bundle: Bundle, manifest: dict[str, Any], report: Report,
+                  streamed: tuple[str, ...]) -> dict[str, str]:
+    """Check every listed file but the streamed ones (checked by the pass that reads them); return the listing."""
     entries = manifest.get("files")
     if not isinstance(entries, list):
         report.fail(MANIFEST, "has no list of files")
@@ -179,11 +197,40 @@ def _listed_files(bundle: Bundle, manifest: dict[str, Any], report: Report) -> N
     for path, digest in listed.items():
         if path not in bundle.files:
             report.fail(path, "listed in the manifest but missing")
-        elif sha256_hex(bundle.files[path]) != digest:
+        elif path not in streamed and _file_sha256(bundle, path) != digest:
             report.fail(path, "its SHA-256 differs from the manifest")
     for path in bundle.files:
         if path not in listed and path not in (MANIFEST, SIGNATURE):
             report.fail(path, "not listed in the manifest")
+    return listed
+
+
+def _file_sha256(bundle: Bundle, path: str) -> str:
+    digest = hashlib.sha256()
+    with bundle.open(path) as stream:
+        while chunk := stream.read(_CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _lines(bundle: Bundle, path: str, digest: "hashlib._Hash") -> Iterator[bytes]:
+    """The file's lines (without their newline), read in large chunks and hashed as they pass."""
+    if path not in bundle.files:
+        return
+    with bundle.open(path) as stream:
+        rest = b""
+        while chunk := stream.read(_CHUNK):
+            digest.update(chunk)
+            parts = (rest + chunk).split(b"\n")
+            rest = parts.pop()
+            yield from parts
+        if rest:
+            yield rest
+
+
+def _check_streamed_hash(path: str, expected: str | None, digest: "hashlib._Hash", report: Report) -> None:
+    if expected is not None and digest.hexdigest() != expected:
+        report.fail(path, "its SHA-256 differs from the manifest")
 
 
 def _checkpoints(bundle: Bundle, origin: str | None, keys: list[TrustedKey], report: Report) -> dict[int, _Checkpoint]:
@@ -218,22 +265,97 @@ def _checkpoints(bundle: Bundle, origin: str | None, keys: list[TrustedKey], rep
 
 
 def _consistency(bundle: Bundle, checkpoints: dict[int, _Checkpoint], report: Report) -> None:
+    """v1: each consecutive pair of checkpoints."""
     sizes = sorted(checkpoints)
     for m, n in zip(sizes, sizes[1:], strict=False):
-        path = f"consistency/{m}-{n}.json"
+        _consistency_pair(bundle, checkpoints, m, n, report)
+
+
+def _consistency_to_latest(bundle: Bundle, checkpoints: dict[int, _Checkpoint], report: Report) -> None:
+    """v2: every checkpoint to the latest, so each event's sealing checkpoint is proven extended by it."""
+    sizes = sorted(checkpoints)
+    for m in sizes[:-1]:
+        _consistency_pair(bundle, checkpoints, m, sizes[-1], report)
+
+
+def _consistency_pair(bundle: Bundle, checkpoints: dict[int, _Checkpoint], m: int, n: int, report: Report) -> None:
+    path = f"consistency/{m}-{n}.json"
+    try:
+        proof = [bytes.fromhex(h) for h in bundle.json(path)["proof"]]
+    except (KeyError, ValueError, TypeError, IndexError):
+        report.fail(path, f"missing or malformed consistency proof between checkpoints {m} and {n}")
+        return
+    if not merkle.verify_consistency(m, n, checkpoints[m].root, checkpoints[n].root, proof):
+        report.fail(path, f"checkpoint {n} does not extend checkpoint {m} (log rewritten or forked)")
+    else:
+        report.consistency_proofs += 1
+
+
+class _ProofFiles:
+    """v1: proofs/<event_id>.json, one file per event."""
+
+    def __init__(self, bundle: Bundle) -> None:
+        self.bundle = bundle
+
+    def take(self, event_id: str) -> Any:
+        """The event's proof object, None when it has none; ValueError when the file is not JSON."""
         try:
-            proof = [bytes.fromhex(h) for h in bundle.json(path)["proof"]]
-        except (KeyError, ValueError, TypeError, IndexError):
-            report.fail(path, f"missing or malformed consistency proof between checkpoints {m} and {n}")
-            continue
-        if not merkle.verify_consistency(m, n, checkpoints[m].root, checkpoints[n].root, proof):
-            report.fail(path, f"checkpoint {n} does not extend checkpoint {m} (log rewritten or forked)")
-        else:
-            report.consistency_proofs += 1
+            return self.bundle.json(f"proofs/{event_id}.json")
+        except KeyError:
+            return None
+
+    def has(self, event_id: str) -> bool:
+        return f"proofs/{event_id}.json" in self.bundle.files
+
+    def finish(self, unsealed: set[str], report: Report) -> None:
+        pass
 
 
-def _events(bundle: Bundle, manifest: dict[str, Any], checkpoints: dict[int, _Checkpoint], report: Report) -> None:
-    lines = bundle.files.get("events.jsonl", b"").splitlines()
+class _StreamedProofs:
+    """v2: proofs.jsonl, one line per sealed event in leaf order, read alongside events.jsonl. A proof read ahead
+    of its event waits in `ahead`, which stays empty unless lines were inserted, deleted or moved."""
+
+    def __init__(self, bundle: Bundle, expected_sha256: str | None, report: Report) -> None:
+        self.digest = hashlib.sha256()
+        self.lines = enumerate(_lines(bundle, PROOFS, self.digest), start=1)
+        self.expected, self.report = expected_sha256, report
+        self.ahead: dict[str, Any] = {}
+
+    def take(self, event_id: str) -> Any:
+        if event_id in self.ahead:
+            return self.ahead.pop(event_id)
+        for number, line in self.lines:
+            try:
+                proof = parse_json(line)
+            except ValueError:
+                proof = None
+            if not isinstance(proof, dict) or not isinstance(proof.get("event_id"), str):
+                self.report.fail(f"{PROOFS} line {number}", "not a proof of an event")
+                continue
+            if proof["event_id"] == event_id:
+                return proof
+            if proof["event_id"] in self.ahead:
+                self.report.fail(f"{PROOFS} line {number}", f"a second proof for event {proof['event_id']}")
+            self.ahead[proof["event_id"]] = proof
+        return None
+
+    def has(self, event_id: str) -> bool:
+        return event_id in self.ahead
+
+    def finish(self, unsealed: set[str], report: Report) -> None:
+        """Read what is left (it is hashed too): every proof must have been claimed by an event."""
+        self.take("")
+        for event_id in self.ahead:
+            if event_id in unsealed:
+                report.fail(f"event {event_id}", "is listed as unsealed but has an inclusion proof")
+            else:
+                report.fail(PROOFS, f"holds a proof for event {event_id}, which is not where events.jsonl has it")
+        _check_streamed_hash(PROOFS, self.expected, self.digest, report)
+
+
+def _events(bundle: Bundle, manifest: dict[str, Any], checkpoints: dict[int, _Checkpoint],
+            proofs: _ProofFiles | _StreamedProofs, expected_sha256: str | None, report: Report) -> None:
+    """One pass over events.jsonl, keeping per event only what the chain and order checks need."""
     order = manifest.get("events")
     if order is not None and not _strings(order):
         report.fail(MANIFEST, "events is not a list of event ids")
@@ -243,13 +365,13 @@ def _events(bundle: Bundle, manifest: dict[str, Any], checkpoints: dict[int, _Ch
         report.fail(MANIFEST, "unsealed is not a list of event ids")
         unsealed_ids = []
     unsealed = set(unsealed_ids)
-    chains: dict[str, dict[int, tuple[str, dict[str, Any]]]] = defaultdict(dict)
+    chains: dict[str, dict[int, _Link]] = defaultdict(dict)
     seen: set[str] = set()
     last_leaf = -1
     ids = []
     checkers: dict[int, _InclusionChecker] = {}
-    for number, line in enumerate(lines, start=1):
-        where = f"events.jsonl line {number}"
+    file_digest = hashlib.sha256()
+    for number, line in enumerate(_lines(bundle, EVENTS, file_digest), start=1):
         canonical_problem = None
         try:
             envelope = parse_canonical(line)
@@ -260,73 +382,87 @@ def _events(bundle: Bundle, manifest: dict[str, Any], checkpoints: dict[int, _Ch
             except (ValueError, RecursionError):
                 envelope = None
         if not isinstance(envelope, dict) or not isinstance(envelope.get("event_id"), str):
-            report.fail(where, "not an event envelope")
+            report.fail(f"events.jsonl line {number}", "not an event envelope")
             continue
         event_id = envelope["event_id"]
-        where = f"event {event_id}"
         ids.append(event_id)
         if event_id in seen:
-            report.fail(where, "appears twice")
+            report.fail(f"event {event_id}", "appears twice")
         seen.add(event_id)
         if canonical_problem:
-            report.fail(where, f"not in canonical form ({canonical_problem})")
-        event_hash = sha256_hex(line)
+            report.fail(f"event {event_id}", f"not in canonical form ({canonical_problem})")
+        digest = hashlib.sha256(line).digest()
+        event_hash = digest.hex()
         if event_id in unsealed:
             # The signed manifest says the log does not hold it yet: no proof to check, and it is counted.
             report.unsealed += 1
-            if f"proofs/{event_id}.json" in bundle.files:
-                report.fail(where, "is listed as unsealed but has an inclusion proof")
+            if proofs.has(event_id):
+                report.fail(f"event {event_id}", "is listed as unsealed but has an inclusion proof")
             leaf = None
         else:
-            leaf = _inclusion(bundle, event_id, event_hash, envelope.get("consumer_tag"), checkpoints, checkers,
-                              report)
+            leaf = _inclusion(proofs, event_id, digest, envelope.get("consumer_tag"), checkpoints, checkers, report)
         if leaf is not None:
             if leaf <= last_leaf:
-                report.fail(where, f"leaf {leaf} comes after leaf {last_leaf}: events are out of order")
+                report.fail(f"event {event_id}", f"leaf {leaf} comes after leaf {last_leaf}: events are out of order")
             last_leaf = max(last_leaf, leaf)
-        if isinstance(envelope.get("request_id"), str) and isinstance(envelope.get("seq"), int):
-            chains[envelope["request_id"]][envelope["seq"]] = (event_hash, envelope)
+        request_id, seq = envelope.get("request_id"), envelope.get("seq")
+        if isinstance(request_id, str) and isinstance(seq, int):
+            chains[request_id][seq] = _Link(event_hash, envelope.get("prev_event_hash"), event_id)
         report.events += 1
+    _check_streamed_hash(EVENTS, expected_sha256, file_digest, report)
+    proofs.finish(unsealed, report)
     if isinstance(order, list) and order != ids:
+        listed = set(order)
         missing = [i for i in order if i not in seen]
-        extra = [i for i in ids if i not in set(order)]
+        extra = [i for i in ids if i not in listed]
         report.fail("events.jsonl", f"does not hold the manifest's events in order (missing {missing[:3]}, "
                                     f"extra {extra[:3]})")
     _chains(chains, bool(manifest.get("complete_chains")), report)
 
 
-def _inclusion(bundle: Bundle, event_id: str, event_hash: str, tag: str | None,
+class _Link(NamedTuple):
+    """What the chain check keeps of an event."""
+
+    event_hash: str
+    prev_event_hash: Any
+    event_id: str
+
+
+def _inclusion(proofs: _ProofFiles | _StreamedProofs, event_id: str, event_digest: bytes, tag: str | None,
                checkpoints: dict[int, _Checkpoint], checkers: dict[int, _InclusionChecker],
                report: Report) -> int | None:
-    where = f"event {event_id}"
     try:
-        proof = bundle.json(f"proofs/{event_id}.json")
-        index, size = proof["leaf_index"], proof["tree_size"]
-        path = [bytes.fromhex(h) for h in proof["inclusion_path"]]
-    except KeyError:
-        report.fail(where, "has no inclusion proof")
+        proof = proofs.take(event_id)
+        if proof is None:
+            report.fail(f"event {event_id}", "has no inclusion proof")
+            return None
+        index, size, hexes = proof["leaf_index"], proof["tree_size"], proof["inclusion_path"]
+        if not isinstance(hexes, list) or set(map(len, hexes)) - {64}:
+            raise ValueError("inclusion_path is not a list of 64 hex digits each")
+        path = bytes.fromhex("".join(hexes))
+    except (KeyError, ValueError, TypeError, IndexError):
+        report.fail(f"event {event_id}", "its inclusion proof is malformed")
         return None
-    except (ValueError, TypeError, IndexError):
-        report.fail(where, "its inclusion proof is malformed")
-        return None
-    if not all(isinstance(n, int) and not isinstance(n, bool) and n >= 0 for n in (index, size)):
-        report.fail(where, "its inclusion proof's leaf_index and tree_size are not non-negative integers")
+    if not (type(index) is int and type(size) is int and index >= 0 and size >= 0):  # bool is not an index
+        report.fail(f"event {event_id}", "its inclusion proof's leaf_index and tree_size are not non-negative integers")
         return None
     if size not in checkpoints:
-        report.fail(where, f"its proof is against tree size {size}, which no checkpoint in the bundle signs")
+        report.fail(f"event {event_id}", f"its proof is against tree size {size}, which no checkpoint in the bundle signs")
         return index
     try:
-        leaf = merkle.leaf_hash(merkle.leaf_data(event_hash, tag))
+        leaf = merkle.leaf_hash(merkle.leaf_data_of_digest(event_digest, tag))
     except (ValueError, TypeError) as error:
-        report.fail(where, f"cannot form its leaf ({error})")
+        report.fail(f"event {event_id}", f"cannot form its leaf ({error})")
         return index
-    checker = checkers.setdefault(size, _InclusionChecker(size, checkpoints[size].root))
+    checker = checkers.get(size)
+    if checker is None:
+        checker = checkers[size] = _InclusionChecker(size, checkpoints[size].root)
     if not checker.verify(leaf, index, path):
-        report.fail(where, f"is not leaf {index} of the log signed at size {size} (changed, or not in the log)")
+        report.fail(f"event {event_id}", f"is not leaf {index} of the log signed at size {size} (changed, or not in the log)")
     return index
 
 
-def _chains(chains: dict[str, dict[int, tuple[str, dict[str, Any]]]], complete: bool, report: Report) -> None:
+def _chains(chains: dict[str, dict[int, _Link]], complete: bool, report: Report) -> None:
     for request_id, chain in chains.items():
         report.requests += 1
         seqs = sorted(chain)
@@ -335,13 +471,13 @@ def _chains(chains: dict[str, dict[int, tuple[str, dict[str, Any]]]], complete: 
             gaps = [seq for seq in range(1, len(seqs) + 1) if seq not in chain]
             report.fail(f"request {request_id}", f"chain is incomplete: events {gaps[:5]} are missing")
         for seq in seqs:
-            _, envelope = chain[seq]
+            link = chain[seq]
             previous = chain.get(seq - 1)
-            if seq == 1 and envelope.get("prev_event_hash") is not None:
-                report.fail(f"event {envelope['event_id']}", "opens its request but names a previous event")
-            elif previous is not None and envelope.get("prev_event_hash") != previous[0]:
-                report.fail(f"event {envelope['event_id']}",
-                            f"prev_event_hash does not match event {previous[1]['event_id']} (seq {seq - 1})")
+            if seq == 1 and link.prev_event_hash is not None:
+                report.fail(f"event {link.event_id}", "opens its request but names a previous event")
+            elif previous is not None and link.prev_event_hash != previous.event_hash:
+                report.fail(f"event {link.event_id}",
+                            f"prev_event_hash does not match event {previous.event_id} (seq {seq - 1})")
 
 
 def _strings(value: Any) -> bool:

@@ -35,6 +35,9 @@ class LogBatch(BaseModel):
 
     start: int = Field(ge=0)
     leaves: list[LogLeaf]
+    # Each leaf's inclusion path against the checkpoint at `end` (concatenated hashes, leaf order): computed by the
+    # sealer for the marks, never part of the stored batch object.
+    paths: list[bytes] = Field(default_factory=list, exclude=True, repr=False)
 
     @property
     def end(self) -> int:

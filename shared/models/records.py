@@ -2,7 +2,7 @@
 
 from datetime import date, datetime
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from shared.models.domain import Channel, ClockName, RequestStatus, RequestType
 
@@ -84,6 +84,9 @@ class StoredEvent(BaseModel):
     s3_version_id: str
     leaf_index: int | None = None
     sealed_size: int | None = None  # size of the first checkpoint whose tree holds the event
+    # The event's inclusion path against that checkpoint (32-byte hashes, deepest first), recorded by the sealer;
+    # None for events sealed before it recorded paths (their proofs are built from tiles).
+    inclusion_path: bytes | None = Field(default=None, exclude=True, repr=False)
     # Access-log keys (access events, reads of the ledger, exports): who (HMAC tag), what, from which service.
     actor_tag: str | None = None
     access_action: str | None = None

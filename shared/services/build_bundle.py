@@ -1,18 +1,19 @@
-"""Assembling an evidence bundle (docs/ledger-v1.md) from a selection: bodies read at their pinned versions and
-checked against the index's hashes, unsealed events sealed first, inclusion proofs against the latest checkpoint,
-the checkpoint that first sealed the oldest event with a consistency proof to the latest, the public key, the
-human-readable files, and a KMS-signed manifest listing every file with its SHA-256."""
+"""Assembling an evidence bundle (docs/bundle-v2.md) from a selection: bodies read at their pinned versions and
+checked against the index's hashes, unsealed events sealed first, each event's inclusion proof against the
+checkpoint that sealed it (recorded by the sealer), those checkpoints with a consistency proof from each to the
+latest, the public key, the human-readable files, and a KMS-signed manifest listing every file with its SHA-256."""
 
 import hashlib
 import json
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from datetime import datetime
 
 from shared.clocks.engine import ClockRules
 from shared.errors import LedgerInconsistentError
-from shared.ledger import merkle
-from shared.ledger.bundle_format import Bundle, seal_manifest, to_zip
+from shared.ledger import checkpoint, merkle
+from shared.ledger.bundle_format import PROOFS, Bundle, seal_manifest, to_zip
 from shared.ledger.trust import trusted_key
 from shared.models.export import ExportContents, ExportedEvent, ExportedRequest, ExportJob, MetricsReport
 from shared.models.merkle_log import LogState
@@ -21,7 +22,7 @@ from shared.services import consent_export, export_documents, request_metrics
 from shared.services.evidence_reads import read_event_body
 from shared.services.export_selection import Selection
 from shared.services.ledger_writer import Ledger, parse_envelope
-from shared.services.merkle_log import MerkleLog, checkpoint_key, public_key_pem, stored_hash_at
+from shared.services.merkle_log import MerkleLog, cached_consistency, checkpoint_key, public_key_pem, stored_hash_at
 from shared.services.seal_log import seal_log
 from shared.timefmt import rfc3339
 
@@ -76,7 +77,7 @@ def build_bundle(ledger: Ledger, log: MerkleLog, selection: Selection, job: Expo
     ordered = sorted(contents.all_events(), key=_file_order)
     bundle.files["events.jsonl"] = b"".join(bodies[e.stored.event_id] + b"\n" for e in ordered)
     if state is not None:
-        _proofs(log, state, ordered, bundle)
+        _proofs(log, state, ordered, bundle, ledger.now())
     key_pem = public_key_pem(log.signer.public_key_der()).encode()
     bundle.files[f"keys/{log.key_name}.pem"] = key_pem
     rules = ClockRules.from_settings(ledger.settings)
@@ -141,28 +142,75 @@ def _file_order(event: ExportedEvent) -> tuple[int, int, str, str]:
     return 1, 0, event.envelope.recorded_at, event.stored.event_id
 
 
-def _proofs(log: MerkleLog, state: LogState, ordered: list[ExportedEvent], bundle: Bundle) -> None:
+def _proofs(log: MerkleLog, state: LogState, ordered: list[ExportedEvent], bundle: Bundle, now: datetime) -> None:
+    """proofs.jsonl (bundle v2): each event's inclusion proof against the checkpoint that sealed it, as the sealer
+    recorded it in the index, so no tile is read for it; the checkpoints those proofs use; and one consistency
+    proof from each of them to the latest (cached per pair). Events sealed before the sealer recorded proofs get
+    one built from the tiles against the latest checkpoint."""
     sealed = [event for event in ordered if event.sealed]
-    hash_at = stored_hash_at(log, state.size, [event.stored.leaf_index or 0 for event in sealed])
-    root = bytes.fromhex(state.root)
+    latest = state.size
+    pem = public_key_pem(log.signer.public_key_der()).encode()
+    notes = {latest: state.checkpoint.encode()}
+    roots = {latest: bytes.fromhex(state.root)}
+    for size in sorted({e.stored.sealed_size for e in sealed if e.stored.sealed_size} - {latest}):
+        if size < latest:
+            notes[size] = log.objects.get_current(checkpoint_key(size))[0]
+            roots[size] = _checkpoint_root(notes[size], size, log.key_name, pem)
+    legacy = [e.stored.leaf_index or 0 for e in sealed if _recorded_path(e, latest) is None]
+    tiles = _LazyTiles(log, latest, legacy)
+    lines = []
     for event in sealed:
         index = event.stored.leaf_index or 0
-        path = merkle.inclusion_proof(index, state.size, hash_at)
+        recorded = _recorded_path(event, latest)
+        size, path = (event.stored.sealed_size or latest, recorded) if recorded is not None else \
+            (latest, merkle.inclusion_proof(index, latest, tiles.hash_at()))
         leaf = merkle.leaf_hash(merkle.leaf_data(event.stored.event_hash, event.stored.consumer_tag))
-        if not merkle.verify_inclusion(leaf, index, state.size, path, root):
-            raise LedgerInconsistentError(f"the stored tiles give no valid proof for event {event.stored.event_id}")
-        bundle.files[f"proofs/{event.stored.event_id}.json"] = json.dumps(
-            {"event_id": event.stored.event_id, "leaf_index": index, "tree_size": state.size,
-             "inclusion_path": [h.hex() for h in path]}, sort_keys=True).encode()
-    bundle.files[f"checkpoints/{state.size}.note"] = state.checkpoint.encode()
-    first = min((e.stored.sealed_size for e in sealed if e.stored.sealed_size), default=None)
-    if first is not None and first < state.size:
-        # The checkpoint that first sealed the oldest event, and proof that the latest tree extends it: nothing
-        # in the scope was rewritten after it entered the log.
-        bundle.files[f"checkpoints/{first}.note"] = log.objects.get_current(checkpoint_key(first))[0]
-        proof = merkle.consistency_proof(first, state.size, hash_at)
-        bundle.files[f"consistency/{first}-{state.size}.json"] = json.dumps(
-            {"from": first, "to": state.size, "proof": [h.hex() for h in proof]}, sort_keys=True).encode()
+        if not merkle.verify_inclusion(leaf, index, size, path, roots[size]):
+            raise LedgerInconsistentError(f"the log gives no valid proof for event {event.stored.event_id}")
+        lines.append(json.dumps({"event_id": event.stored.event_id, "leaf_index": index, "tree_size": size,
+                                 "inclusion_path": [h.hex() for h in path]}, sort_keys=True).encode() + b"\n")
+    bundle.files[PROOFS] = b"".join(lines)
+    for size, note in notes.items():
+        bundle.files[f"checkpoints/{size}.note"] = note
+    for size in sorted(notes):
+        if size < latest:
+            # Proof that the latest tree extends each sealing checkpoint: nothing in the scope was rewritten
+            # after it entered the log.
+            proof = cached_consistency(log, size, latest, tiles.hash_at, now)
+            bundle.files[f"consistency/{size}-{latest}.json"] = json.dumps(
+                {"from": size, "to": latest, "proof": [h.hex() for h in proof]}, sort_keys=True).encode()
+
+
+def _recorded_path(event: ExportedEvent, latest: int) -> list[bytes] | None:
+    stored = event.stored
+    if stored.inclusion_path is None or not stored.sealed_size or stored.sealed_size > latest:
+        return None
+    raw = stored.inclusion_path
+    return [raw[i:i + merkle.HASH_SIZE] for i in range(0, len(raw), merkle.HASH_SIZE)]
+
+
+def _checkpoint_root(note: bytes, size: int, key_name: str, pem: bytes) -> bytes:
+    try:
+        _, signed_size, root = checkpoint.open_signed_checkpoint(note, key_name, pem)
+    except ValueError as error:
+        raise LedgerInconsistentError(f"{checkpoint_key(size)} does not verify: {error}") from error
+    if signed_size != size:
+        raise LedgerInconsistentError(f"{checkpoint_key(size)} is signed for size {signed_size}")
+    return root
+
+
+class _LazyTiles:
+    """Subtree hashes of the latest tree from its tiles, opened only when something needs them (events sealed
+    before proofs were recorded, or a consistency proof not cached yet)."""
+
+    def __init__(self, log: MerkleLog, size: int, leaves: list[int]) -> None:
+        self.log, self.size, self.leaves = log, size, leaves
+        self._hash_at: merkle.HashAt | None = None
+
+    def hash_at(self) -> merkle.HashAt:
+        if self._hash_at is None:
+            self._hash_at = stored_hash_at(self.log, self.size, self.leaves)
+        return self._hash_at
 
 
 def _header(contents: ExportContents, ordered: list[ExportedEvent], log: MerkleLog,

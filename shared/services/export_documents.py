@@ -395,13 +395,17 @@ def root_from_inclusion_path(leaf, index, size, path):
 
 manifest = json.loads(Path("manifest.json").read_bytes())
 unsealed = set(manifest.get("unsealed") or [])
+proofs = {}
+with Path("proofs.jsonl").open("rb") as lines:
+    for proof_line in lines:
+        proof = json.loads(proof_line)
+        proofs[proof["event_id"]] = proof
 failures, last_leaf, chains = 0, -1, {}
 for line in Path("events.jsonl").read_bytes().splitlines():
     event = json.loads(line)
     event_id = event["event_id"]
-    proof_file = Path("proofs") / f"{event_id}.json"
-    if proof_file.exists():
-        proof = json.loads(proof_file.read_bytes())
+    proof = proofs.pop(event_id, None)
+    if proof is not None:
         note = (Path("checkpoints") / f"{proof['tree_size']}.note").read_text(encoding="utf-8")
         root = base64.b64decode(note.split("\\n")[2])
         path = [bytes.fromhex(h) for h in proof["inclusion_path"]]
@@ -416,6 +420,9 @@ for line in Path("events.jsonl").read_bytes().splitlines():
     print(f"event {event_id}: {verdict}")
     if event["request_id"] is not None:
         chains.setdefault(event["request_id"], {})[event["seq"]] = (sha256(line).hex(), event["prev_event_hash"])
+for event_id in proofs:
+    failures += 1
+    print(f"proofs.jsonl: FAIL (a proof for {event_id}, which events.jsonl does not hold)")
 for request_id, chain in sorted(chains.items()):
     for seq in sorted(chain):
         expected = None if seq == 1 else chain.get(seq - 1, ("missing",))[0]
@@ -442,8 +449,8 @@ def verify_md(contents: ExportContents, origin: str, key_name: str, tool_version
     )
     text = f"""# Verifying evidence bundle `{contents.export_id}`
 
-This bundle is an export of a tamper-evident CCPA privacy-request audit ledger (format `ccpa-audit/bundle/v1`,
-defined in `docs/ledger-v1.md` of the ccpa-audit source).
+This bundle is an export of a tamper-evident CCPA privacy-request audit ledger (format `ccpa-audit/bundle/v2`,
+defined in `docs/bundle-v2.md` of the ccpa-audit source; hashing rules in `docs/ledger-v1.md`).
 
 - Requests, each with its complete event chain: {len(contents.requests)}
 - Events outside any request: {len(contents.standalone)}
@@ -451,7 +458,8 @@ defined in `docs/ledger-v1.md` of the ccpa-audit source).
 - Requested by `{_actor(contents.requested_by)}` at `{rfc3339(contents.requested_at)}`
 - Log origin: `{origin}`
 - Signing key name: `{key_name}` (its public key is `keys/{key_name}.pem`)
-- Checkpoint every inclusion proof is against: tree size `{size}`
+- Latest checkpoint: tree size `{size}` (each inclusion proof is against the checkpoint that sealed its event,
+  and each such checkpoint has a consistency proof to this one)
 
 The key signs the checkpoints of the log and the manifest. A bundle can only prove it was signed by the key it
 carries: anyone could rebuild a bundle under a key of their own. So obtain the business's public key through a
@@ -476,12 +484,14 @@ Each entry says what the file is, then what it proves.
   of `manifest.json`. Proves the manifest was issued by the holder of the signing key.
 - `events.jsonl`: one event envelope per line in canonical JSON (keys sorted, no whitespace), in leaf order. The
   evidence itself: each line's SHA-256 is the event's `event_hash`.
-- `proofs/`: `proofs/<event_id>.json` is `{{"event_id", "leaf_index", "tree_size", "inclusion_path"}}`. Proves
-  each sealed event is a leaf of the signed log.
+- `proofs.jsonl`: one line `{{"event_id", "leaf_index", "tree_size", "inclusion_path"}}` per sealed event, in
+  leaf order, against the checkpoint of size `tree_size` that sealed it. Proves each sealed event is a leaf of the
+  signed log.
 - `checkpoints/`: `checkpoints/<size>.note` are C2SP signed-note checkpoints (origin, tree size, base64 root).
   Each fixes the log's root at that size, signed by the key.
-- `consistency/`: `consistency/<m>-<n>.json` is `{{"from", "to", "proof"}}`, an RFC 6962 consistency proof.
-  Proves each later checkpoint extends the earlier one: nothing already in the log was rewritten.
+- `consistency/`: `consistency/<m>-<n>.json` is `{{"from", "to", "proof"}}`, an RFC 6962 consistency proof from
+  each earlier checkpoint `m` to the latest `n`. Proves the latest checkpoint extends each earlier one: nothing
+  already in the log was rewritten.
 - `keys/`: `keys/<key name>.pem`, the public keys (SubjectPublicKeyInfo PEM) the signatures are checked with.
 - `events.csv`: the events as a flat table for spreadsheets. A convenience view: proves nothing by itself (its
   hash is in the manifest).
@@ -527,15 +537,16 @@ Also check that the folder holds no file the manifest does not list (other than 
 
 **Checkpoints and consistency.** A checkpoint body is `<origin>\\n<tree size>\\n<base64 root>\\n` (C2SP
 tlog-checkpoint), signed with ECDSA P-256 SHA-256 over those raw bytes. Two checkpoints of the same size with
-different roots are a fork. For each consecutive pair of sizes `m < n`, `consistency/<m>-<n>.json` is an RFC 6962
-consistency proof: check it with the algorithm of RFC 9162 section 2.1.4.2 against the roots of
+different roots are a fork. For each checkpoint size `m` below the latest `n`, `consistency/<m>-<n>.json` is an
+RFC 6962 consistency proof: check it with the algorithm of RFC 9162 section 2.1.4.2 against the roots of
 `checkpoints/<m>.note` and `checkpoints/<n>.note`.
 
 **4. Each event is in the signed log.** An event's `event_hash` is the SHA-256 of its line in `events.jsonl`
 (without the line break). Its RFC 6962 leaf is `SHA-256(0x00 || leaf_data)` with
 `leaf_data = "ccpa-audit-leaf-v1" (18 ASCII bytes) || consumer_tag (32 bytes from its hex; 32 zero bytes when null)
-|| event_hash (32 bytes)`. Interior nodes are `SHA-256(0x01 || left || right)`. `proofs/<event_id>.json` gives the
-leaf's index and its inclusion path to the root of `checkpoints/<tree_size>.note` (RFC 9162 section 2.1.3.2).
+|| event_hash (32 bytes)`. Interior nodes are `SHA-256(0x01 || left || right)`. The event's line in `proofs.jsonl`
+gives the leaf's index and its inclusion path to the root of `checkpoints/<tree_size>.note` (RFC 9162 section
+2.1.3.2).
 Leaf indexes must increase line by line, and the event ids must be the manifest's `events`, in order.
 
 **5. Request chains are linked.** Within a request, events have `seq` 1, 2, 3, ...; the first has

@@ -2,11 +2,13 @@
 
 Every object is create-only and COMPLIANCE-locked, so nothing here is ever rewritten:
 `ledger/tile/<L>/<N>[.p/<W>]` (C2SP tlog-tiles; a partial tile of each width is its own key),
-`ledger/checkpoints/<size:020d>` (signed notes) and `ledger/batches/<start:020d>.json` (which events extend the
-tree of size `start`, in leaf order). The latest checkpoint is named by the log state item in the index.
+`ledger/checkpoints/<size:020d>` (signed notes), `ledger/batches/<start:020d>.json` (which events extend the
+tree of size `start`, in leaf order) and `ledger/consistency/<m:020d>-<n:020d>.json` (consistency proofs that
+exports have needed, each computed once). The latest checkpoint is named by the log state item in the index.
 """
 
-from collections.abc import Iterable
+import json
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
@@ -14,6 +16,7 @@ from datetime import datetime
 from cryptography.hazmat.primitives import serialization
 
 from shared.config import Settings
+from shared.errors import EvidenceExistsError
 from shared.ledger import checkpoint, merkle
 from shared.ledger.retention import minimum_retain_until, retain_until
 from shared.models.domain import RecordType
@@ -79,6 +82,28 @@ def stored_hash_at(log: MerkleLog, size: int, leaves: Iterable[int] = ()) -> mer
         with ThreadPoolExecutor(max_workers=TILE_READERS) as pool:
             list(pool.map(read_tile, wanted))
     return merkle.hash_at_from_tiles(size, read_tile)
+
+
+def consistency_key(old_size: int, new_size: int) -> str:
+    return f"{PREFIX}consistency/{old_size:020d}-{new_size:020d}.json"
+
+
+def cached_consistency(log: MerkleLog, old_size: int, new_size: int, hash_at: Callable[[], merkle.HashAt],
+                       now: datetime) -> list[bytes]:
+    """PROOF(old_size, D[new_size]), computed from tiles once per pair and kept as a create-only object, so later
+    exports against the same checkpoint read one object instead of the tiles (a proof never changes)."""
+    key = consistency_key(old_size, new_size)
+    cached = log.objects.find_current(key)
+    if cached is not None:
+        return [bytes.fromhex(h) for h in json.loads(cached)["proof"]]
+    proof = merkle.consistency_proof(old_size, new_size, hash_at())
+    body = json.dumps({"from": old_size, "to": new_size, "proof": [h.hex() for h in proof]}).encode()
+    until, floor = lock_until(log.settings, now)
+    try:
+        log.objects.put_new(key, body, retain_until=until, minimum_retain_until=floor)
+    except EvidenceExistsError:
+        pass  # a concurrent export stored the same proof
+    return proof
 
 
 def public_key_pem(der: bytes) -> str:

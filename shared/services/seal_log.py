@@ -32,7 +32,8 @@ def seal_log(log: MerkleLog, now: datetime) -> SealResult:
     3. Tiles and the signed checkpoint are written create-only; identical bytes already there are adopted.
     4. The state item advances by compare-and-swap on the previous size. A loser stops here: the batch, tiles
        and checkpoint objects it met or wrote are the very ones the winner's state names.
-    5. Each event of the batch gets its leaf index and leaves the unsealed queue.
+    5. Each event of the batch gets its leaf index and its inclusion path against the new checkpoint (the tree is
+       in hand here, so exports and proofs never read tiles for it), and leaves the unsealed queue.
     """
     state = log.state.get()
     if state is not None and not state.marked:
@@ -45,7 +46,8 @@ def seal_log(log: MerkleLog, now: datetime) -> SealResult:
     old = stored_hash_at(log, size)
     if state is not None and merkle.root_at(size, old).hex() != state.root:
         raise LedgerInconsistentError(f"the stored tiles of tree size {size} do not give the checkpointed root")
-    hash_at = _extended(old, size, [bytes.fromhex(leaf.leaf_hash) for leaf in batch.leaves])
+    new_leaves = [bytes.fromhex(leaf.leaf_hash) for leaf in batch.leaves]
+    hash_at = _extended(old, size, new_leaves)
     _write_tiles(log, size, batch.end, hash_at, now)
     root = merkle.root_at(batch.end, hash_at)
     note, version = _write_checkpoint(log, batch.end, root, now)
@@ -54,7 +56,7 @@ def seal_log(log: MerkleLog, now: datetime) -> SealResult:
     if not log.state.advance(advanced, expected_size=size):
         current = log.state.get()
         return SealResult(current.size if current is not None else size, 0)
-    log.queue.mark_sealed(batch)
+    log.queue.mark_sealed(batch.model_copy(update={"paths": merkle.inclusion_paths(size, batch.end, hash_at, new_leaves)}))
     log.state.mark_done(batch.end)
     return SealResult(batch.end, len(batch.leaves))
 
@@ -63,7 +65,8 @@ def _finish_marking(log: MerkleLog, state: LogState) -> None:
     batch = LogBatch.model_validate_json(log.objects.get_current(state.batch_key)[0])
     if batch.end != state.size:
         raise LedgerInconsistentError(f"{state.batch_key} ends at {batch.end}, the log state at {state.size}")
-    log.queue.mark_sealed(batch)
+    paths = merkle.inclusion_paths(batch.start, batch.end, stored_hash_at(log, batch.end))
+    log.queue.mark_sealed(batch.model_copy(update={"paths": paths}))
     log.state.mark_done(state.size)
 
 

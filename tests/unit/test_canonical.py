@@ -69,3 +69,35 @@ def test_uuid7_ids_sort_in_creation_order_when_minted_in_the_same_millisecond():
     assert ids == sorted(ids)
     assert len(set(ids)) == 50
     assert all(i[14] == "7" for i in ids)
+
+
+# parse_canonical's fast path (orjson) must accept exactly what the standard-library check accepts.
+_CANDIDATES = [
+    b'{"a":1}', b'{"b":1,"a":2}', b'{"a":1,"a":2}', b'{"a":1.0}', b'{"a":[1.5]}', b'{"a":1e5}', b'{"a":1.5e3}',
+    b'{"a":-0}', b'{"a":01}', b'1.5', b'[1.25]', b'{"a":9007199254740991}', b'{"a":9007199254740992}',
+    b'{"a":-9007199254740992}', b'{"a":18446744073709551616}', b'{"a":"\\u00e9"}', b'{"a":"\\ud800"}',
+    b'{"a":"x\\u001fy\\n\\t\\"\\\\"}', b'{"a":"x\\u001Fy"}', b'{"a":"\\/"}', b'{"a": 1}', b'{"a":1} ', b'{"a":NaN}',
+    b'{"a":true,"b":null,"c":[false]}', b'{"t":"18:00:00.000Z","x":[1,-2]}', b'{"a":"1.5,"}', b'{"a":"\x7f"}',
+    b"[" * 300 + b"]" * 300, b"[" * 3000 + b"]" * 3000, "{\"a\":\"caf\u00e9\"}".encode(), b'{"\\u0061":1}',
+]
+
+
+@pytest.mark.parametrize("data", _CANDIDATES, ids=range(len(_CANDIDATES)))
+def test_parse_canonical_fast_path_agrees_with_the_standard_library(data):
+    from shared.ledger.canonical import _parse_canonical_stdlib, parse_canonical
+
+    def outcome(check):
+        try:
+            return "ok", check(data)
+        except CanonicalError:
+            return "refused", None
+
+    assert outcome(parse_canonical) == outcome(_parse_canonical_stdlib)
+
+
+def test_parse_canonical_fast_path_agrees_on_every_ascii_character_in_a_string():
+    from shared.ledger.canonical import parse_canonical
+
+    for code in range(0x80):
+        line = canonical_bytes({"s": f"a{chr(code)}b"})
+        assert parse_canonical(line) == {"s": f"a{chr(code)}b"}

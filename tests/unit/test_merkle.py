@@ -439,3 +439,20 @@ def test_hash_at_from_tiles_refuses_a_tile_when_its_length_is_wrong():
     with pytest.raises(ValueError, match="expected 8192"):
         from_tiles(0, 0)
     assert root_at(TILE_WIDTH, hash_at_from_tiles(TILE_WIDTH, tile_contents(leaves).__getitem__)) == root(leaves)
+
+
+def test_inclusion_paths_for_a_range_equal_rfc6962_paths_for_every_shape():
+    import hashlib as _hashlib
+
+    from shared.ledger import merkle as _merkle
+
+    leaves = [_hashlib.sha256(i.to_bytes(4, "big")).digest() for i in range(70)]
+    for end in range(1, 71):
+        hash_at = _merkle.hash_at_from_leaves(leaves[:end])
+        for start in {0, end // 3, end - 1}:
+            paths = _merkle.inclusion_paths(start, end, hash_at)
+            assert len(paths) == end - start
+            assert _merkle.inclusion_paths(start, end, hash_at, leaves[start:end]) == paths
+            for index, path in zip(range(start, end), paths, strict=True):
+                assert path == b"".join(_merkle.inclusion_proof(index, end, hash_at)), (start, end, index)
+    assert _merkle.inclusion_paths(5, 5, _merkle.hash_at_from_leaves(leaves[:5])) == []

@@ -1,0 +1,113 @@
+"""Seal-time proofs (issue 16): the sealer records each event's inclusion path against the checkpoint it signs, and
+an export through the handler builds its proofs from those paths, reading no Merkle tile for them; the one
+consistency proof per sealing checkpoint is computed once and then read back as one object."""
+
+import json
+import zipfile
+from datetime import UTC, datetime
+from io import BytesIO
+
+import pytest
+
+from ccpa_audit.cli import main as cli
+from shared import wiring
+from shared.ledger import checkpoint, merkle
+from shared.services.merkle_log import checkpoint_key, consistency_key, public_key_pem
+from tests.integration.test_exports import act, bundle_of, create, export, exporter, iso  # noqa: F401
+from tests.integration.test_ledger_seal import first_event_id, seal
+
+pytestmark = pytest.mark.usefixtures("stack")
+
+
+@pytest.fixture
+def s3_reads():
+    """Keys of every S3 GetObject the functions make, in order."""
+    keys: list[str] = []
+
+    def record(params, **_):  # noqa: ANN001, ANN003
+        keys.append(params.get("Key", ""))
+
+    client = wiring.aws_client("s3")
+    client.meta.events.register("provide-client-params.s3.GetObject", record, unique_id="seal-time-proofs")
+    yield keys
+    client.meta.events.unregister("provide-client-params.s3.GetObject", unique_id="seal-time-proofs")
+
+
+def test_the_sealer_records_each_events_path_against_the_checkpoint_it_signs(intake):
+    first = create(intake)
+    for _ in range(4):
+        create(intake, email="other@example.com")
+    assert seal()["sealed"] == 5
+    for _ in range(3):
+        create(intake, email="later@example.com")
+    assert seal() == {"tree_size": 8, "sealed": 3}
+
+    log = wiring.merkle_log()
+    pem = public_key_pem(log.signer.public_key_der()).encode()
+    stored = wiring.ledger().index.find_event(first_event_id(intake, first))
+    assert stored.sealed_size == 5 and stored.inclusion_path is not None
+    note = log.objects.get_current(checkpoint_key(5))[0]
+    _, size, root = checkpoint.open_signed_checkpoint(note, log.key_name, pem)
+    path = [stored.inclusion_path[i:i + 32] for i in range(0, len(stored.inclusion_path), 32)]
+    leaf = merkle.leaf_hash(merkle.leaf_data(stored.event_hash, stored.consumer_tag))
+    assert merkle.verify_inclusion(leaf, stored.leaf_index, size, path, root)
+
+
+def test_an_export_reads_no_tile_for_its_proofs_and_the_consistency_proof_once(intake, exporter, s3_reads, tmp_path,
+                                                                                capsys):
+    rid = create(intake)
+    create(intake, email="other@example.com")
+    assert seal()["sealed"] == 2
+    act(intake, rid, action="acknowledge", sent_at=iso(datetime.now(UTC)), method="email")
+    for _ in range(3):
+        create(intake, email="later@example.com")
+    latest = seal()["tree_size"]
+    assert latest > 2
+
+    s3_reads.clear()
+    status, out, _ = export(exporter, request_id=rid)
+    assert status in (200, 201, 202), out
+    data, archive = bundle_of(out)
+    first_reads = list(s3_reads)
+    names = set(archive.namelist())
+    meta = json.loads(archive.read("manifest.json"))
+    proofs = [json.loads(line) for line in archive.read("proofs.jsonl").splitlines()]
+    assert meta["format"] == "ccpa-audit/bundle/v2" and not any(n.startswith("proofs/") for n in names)
+    assert [p["tree_size"] for p in proofs] == [2, latest]  # each against the checkpoint that sealed it
+    assert {"checkpoints/2.note", f"checkpoints/{latest}.note", f"consistency/2-{latest}.json"} <= names
+    with zipfile.ZipFile(BytesIO(data)) as zipped:
+        assert {i.compress_type for i in zipped.infolist()} == {zipfile.ZIP_DEFLATED}
+    (tmp_path / "bundle.zip").write_bytes(data)
+    assert cli(["verify", str(tmp_path / "bundle.zip")]) == 0
+    assert "OK: every event" in capsys.readouterr().out
+    tile_reads = [k for k in first_reads if k.startswith("ledger/tile/")]
+    assert tile_reads, "the first export computes the consistency proof from tiles"
+
+    s3_reads.clear()
+    status, again, _ = export(exporter, request_id=rid)
+    bundle_of(again)
+    assert not [k for k in s3_reads if k.startswith("ledger/tile/")], s3_reads
+    assert consistency_key(2, latest) in s3_reads
+
+
+def test_an_event_sealed_before_paths_were_recorded_gets_its_proof_from_the_tiles(intake, exporter, tmp_path, stack):
+    import boto3
+
+    rid = create(intake)
+    seal()
+    create(intake, email="other@example.com")
+    latest = seal()["tree_size"]
+    event_id = first_event_id(intake, rid)
+    table = stack.env["INDEX_TABLE"]
+    db = boto3.client("dynamodb", region_name="us-east-1")
+    items = db.scan(TableName=table, FilterExpression="event_id = :e",
+                    ExpressionAttributeValues={":e": {"S": event_id}})["Items"]
+    for item in items:  # as the sealer left events before it recorded paths
+        db.update_item(TableName=table, Key={"pk": item["pk"], "sk": item["sk"]}, UpdateExpression="REMOVE inclusion_path")
+
+    status, out, _ = export(exporter, request_id=rid)
+    data, archive = bundle_of(out)
+    proofs = [json.loads(line) for line in archive.read("proofs.jsonl").splitlines()]
+    assert [p["tree_size"] for p in proofs] == [latest]
+    (tmp_path / "bundle.zip").write_bytes(data)
+    assert cli(["verify", str(tmp_path / "bundle.zip")]) == 0
