@@ -1,7 +1,7 @@
 """Runtime configuration: one frozen Settings object read from the environment (UPPER_SNAKE of each field)."""
 
 from functools import lru_cache
-from typing import Annotated, Literal
+from typing import Any, Annotated, Literal
 
 from pydantic import AfterValidator, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -76,6 +76,11 @@ class Settings(BaseSettings):
 
     # Access events: producers' own data labels -> CCPA categories, over the built-in table (JSON object).
     data_category_map: Annotated[dict[str, str], AfterValidator(check_table)] = Field(default_factory=dict)
+    # Accepted access events wait here to become batch objects (docs/access-events.md, "Batch objects").
+    access_stream: str = "ccpa-access-events"
+    # Which S3 locations and DynamoDB tables hold personal data, for CloudTrail data events (JSON:
+    # shared/services/access_normalizers.py CloudTrailMapping); empty: CloudTrail events are all dropped.
+    cloudtrail_mapping: dict[str, Any] = Field(default_factory=dict)
 
 
 @lru_cache(maxsize=1)

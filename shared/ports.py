@@ -5,6 +5,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
+from shared.models.access_batch import AccessBatchRow
 from shared.models.alerts import ClockAlert, IntegrityAlert
 from shared.models.consent import ConsentState, NoticeVersion
 from shared.models.export import ExportJob
@@ -33,6 +34,14 @@ class EvidenceStore(Protocol):
 
     def extend_retention(self, key: str, version_id: str, retain_until: datetime) -> tuple[datetime | None, datetime]:
         """Extend a lock (never shorten it): returns the retain-until before and after."""
+        ...
+
+
+class AccessStream(Protocol):
+    """Where accepted access events wait, durably, to become batch objects (Kinesis Data Streams on AWS)."""
+
+    def put(self, rows: Sequence[AccessBatchRow]) -> None:
+        """Every row accepted, or StorageUnavailableError (some rows may still arrive: rows are idempotent)."""
         ...
 
 
@@ -85,6 +94,43 @@ class UnsealedEvents(Protocol):
         """Give each event its leaf index and take it off the queue; repeatable. LedgerInconsistentError when an
         event already carries another index."""
         ...
+
+
+class BatchObjects(Protocol):
+    """The access-event batch objects of the evidence bucket, in key order (received day, then UUIDv7)."""
+
+    def list_after(self, start_after: str, limit: int) -> list[tuple[str, str]]:
+        """Up to `limit` (key, version id) pairs of batch objects whose key sorts after `start_after`."""
+        ...
+
+
+class AccessLeaves(Protocol):
+    """What the sealer records of batched access events: one sealed-batch marker per object, and per sealed event
+    its leaf (the id -> leaf lookup that proofs and de-duplication need), plus the listing cursor."""
+
+    def marked(self, keys: Sequence[str]) -> set[str]:
+        """The keys among these whose objects are wholly sealed."""
+        ...
+
+    def mark(self, objects: Sequence[tuple[str, str]]) -> None:
+        """Record these (key, version) objects as wholly sealed; repeatable."""
+        ...
+
+    def sealed(self, event_ids: Sequence[str]) -> set[str]:
+        """The ids among these that already have a leaf."""
+        ...
+
+    def put(self, events: Sequence[StoredEvent]) -> None:
+        """Record sealed events (leaf index, batch object and version); repeatable."""
+        ...
+
+    def get(self, event_id: str) -> StoredEvent | None: ...
+
+    def cursor(self) -> str:
+        """Every batch key up to this one is marked ("" at first)."""
+        ...
+
+    def set_cursor(self, key: str) -> None: ...
 
 
 class LogStateStore(Protocol):

@@ -162,7 +162,7 @@ def delete_system_route(system_id: str):
 @app.post("/access-events", middlewares=[allow(Role.SERVICE)])
 def post_access_events():
     events = validate_batch(json_body(app))
-    ids = record_access_batch(wiring.ledger(), events, current_actor(app))
+    ids = record_access_batch(wiring.ledger(), wiring.access_stream(), events, current_actor(app))
     metrics.add_metric(name="AccessEventsAccepted", unit="Count", value=len(ids))
     return json_response(202, AccessAcceptedOut(accepted=len(ids), event_ids=ids))
 

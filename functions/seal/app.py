@@ -4,7 +4,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from shared import wiring
 from shared.observability import logger, metrics, tracer
-from shared.services.seal_log import seal_log
+from shared.services.access_seal import seal_everything
 
 
 @logger.inject_lambda_context
@@ -12,7 +12,7 @@ from shared.services.seal_log import seal_log
 @metrics.log_metrics
 def lambda_handler(event: dict, context: LambdaContext) -> dict:
     scheduled = parse(event=event, model=EventBridgeModel)  # locks are counted from the schedule's time
-    result = seal_log(wiring.merkle_log(), scheduled.time)
+    result = seal_everything(wiring.merkle_log(), wiring.access_batch_queue(scheduled.time), scheduled.time)
     metrics.add_metric(name="EventsSealed", unit="Count", value=result.sealed)
     metrics.add_metric(name="TreeSize", unit="Count", value=result.tree_size)
     logger.info("seal done", tree_size=result.tree_size, sealed=result.sealed)

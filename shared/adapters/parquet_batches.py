@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from shared.models.access_batch import COLUMNS, COMPRESSION, ROW_GROUP_ROWS, SCHEMA, AccessBatchRow
+from shared.models.access_batch import COLUMNS, COMPRESSION, ROW_GROUP_ROWS, AccessBatchRow, arrow_schema
 
 
 def encode_batch(rows: Iterable[AccessBatchRow]) -> bytes:
@@ -18,7 +18,7 @@ def encode_batch(rows: Iterable[AccessBatchRow]) -> bytes:
     ordered = sorted(rows, key=AccessBatchRow.sort_key)
     if not ordered:
         raise ValueError("a batch object holds at least one event")
-    table = pa.Table.from_pydict({name: [getattr(row, name) for row in ordered] for name in COLUMNS}, schema=SCHEMA)
+    table = pa.Table.from_pydict({name: [getattr(row, name) for row in ordered] for name in COLUMNS}, schema=arrow_schema())
     sink = pa.BufferOutputStream()
     # Statistics are what lets an engine skip row groups by consumer tag; the writer keeps them on by default,
     # but the search side depends on them, so they are asked for by name.
@@ -30,7 +30,7 @@ def encode_batch(rows: Iterable[AccessBatchRow]) -> bytes:
 def decode_batch(data: bytes) -> list[AccessBatchRow]:
     """Every row of a batch object, in stored order; a file of another schema is refused (ValueError)."""
     table = pq.read_table(pa.BufferReader(data))
-    if not table.schema.equals(SCHEMA, check_metadata=False):
+    if not table.schema.equals(arrow_schema(), check_metadata=False):
         raise ValueError("not an access-event batch object: its schema differs from shared/models/access_batch.py")
     columns = {name: table.column(name).to_pylist() for name in COLUMNS}
     return [AccessBatchRow(**{name: _utc(columns[name][i]) for name in COLUMNS}) for i in range(table.num_rows)]

@@ -303,6 +303,7 @@ def _inclusion(bundle: Bundle, event_id: str, event_hash: str, tag: str | None,
         proof = bundle.json(f"proofs/{event_id}.json")
         index, size = proof["leaf_index"], proof["tree_size"]
         path = [bytes.fromhex(h) for h in proof["inclusion_path"]]
+        batch_version = proof.get("batch_version")  # only batched access events' leaves carry one
     except KeyError:
         report.fail(where, "has no inclusion proof")
         return None
@@ -316,7 +317,7 @@ def _inclusion(bundle: Bundle, event_id: str, event_hash: str, tag: str | None,
         report.fail(where, f"its proof is against tree size {size}, which no checkpoint in the bundle signs")
         return index
     try:
-        leaf = merkle.leaf_hash(merkle.leaf_data(event_hash, tag))
+        leaf = merkle.leaf_hash(merkle.leaf_data(event_hash, tag, batch_version))
     except (ValueError, TypeError) as error:
         report.fail(where, f"cannot form its leaf ({error})")
         return index

@@ -12,29 +12,44 @@ and times. The pyarrow schema below is the one both the writer and the readers (
 from dataclasses import dataclass
 from datetime import date, datetime
 
-import pyarrow as pa
+from functools import cache
+from typing import Any
 
 PREFIX = "access/batches/"
 ROW_GROUP_ROWS = 10_000
 COMPRESSION = "zstd"
 
-_TIME = pa.timestamp("ms", tz="UTC")
+# (column, Parquet type, nullable): `time` is timestamp(ms, UTC).
+_COLUMNS = (
+    ("event_id", "string", False),
+    ("producer_key", "string", False),
+    ("consumer_tag", "string", False),
+    ("actor_tag", "string", False),
+    ("action", "string", False),
+    ("service", "string", False),
+    ("occurred_at", "time", False),
+    ("recorded_at", "time", False),
+    ("request_id", "string", True),
+    ("event_hash", "string", False),
+    ("envelope", "string", False),
+)
+COLUMNS = tuple(name for name, _, _ in _COLUMNS)
 
-SCHEMA = pa.schema([
-    pa.field("event_id", pa.string(), nullable=False),
-    pa.field("producer_key", pa.string(), nullable=False),
-    pa.field("consumer_tag", pa.string(), nullable=False),
-    pa.field("actor_tag", pa.string(), nullable=False),
-    pa.field("action", pa.string(), nullable=False),
-    pa.field("service", pa.string(), nullable=False),
-    pa.field("occurred_at", _TIME, nullable=False),
-    pa.field("recorded_at", _TIME, nullable=False),
-    pa.field("request_id", pa.string(), nullable=True),
-    pa.field("event_hash", pa.string(), nullable=False),
-    pa.field("envelope", pa.string(), nullable=False),
-])
 
-COLUMNS = tuple(SCHEMA.names)
+@cache
+def arrow_schema() -> Any:
+    """The pyarrow schema (`SCHEMA`), built on first use: the API handler, which only makes rows, never loads
+    pyarrow."""
+    import pyarrow as pa
+
+    kinds = {"string": pa.string(), "time": pa.timestamp("ms", tz="UTC")}
+    return pa.schema([pa.field(name, kinds[kind], nullable=nullable) for name, kind, nullable in _COLUMNS])
+
+
+def __getattr__(name: str) -> Any:
+    if name == "SCHEMA":
+        return arrow_schema()
+    raise AttributeError(name)
 
 
 @dataclass(frozen=True)

@@ -84,6 +84,8 @@ class StoredEvent(BaseModel):
     s3_version_id: str
     leaf_index: int | None = None
     sealed_size: int | None = None  # size of the first checkpoint whose tree holds the event
+    # Set for an access event stored in a batch object (s3_key/s3_version_id name the object): its leaf binds it.
+    batch_version: str | None = None
     # Access-log keys (access events, reads of the ledger, exports): who (HMAC tag), what, from which service.
     actor_tag: str | None = None
     access_action: str | None = None

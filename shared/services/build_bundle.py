@@ -148,12 +148,15 @@ def _proofs(log: MerkleLog, state: LogState, ordered: list[ExportedEvent], bundl
     for event in sealed:
         index = event.stored.leaf_index or 0
         path = merkle.inclusion_proof(index, state.size, hash_at)
-        leaf = merkle.leaf_hash(merkle.leaf_data(event.stored.event_hash, event.stored.consumer_tag))
+        batch_version = event.stored.batch_version
+        leaf = merkle.leaf_hash(merkle.leaf_data(event.stored.event_hash, event.stored.consumer_tag, batch_version))
         if not merkle.verify_inclusion(leaf, index, state.size, path, root):
             raise LedgerInconsistentError(f"the stored tiles give no valid proof for event {event.stored.event_id}")
-        bundle.files[f"proofs/{event.stored.event_id}.json"] = json.dumps(
-            {"event_id": event.stored.event_id, "leaf_index": index, "tree_size": state.size,
-             "inclusion_path": [h.hex() for h in path]}, sort_keys=True).encode()
+        record = {"event_id": event.stored.event_id, "leaf_index": index, "tree_size": state.size,
+                  "inclusion_path": [h.hex() for h in path]}
+        if batch_version is not None:  # a batched access event's leaf binds its batch object's version
+            record["batch_version"] = batch_version
+        bundle.files[f"proofs/{event.stored.event_id}.json"] = json.dumps(record, sort_keys=True).encode()
     bundle.files[f"checkpoints/{state.size}.note"] = state.checkpoint.encode()
     first = min((e.stored.sealed_size for e in sealed if e.stored.sealed_size), default=None)
     if first is not None and first < state.size:
