@@ -20,6 +20,36 @@ class CanonicalError(ValueError):
 
 def normalize(value: Any, path: str = "$") -> Any:
     """Return `value` with every string NFC-normalized; raise CanonicalError on anything outside the subset."""
+    try:
+        return _normalized(value)
+    except CanonicalError:
+        return _located(value, path)  # the same walk again, now naming where the value breaks the rules
+
+
+def _normalized(value: Any) -> Any:
+    """normalize() without building a path per node: every event is canonicalized, so this is the hot path."""
+    kind = type(value)
+    if kind is str:
+        return value if value.isascii() else unicodedata.normalize("NFC", value)
+    if kind is dict:
+        out = {}
+        for key, item in value.items():
+            if type(key) is not str or not key.isascii():
+                raise CanonicalError("key")
+            out[key] = _normalized(item)
+        return out
+    if kind is list or kind is tuple:
+        return [_normalized(item) for item in value]
+    if value is None or kind is bool:
+        return value
+    if kind is int:
+        if abs(value) > MAX_SAFE_INT:
+            raise CanonicalError("int")
+        return value
+    return _located(value, "$")  # subclasses of the allowed types take the careful walk
+
+
+def _located(value: Any, path: str) -> Any:
     if value is None or isinstance(value, bool):
         return value
     if isinstance(value, int):
@@ -29,13 +59,13 @@ def normalize(value: Any, path: str = "$") -> Any:
     if isinstance(value, str):
         return unicodedata.normalize("NFC", value)
     if isinstance(value, list | tuple):
-        return [normalize(item, f"{path}[{i}]") for i, item in enumerate(value)]
+        return [_located(item, f"{path}[{i}]") for i, item in enumerate(value)]
     if isinstance(value, dict):
         out = {}
         for key, item in value.items():
             if not isinstance(key, str) or not key.isascii():
                 raise CanonicalError(f"{path}: object keys must be ASCII strings")
-            out[key] = normalize(item, f"{path}.{key}")
+            out[key] = _located(item, f"{path}.{key}")
         return out
     raise CanonicalError(f"{path}: {type(value).__name__} is not allowed in canonical JSON")
 

@@ -11,7 +11,6 @@ from datetime import UTC, datetime
 
 from shared.config import Settings
 from shared.ledger.envelope import Actor, build_envelope
-from shared.ledger.identity import actor_subject
 from shared.ledger.ids import uuid7, uuid8
 from shared.ledger.retention import minimum_retain_until, retain_until
 from shared.models.access_batch import AccessBatchRow, batch_key
@@ -19,7 +18,7 @@ from shared.models.access_events import AccessEventIn
 from shared.models.domain import EventType, RecordType
 from shared.ports import EvidenceStore
 from shared.services.access_ocsf import ocsf_details
-from shared.services.ledger_writer import Ledger, tag_of
+from shared.services.ledger_writer import Ledger
 from shared.timefmt import parse_rfc3339
 
 
@@ -30,8 +29,8 @@ def access_event_id(producer_key: str) -> str:
     return uuid8("ccpa-audit/access-event-id/v1", producer_key)
 
 
-def access_row(ledger: Ledger, event: AccessEventIn, producer: Actor, consumer_tag: str, producer_key: str,
-               received_at: datetime) -> AccessBatchRow:
+def access_row(ledger: Ledger, event: AccessEventIn, producer: Actor, consumer_tag: str, actor_tag: str,
+               producer_key: str, received_at: datetime) -> AccessBatchRow:
     """The row of one accepted event: its ledger v1 envelope (exactly a single-event object's bytes) and the
     search columns derived from it."""
     details = ocsf_details(event, received_at, ledger.settings.data_category_map)
@@ -42,7 +41,7 @@ def access_row(ledger: Ledger, event: AccessEventIn, producer: Actor, consumer_t
         consumer_tag=consumer_tag, details=details)
     return AccessBatchRow(
         event_id=envelope.event_id, producer_key=producer_key, consumer_tag=consumer_tag,
-        actor_tag=tag_of(ledger, actor_subject(event.actor.id)), action=event.action, service=event.source.service,
+        actor_tag=actor_tag, action=event.action, service=event.source.service,
         occurred_at=_ms(event.occurred_at), recorded_at=_ms(received_at), request_id=event.request_id,
         event_hash=envelope.hash(), envelope=envelope.canonical().decode("utf-8"))
 

@@ -30,6 +30,7 @@ from shared.services.read_requests import record_audit_read
 from shared.timefmt import rfc3339
 
 WRITERS = 16
+TAG_MEMORY = 16_384  # tag_of's cache size
 
 
 @dataclass(frozen=True)
@@ -50,12 +51,14 @@ def record_access_batch(ledger: Ledger, stream: AccessStream, events: list[Acces
     an error (StorageUnavailableError, nothing promised). Returns the ledger event id of each item, in order; a
     retried item (same producer, service and producer id) gets the id it got the first time (access_batches.py)."""
     received_at = ledger.now()
-    tags = _consumer_tags(ledger, events)
+    consumers = [_consumer_subject(event) for event in events]
+    tags = _tags(ledger, [*consumers, *(actor_subject(event.actor.id) for event in events)])
     keys = [producer_key(event, producer.id or producer.type) for event in events]
     first: dict[str, int] = {}
     for number, key in enumerate(keys):
         first.setdefault(key, number)  # the same id twice in one batch is stored once
-    rows = {key: access_row(ledger, events[number], producer, tags[number], key, received_at)
+    rows = {key: access_row(ledger, events[number], producer, tags[consumers[number]],
+                            tags[actor_subject(events[number].actor.id)], key, received_at)
             for key, number in first.items()}
     stream.put(list(rows.values()))
     return [rows[key].event_id for key in keys]
@@ -63,18 +66,30 @@ def record_access_batch(ledger: Ledger, stream: AccessStream, events: list[Acces
 
 @lru_cache(maxsize=1)
 def _pool() -> ThreadPoolExecutor:
-    """One pool per container: each event is two independent writes (S3, then DynamoDB), so a batch's events
-    go in parallel; creating a pool per call would cost more than a small batch."""
+    """One pool per container, for the KMS calls of new tags and the evidence reads of a search page."""
     return ThreadPoolExecutor(max_workers=WRITERS)
 
 
-def _consumer_tags(ledger: Ledger, events: list[AccessEventIn]) -> list[str]:
-    """The email's tag when given (found by `consumer_email` searches), else the service-scoped account id's."""
-    subjects = [email_subject(e.consumer.email) if e.consumer.email else
-                account_subject(e.source.service, e.consumer.id or "") for e in events]
-    unique = sorted(set(subjects))
-    tags = dict(zip(unique, _pool().map(lambda subject: tag_of(ledger, subject), unique), strict=True))
-    return [tags[subject] for subject in subjects]
+_tagged: set[str] = set()  # subjects tag_of has already answered in this container (it caches them)
+
+
+def _tags(ledger: Ledger, subjects: list[str]) -> dict[str, str]:
+    """HMAC tags of these subjects: new ones in parallel (one KMS call each), known ones from tag_of's cache
+    without a thread hop (a batch's consumers and actors mostly recur)."""
+    unique = set(subjects)
+    fresh = sorted(unique - _tagged)
+    if len(_tagged) + len(fresh) > TAG_MEMORY:
+        _tagged.clear()
+    found = dict(zip(fresh, _pool().map(lambda subject: tag_of(ledger, subject), fresh), strict=True))
+    _tagged.update(fresh)
+    return {**{subject: tag_of(ledger, subject) for subject in unique - found.keys()}, **found}
+
+
+def _consumer_subject(event: AccessEventIn) -> str:
+    """The email's (found by `consumer_email` searches) when given, else the service-scoped account id's."""
+    if event.consumer.email:
+        return email_subject(event.consumer.email)
+    return account_subject(event.source.service, event.consumer.id or "")
 
 
 def search_access_log(ledger: Ledger, scopes: ScopeIndex, search: AccessSearch,
