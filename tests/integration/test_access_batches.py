@@ -232,3 +232,39 @@ def test_a_bundle_of_batched_access_events_verifies(intake, batcher, stack, tmp_
     assert all(line["type"] == "data_access" for line in lines)
     proof = json.loads(archive.read(f"proofs/{ids[0]}.json"))
     assert proof["batch_version"] == events[0].s3_version_id
+
+
+def test_a_retried_batch_and_repeats_within_it_are_one_sealed_event_each(intake, batcher):
+    batch = [item(0), item(1), item(0)]  # the same producer id twice in one batch, too
+    first, again = post(intake, batch)[1], post(intake, batch)[1]
+    assert first["event_ids"] == again["event_ids"] and first["event_ids"][0] == first["event_ids"][2]
+    other_service = post(intake, [item(0, source={"service": "billing"})])[1]
+    assert other_service["event_ids"][0] not in first["event_ids"]  # ids are scoped by source service
+    batcher.pump_once()
+    assert seal()["sealed"] == 3
+
+
+def test_every_batched_body_validates_against_the_published_ocsf_schema(intake, batcher, s3, stack):
+    from tests.ocsf_schema import ocsf_errors
+
+    events = [item(0), item(1, actor={"id": "etl", "type": "service"}, resource="arn:aws:s3:::docs/c/1.json",
+                                action="export", outcome="failure"),
+              item(2, resource="db://crm/contacts", request_id="0193a5c2-7d4e-7b21-8c3f-2a9d6e1f4b70"),
+              item(3, data_categories=["favourite_colour"], resource=None)]
+    assert post(intake, events)[0] == 202
+    batcher.pump_once()
+    bucket = stack.env["EVIDENCE_BUCKET"]
+    found = [row for key, version in batch_objects(s3, bucket) for row in rows_of(s3, bucket, key, version)]
+    bodies = [json.loads(row.envelope)["details"] for row in found]
+    assert len(bodies) == 4 and {body["class_uid"] for body in bodies} == {6003, 6005}
+    assert [error for body in bodies for error in ocsf_errors(body)] == []
+    by_request = {row.request_id for row in found}
+    assert by_request == {None, "0193a5c2-7d4e-7b21-8c3f-2a9d6e1f4b70"}
+
+
+def test_nothing_is_promised_when_the_stream_does_not_take_the_batch(intake, monkeypatch):
+    client = wiring.aws_client("kinesis")
+    monkeypatch.setattr(client, "put_records", lambda **kwargs: {"FailedRecordCount": len(kwargs["Records"]),
+                        "Records": [{"ErrorCode": "InternalFailure"} for _ in kwargs["Records"]]})
+    status, out, _ = post(intake, [item(0), item(1)])
+    assert status == 503 and out["error"] == "storage_unavailable", out
