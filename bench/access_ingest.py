@@ -18,6 +18,7 @@ BATCH = 500
 STUB_EVENTS = 20_000
 LOCAL_EVENTS = 10_000
 CALL_EVENTS = 10_000
+CLIENTS = 4
 _ids = count()
 _HEADERS = {"content-type": "application/json", "authorization": "Bearer local-service"}
 _WRITES = {"PutRecords", "PutRecord", "PutObject", "PutItem", "UpdateItem", "BatchWriteItem", "TransactWriteItems"}
@@ -152,15 +153,19 @@ def _local() -> list[str]:
     with contextlib.redirect_stdout(io.StringIO()):
         runtime = start(port=port, sweep_every=3600, seal_every=3600, demo_systems=False)
     try:
-        bodies = [_batch(BATCH) for _ in range(LOCAL_EVENTS // BATCH)]
-        start_time = time.perf_counter()
-        with contextlib.redirect_stdout(io.StringIO()), ThreadPoolExecutor(max_workers=4) as pool:
+        with contextlib.redirect_stdout(io.StringIO()), ThreadPoolExecutor(max_workers=CLIENTS) as pool:
+            # Warm: every container started and the 300 consumers' and 20 actors' tags known, as in steady use.
+            list(pool.map(lambda body: _post(port, body), [_batch(BATCH) for _ in range(CLIENTS)]))
+            bodies = [_batch(BATCH) for _ in range(LOCAL_EVENTS // BATCH)]
+            start_time = time.perf_counter()
             list(pool.map(lambda body: _post(port, body), bodies))
-        took = time.perf_counter() - start_time
+            took = time.perf_counter() - start_time
     finally:
         runtime.stop()
-    return [f"local stack accepted access events/s (HTTP, moto server, {BATCH}-event batches, 4 clients): measured "
-            f"{LOCAL_EVENTS / took:,.0f}, target >= 2,000"]
+    load = os.getloadavg()[0]  # the machine is shared: a busy box slows every process of the stack
+    return [f"local stack accepted access events/s (HTTP, moto server, {BATCH}-event batches, {CLIENTS} clients, "
+            f"warm): measured {LOCAL_EVENTS / took:,.0f}, target >= 2,000 (load average {load:.1f} on "
+            f"{os.cpu_count()} cores)"]
 
 
 def _post(port: int, body: bytes) -> None:
