@@ -5,7 +5,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
-from shared.models.access_batch import AccessBatchRow
+from shared.models.access_batch import AcceptedAccess
 from shared.models.alerts import ClockAlert, IntegrityAlert
 from shared.models.consent import ConsentState, NoticeVersion
 from shared.models.export import ExportJob
@@ -40,8 +40,8 @@ class EvidenceStore(Protocol):
 class AccessStream(Protocol):
     """Where accepted access events wait, durably, to become batch objects (Kinesis Data Streams on AWS)."""
 
-    def put(self, rows: Sequence[AccessBatchRow]) -> None:
-        """Every row accepted, or StorageUnavailableError (some rows may still arrive: rows are idempotent)."""
+    def put(self, events: Sequence[AcceptedAccess]) -> None:
+        """Every event accepted, or StorageUnavailableError (some may still arrive: their ids are fixed)."""
         ...
 
 

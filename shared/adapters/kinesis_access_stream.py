@@ -1,7 +1,7 @@
 """KinesisAccessStream: accepted access events as records of a Kinesis data stream, one record per event.
 
-A record is the JSON of its batch row (shared/models/access_batch.py), partitioned by producer key so copies of
-one event share a shard. PutRecords takes at most 500 records and 5 MiB per call, which an API batch (<= 500
+A record is the JSON of an accepted event (shared/models/access_batch.py `AcceptedAccess`), partitioned by
+producer key so copies of one event share a shard. PutRecords takes at most 500 records and 5 MiB per call, which an API batch (<= 500
 events) fills once; records the stream refused (throttling) are put again, and a batch that still is not wholly
 accepted raises StorageUnavailableError: the producer's retry stores nothing twice (the ids are fixed).
 """
@@ -11,26 +11,31 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 from shared.errors import StorageUnavailableError
-from shared.models.access_batch import COLUMNS, AccessBatchRow
+from shared.ledger.envelope import Actor
+from shared.models.access_batch import AcceptedAccess
+from shared.models.access_events import AccessEventIn
 from shared.observability import tracer
 from shared.timefmt import parse_rfc3339, rfc3339
 
 MAX_RECORDS = 500
 MAX_BYTES = 5 * 1024 * 1024
 ATTEMPTS = 4
-_TIMES = ("occurred_at", "recorded_at")
 
 
-def record_data(row: AccessBatchRow) -> bytes:
-    values = {name: getattr(row, name) for name in COLUMNS}
-    values.update({name: rfc3339(values[name]) for name in _TIMES})
+def record_data(accepted: AcceptedAccess) -> bytes:
+    values = {"event": accepted.event.model_dump(mode="json", exclude_none=True),
+              "producer": accepted.producer.model_dump(), "consumer_tag": accepted.consumer_tag,
+              "actor_tag": accepted.actor_tag, "producer_key": accepted.producer_key,
+              "received_at": rfc3339(accepted.received_at)}
     return json.dumps(values, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
 
 
-def row_of(data: bytes) -> AccessBatchRow:
+def accepted_of(data: bytes) -> AcceptedAccess:
     values = json.loads(data)
-    values.update({name: parse_rfc3339(values[name]) for name in _TIMES})
-    return AccessBatchRow(**{name: values[name] for name in COLUMNS})
+    return AcceptedAccess(event=AccessEventIn.model_validate(values["event"]),
+                          producer=Actor.model_validate(values["producer"]), consumer_tag=values["consumer_tag"],
+                          actor_tag=values["actor_tag"], producer_key=values["producer_key"],
+                          received_at=parse_rfc3339(values["received_at"]))
 
 
 class KinesisAccessStream:
@@ -40,8 +45,8 @@ class KinesisAccessStream:
         self.calls = 0  # PutRecords calls made (bench/access_ingest.py counts writes)
 
     @tracer.capture_method(capture_response=False)
-    def put(self, rows: Sequence[AccessBatchRow]) -> None:
-        for chunk in _chunks([{"Data": record_data(row), "PartitionKey": row.producer_key} for row in rows]):
+    def put(self, events: Sequence[AcceptedAccess]) -> None:
+        for chunk in _chunks([{"Data": record_data(e), "PartitionKey": e.producer_key} for e in events]):
             self._put_all(chunk)
 
     def _put_all(self, records: list[dict[str, Any]]) -> None:

@@ -11,9 +11,11 @@ and times. The pyarrow schema below is the one both the writer and the readers (
 
 from dataclasses import dataclass
 from datetime import date, datetime
-
 from functools import cache
 from typing import Any
+
+from shared.ledger.envelope import Actor
+from shared.models.access_events import AccessEventIn
 
 PREFIX = "access/batches/"
 ROW_GROUP_ROWS = 10_000
@@ -70,6 +72,20 @@ class AccessBatchRow:
 
     def sort_key(self) -> tuple[str, datetime, str]:
         return self.consumer_tag, self.recorded_at, self.event_id
+
+
+@dataclass(frozen=True)
+class AcceptedAccess:
+    """An accepted event as it waits on the access stream: the validated input, who sent it, its tags and producer
+    key, and when it was received. Its envelope and row are built by the stream's consumer, off the producer's
+    request (shared/services/access_batches.py)."""
+
+    event: AccessEventIn
+    producer: Actor
+    consumer_tag: str
+    actor_tag: str
+    producer_key: str
+    received_at: datetime
 
 
 def batch_key(received: date, batch_id: str) -> str:

@@ -1,5 +1,6 @@
 """Access events as rows of batch objects (issue 17): the row an accepted event becomes, and the object a stream
-consumer writes from many such rows.
+consumer writes from many such rows. The API only validates, tags and puts events on the stream (what makes them
+durable); the envelopes, the costly part, are built here by the consumer.
 
 An event's id is fixed by its producer key, so a producer's retry (even in another API batch, hours later) gets the
 same ledger event id without any per-event lookup. Delivery is at least once, so two objects may hold the same
@@ -10,11 +11,10 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from shared.config import Settings
-from shared.ledger.envelope import Actor, build_envelope
+from shared.ledger.envelope import build_envelope
 from shared.ledger.ids import uuid7, uuid8
 from shared.ledger.retention import minimum_retain_until, retain_until
-from shared.models.access_batch import AccessBatchRow, batch_key
-from shared.models.access_events import AccessEventIn
+from shared.models.access_batch import AcceptedAccess, AccessBatchRow, batch_key
 from shared.models.domain import EventType, RecordType
 from shared.ports import EvidenceStore
 from shared.services.access_ocsf import ocsf_details
@@ -29,21 +29,28 @@ def access_event_id(producer_key: str) -> str:
     return uuid8("ccpa-audit/access-event-id/v1", producer_key)
 
 
-def access_row(ledger: Ledger, event: AccessEventIn, producer: Actor, consumer_tag: str, actor_tag: str,
-               producer_key: str, received_at: datetime) -> AccessBatchRow:
+def access_row(ledger: Ledger, accepted: AcceptedAccess) -> AccessBatchRow:
     """The row of one accepted event: its ledger v1 envelope (exactly a single-event object's bytes) and the
     search columns derived from it."""
+    event, received_at = accepted.event, accepted.received_at
     details = ocsf_details(event, received_at, ledger.settings.data_category_map)
     envelope = build_envelope(
-        event_id=access_event_id(producer_key), type=EventType.DATA_ACCESS, actor=producer,
+        event_id=access_event_id(accepted.producer_key), type=EventType.DATA_ACCESS, actor=accepted.producer,
         occurred_at=event.occurred_at, recorded_at=received_at, record_type=RecordType.ACCESS_EVENT,
         retain_until=retain_until(RecordType.ACCESS_EVENT, received_at, ledger.settings),
-        consumer_tag=consumer_tag, details=details)
+        consumer_tag=accepted.consumer_tag, details=details)
     return AccessBatchRow(
-        event_id=envelope.event_id, producer_key=producer_key, consumer_tag=consumer_tag,
-        actor_tag=actor_tag, action=event.action, service=event.source.service,
+        event_id=envelope.event_id, producer_key=accepted.producer_key, consumer_tag=accepted.consumer_tag,
+        actor_tag=accepted.actor_tag, action=event.action, service=event.source.service,
         occurred_at=_ms(event.occurred_at), recorded_at=_ms(received_at), request_id=event.request_id,
         event_hash=envelope.hash(), envelope=envelope.canonical().decode("utf-8"))
+
+
+def write_access_batch(ledger: Ledger, accepted: Sequence[AcceptedAccess]) -> tuple[str, str, int] | None:
+    """The stream consumer's work: the accepted events' rows as one locked batch object (each event once)."""
+    unique = list({a.producer_key: a for a in reversed(accepted)}.values())  # the first copy of each event wins
+    return write_batch_object(ledger.evidence, ledger.settings, [access_row(ledger, a) for a in unique],
+                              ledger.now())
 
 
 def write_batch_object(evidence: EvidenceStore, settings: Settings, rows: Sequence[AccessBatchRow],

@@ -17,12 +17,13 @@ from typing import Any
 from shared.cursors import decode_cursor, encode_cursor
 from shared.ledger.envelope import Actor
 from shared.ledger.identity import account_subject, actor_subject, email_subject
+from shared.models.access_batch import AcceptedAccess
 from shared.models.access_events import AccessEventIn
 from shared.models.domain import EventType
 from shared.models.records import StoredEvent
 from shared.models.time_range import instant
 from shared.ports import AccessStream, ScopeIndex
-from shared.services.access_batches import access_row
+from shared.services.access_batches import access_event_id
 from shared.services.access_ocsf import access_view, producer_key
 from shared.services.evidence_reads import read_event_body
 from shared.services.ledger_writer import Ledger, parse_envelope, tag_of
@@ -47,8 +48,8 @@ class AccessSearch:
 
 def record_access_batch(ledger: Ledger, stream: AccessStream, events: list[AccessEventIn],
                         producer: Actor) -> list[str]:
-    """Accept a validated batch: every event becomes a batch-object row put durably on the access stream, all or
-    an error (StorageUnavailableError, nothing promised). Returns the ledger event id of each item, in order; a
+    """Accept a validated batch: every event is put durably on the access stream (its consumer makes the batch
+    objects), all or an error (StorageUnavailableError, nothing promised). Returns the ledger event id of each item, in order; a
     retried item (same producer, service and producer id) gets the id it got the first time (access_batches.py)."""
     received_at = ledger.now()
     consumers = [_consumer_subject(event) for event in events]
@@ -57,11 +58,10 @@ def record_access_batch(ledger: Ledger, stream: AccessStream, events: list[Acces
     first: dict[str, int] = {}
     for number, key in enumerate(keys):
         first.setdefault(key, number)  # the same id twice in one batch is stored once
-    rows = {key: access_row(ledger, events[number], producer, tags[consumers[number]],
-                            tags[actor_subject(events[number].actor.id)], key, received_at)
-            for key, number in first.items()}
-    stream.put(list(rows.values()))
-    return [rows[key].event_id for key in keys]
+    stream.put([AcceptedAccess(events[number], producer, tags[consumers[number]],
+                               tags[actor_subject(events[number].actor.id)], key, received_at)
+                for key, number in first.items()])
+    return [access_event_id(key) for key in keys]
 
 
 @lru_cache(maxsize=1)

@@ -9,6 +9,7 @@ import pytest
 from shared.config import Settings
 from shared.ledger import merkle
 from shared.ledger.envelope import Actor
+from shared.models.access_batch import AcceptedAccess
 from shared.models.access_events import AccessEventIn
 from shared.services import ledger_proofs
 from shared.services.access_batches import access_event_id, access_row, write_batch_object
@@ -35,7 +36,7 @@ def rows(ledger, clock, numbers):
     for n in numbers:
         item = event(n, clock)
         key = producer_key(item, PRODUCER.id)
-        out.append(access_row(ledger, item, PRODUCER, "ab" * 32, "cd" * 32, key, clock.moment))
+        out.append(access_row(ledger, AcceptedAccess(item, PRODUCER, "ab" * 32, "cd" * 32, key, clock.moment)))
     return out
 
 

@@ -5,17 +5,24 @@ from datetime import UTC, datetime
 
 import pytest
 
-from shared.adapters.kinesis_access_stream import KinesisAccessStream, record_data, row_of
+from shared.adapters.kinesis_access_stream import KinesisAccessStream, accepted_of, record_data
 from shared.errors import StorageUnavailableError
-from shared.models.access_batch import AccessBatchRow
+from shared.ledger.envelope import Actor
+from shared.models.access_batch import AcceptedAccess
+from shared.models.access_events import AccessEventIn
 
 T = datetime(2026, 11, 30, 12, 0, 0, 123000, tzinfo=UTC)
 
 
-def row(n: int, envelope: str = "{}") -> AccessBatchRow:
-    return AccessBatchRow(event_id=f"e-{n}", producer_key=f"{n:064x}", consumer_tag="a" * 64, actor_tag="b" * 64,
-                          action="read", service="crm", occurred_at=T, recorded_at=T, request_id=None,
-                          event_hash="c" * 64, envelope=envelope)
+def row(n: int, purpose: str = "support") -> AcceptedAccess:
+    event = AccessEventIn.model_validate({
+        "event_id": f"e-{n}", "occurred_at": "2026-01-01T00:00:00Z", "actor": {"id": "a", "type": "user"},
+        "action": "read", "source": {"service": "crm"}, "consumer": {"email": "ana@example.com"},
+        "data_categories": ["identifiers"], "purpose": purpose[:200]})
+    if len(purpose) > 200:  # only the record's size matters here: beyond what validation allows
+        event = event.model_copy(update={"purpose": purpose})
+    return AcceptedAccess(event=event, producer=Actor(type="service", id="p", role="service"),
+                          consumer_tag="a" * 64, actor_tag="b" * 64, producer_key=f"{n:064x}", received_at=T)
 
 
 class Scripted:
@@ -32,7 +39,7 @@ class Scripted:
 
 
 def test_a_record_round_trips():
-    assert row_of(record_data(row(1, '{"é":"ü"}'))) == row(1, '{"é":"ü"}')
+    assert accepted_of(record_data(row(1, "soporte técnico"))) == row(1, "soporte técnico")
 
 
 def test_calls_hold_at_most_500_records_and_5_mib():
@@ -40,7 +47,7 @@ def test_calls_hold_at_most_500_records_and_5_mib():
     KinesisAccessStream("s", client).put([row(n) for n in range(1200)])
     assert [len(call) for call in client.sent] == [500, 500, 200]
     client = Scripted([])
-    KinesisAccessStream("s", client).put([row(n, "x" * 900_000) for n in range(12)])
+    KinesisAccessStream("s", client).put([row(n, "x" * 900_000) for n in range(12)])  # ~0.9 MB each
     assert [len(call) for call in client.sent] == [5, 5, 2]
 
 
