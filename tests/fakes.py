@@ -334,16 +334,6 @@ class FakeConsentStore:
         return list(self.logs.get(consumer_tag, []))
 
 
-class FakeAccessStream:
-    """The access stream in memory: every accepted event put on it."""
-
-    def __init__(self) -> None:
-        self.events: list = []
-
-    def put(self, events) -> None:
-        self.events.extend(events)
-
-
 class FakeBatchObjects:
     """Listing FakeEvidenceStore's batch objects in key order."""
 
