@@ -58,12 +58,15 @@ def merkle_log() -> "MerkleLog":
     from shared.adapters.dynamo_log_state import DynamoLogState
     from shared.adapters.dynamo_unsealed_events import DynamoUnsealedEvents
     from shared.adapters.kms_checkpoint_signer import KmsCheckpointSigner
+    from shared.services.access_seal import routed_marks
     from shared.services.merkle_log import MerkleLog
+    from shared.timefmt import utc_now
 
     settings = get_settings()
+    events = DynamoUnsealedEvents(settings.index_table, aws_client("dynamodb"), settings.index_shards)
     return MerkleLog(
         objects=ledger().evidence,
-        queue=DynamoUnsealedEvents(settings.index_table, aws_client("dynamodb"), settings.index_shards),
+        queue=routed_marks(events, access_batch_queue(utc_now())),
         state=DynamoLogState(settings.index_table, aws_client("dynamodb")),
         signer=KmsCheckpointSigner(settings.checkpoint_key_id, aws_client("kms")),
         settings=settings,

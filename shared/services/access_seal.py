@@ -18,6 +18,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
 from shared.models.access_batch import AccessBatchRow, is_batch_key
+from shared.models.domain import EventType, RecordType
 from shared.models.merkle_log import LogBatch, LogLeaf
 from shared.models.records import StoredEvent
 from shared.ports import AccessLeaves, BatchObjects, EvidenceStore, UnsealedEvents
@@ -60,6 +61,7 @@ class AccessBatchQueue:
         events = [self._stored(leaf, index, batch.end) for index, leaf in enumerate(batch.leaves, start=batch.start)]
         self.leaves.put(events)
         self.leaves.mark(list(dict.fromkeys(leaf.index_key for leaf in batch.leaves)))
+        self._rows.clear()  # a queue may live as long as its container
 
     def _read(self, key: str, version: str) -> dict[str, AccessBatchRow]:
         """The object's rows by event id (the first copy of an event it holds twice)."""
@@ -75,9 +77,9 @@ class AccessBatchQueue:
         row = self._read(key, version)[leaf.event_id]
         actor = json.loads(row.envelope)["actor"]
         return StoredEvent(
-            event_id=row.event_id, type="data_access", request_id=None, seq=None, event_hash=row.event_hash,
+            event_id=row.event_id, type=EventType.DATA_ACCESS, request_id=None, seq=None, event_hash=row.event_hash,
             prev_event_hash=None, consumer_tag=row.consumer_tag, occurred_at=row.occurred_at,
-            recorded_at=row.recorded_at, record_type="access_event", actor_type=actor["type"],
+            recorded_at=row.recorded_at, record_type=RecordType.ACCESS_EVENT, actor_type=actor["type"],
             actor_role=actor.get("role"), s3_key=key, s3_version_id=version, leaf_index=index,
             sealed_size=sealed_size, batch_version=version, actor_tag=row.actor_tag, access_action=row.action,
             access_service=row.service)
@@ -110,6 +112,12 @@ class _Routed:
         if any(batched) and not all(batched):
             raise ValueError("a log batch mixes batched access events with other events")
         (self.batches if all(batched) and batched else self.events).mark_sealed(batch)
+
+
+def routed_marks(events: UnsealedEvents, batches: AccessBatchQueue) -> UnsealedEvents:
+    """The index's queue, whose marks of a batched log batch (a crashed access run, finished by whichever run
+    comes next, e.g. an export sealing first) go to the batch queue."""
+    return _Routed(events, events, batches)
 
 
 def seal_everything(log: MerkleLog, batches: AccessBatchQueue, now: datetime) -> SealResult:

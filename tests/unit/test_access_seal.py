@@ -14,7 +14,7 @@ from shared.models.access_events import AccessEventIn
 from shared.services import ledger_proofs
 from shared.services.access_batches import access_event_id, access_row, write_batch_object
 from shared.services.access_ocsf import producer_key
-from shared.services.access_seal import LISTING_GRACE, AccessBatchQueue, seal_everything
+from shared.services.access_seal import LISTING_GRACE, AccessBatchQueue, routed_marks, seal_everything
 from shared.services.merkle_log import MerkleLog
 from tests.fakes import FakeAccessLeaves, FakeBatchObjects, FakeLogState, FakeSigner, FakeUnsealedEvents
 from tests.unit.test_seal_log import add_events
@@ -120,6 +120,22 @@ def test_a_crash_before_the_marker_is_finished_by_the_next_run_without_appending
     result = seal_everything(log, queue(ledger, leaves), clock.moment)
     assert result.sealed == 2 and result.tree_size == 8
     assert key in leaves.markers and sorted(e.leaf_index for e in leaves.leaves.values()) == list(range(6))
+
+
+def test_a_plain_seal_run_such_as_an_exports_finishes_a_crashed_access_run(ledger, clock, log, leaves,
+                                                                            monkeypatch):
+    from dataclasses import replace
+
+    from shared.services.seal_log import seal_log
+
+    key, _, _ = write(ledger, rows(ledger, clock, range(3)))
+    monkeypatch.setattr(leaves, "put", lambda events: (_ for _ in ()).throw(RuntimeError("crashed")))
+    with pytest.raises(RuntimeError):
+        seal_everything(log, queue(ledger, leaves), clock.moment)
+    monkeypatch.undo()
+    exporting = replace(log, queue=routed_marks(log.queue, queue(ledger, leaves)))
+    assert seal_log(exporting, clock.moment).sealed == 0
+    assert key in leaves.markers and len(leaves.leaves) == 3 and log.state.get().marked
 
 
 def test_the_cursor_passes_only_marked_objects_minted_before_the_grace(ledger, clock, log, leaves):
