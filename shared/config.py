@@ -93,9 +93,14 @@ class Settings(BaseModel):
 
     # Access events: producers' own data labels -> CCPA categories, over the built-in table (JSON object).
     data_category_map: Annotated[dict[str, str], AfterValidator(check_table)] = Field(default_factory=dict)
+    # Accepted access events wait here to become batch objects (docs/access-events.md, "Batch objects").
+    access_stream: str = "ccpa-access-events"
+    # Which S3 locations and DynamoDB tables hold personal data, for CloudTrail data events (JSON:
+    # shared/services/access_normalizers.py CloudTrailMapping); empty: CloudTrail events are all dropped.
+    cloudtrail_mapping: dict[str, Any] = Field(default_factory=dict)
 
 
-_JSON_FIELDS = frozenset({"data_category_map"})
+_JSON_FIELDS = frozenset({"data_category_map", "cloudtrail_mapping"})
 
 
 @lru_cache(maxsize=1)

@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
+    from shared.models.access_batch import AcceptedAccess
     from shared.models.alerts import ClockAlert, IntegrityAlert
     from shared.models.consent import ConsentState, NoticeVersion
     from shared.models.export import ExportJob
@@ -41,6 +42,14 @@ class EvidenceStore(Protocol):
 
     def extend_retention(self, key: str, version_id: str, retain_until: datetime) -> tuple[datetime | None, datetime]:
         """Extend a lock (never shorten it): returns the retain-until before and after."""
+        ...
+
+
+class AccessStream(Protocol):
+    """Where accepted access events wait, durably, to become batch objects (Kinesis Data Streams on AWS)."""
+
+    def put(self, events: Sequence[AcceptedAccess]) -> None:
+        """Every event accepted, or StorageUnavailableError (some may still arrive: their ids are fixed)."""
         ...
 
 
@@ -95,6 +104,43 @@ class UnsealedEvents(Protocol):
         that checkpoint (`batch.paths`), and take it off the queue; repeatable. LedgerInconsistentError when an
         event already carries another index."""
         ...
+
+
+class BatchObjects(Protocol):
+    """The access-event batch objects of the evidence bucket, in key order (received day, then UUIDv7)."""
+
+    def list_after(self, start_after: str, limit: int) -> list[tuple[str, str]]:
+        """Up to `limit` (key, version id) pairs of batch objects whose key sorts after `start_after`."""
+        ...
+
+
+class AccessLeaves(Protocol):
+    """What the sealer records of batched access events: one sealed-batch marker per object, and per sealed event
+    its leaf (the id -> leaf lookup that proofs and de-duplication need), plus the listing cursor."""
+
+    def marked(self, keys: Sequence[str]) -> set[str]:
+        """The keys among these whose objects are wholly sealed."""
+        ...
+
+    def mark(self, objects: Sequence[tuple[str, str]]) -> None:
+        """Record these (key, version) objects as wholly sealed; repeatable."""
+        ...
+
+    def sealed(self, event_ids: Sequence[str]) -> set[str]:
+        """The ids among these that already have a leaf."""
+        ...
+
+    def put(self, events: Sequence[StoredEvent]) -> None:
+        """Record sealed events (leaf index, batch object and version); repeatable."""
+        ...
+
+    def get(self, event_id: str) -> StoredEvent | None: ...
+
+    def cursor(self) -> str:
+        """Every batch key up to this one is marked ("" at first)."""
+        ...
+
+    def set_cursor(self, key: str) -> None: ...
 
 
 class LogStateStore(Protocol):

@@ -10,6 +10,11 @@ from shared.services.downstream import Downstream
 from shared.services.ledger_writer import Ledger
 
 if TYPE_CHECKING:  # the log's services load cryptography: only the functions that serve or seal the log pay for it
+    from datetime import datetime
+
+    from shared.ports import AccessLeaves, AccessStream
+    from shared.services.access_normalizers import CloudTrailMapping
+    from shared.services.access_seal import AccessBatchQueue
     from shared.services.consents import Consents
     from shared.services.exports import Exports
     from shared.services.merkle_log import MerkleLog
@@ -65,16 +70,50 @@ def merkle_log() -> "MerkleLog":
     from shared.adapters.dynamo_log_state import DynamoLogState
     from shared.adapters.dynamo_unsealed_events import DynamoUnsealedEvents
     from shared.adapters.kms_checkpoint_signer import KmsCheckpointSigner
+    from shared.services.access_seal import routed_marks
     from shared.services.merkle_log import MerkleLog
+    from shared.timefmt import utc_now
 
     settings = get_settings()
+    events = DynamoUnsealedEvents(settings.index_table, aws_client("dynamodb"), settings.index_shards)
     return MerkleLog(
         objects=ledger().evidence,
-        queue=DynamoUnsealedEvents(settings.index_table, aws_client("dynamodb"), settings.index_shards),
+        queue=routed_marks(events, access_batch_queue(utc_now())),
         state=DynamoLogState(settings.index_table, aws_client("dynamodb")),
         signer=KmsCheckpointSigner(settings.checkpoint_key_id, aws_client("kms")),
         settings=settings,
+        access_leaves=access_leaves(),
     )
+
+
+@lru_cache(maxsize=1)
+def access_stream() -> "AccessStream":
+    from shared.adapters.kinesis_access_stream import KinesisAccessStream
+
+    return KinesisAccessStream(get_settings().access_stream, aws_client("kinesis"))
+
+
+@lru_cache(maxsize=1)
+def access_leaves() -> "AccessLeaves":
+    from shared.adapters.dynamo_access_leaves import DynamoAccessLeaves
+
+    return DynamoAccessLeaves(get_settings().index_table, aws_client("dynamodb"))
+
+
+def access_batch_queue(now: "datetime") -> "AccessBatchQueue":
+    """The sealer's view of the batch objects, for one run (it remembers the objects it has read)."""
+    from shared.adapters.s3_batch_objects import S3BatchObjects
+    from shared.services.access_seal import AccessBatchQueue
+
+    objects = S3BatchObjects(get_settings().evidence_bucket, aws_client("s3"))
+    return AccessBatchQueue(objects, ledger().evidence, access_leaves(), now)
+
+
+@lru_cache(maxsize=1)
+def cloudtrail_mapping() -> "CloudTrailMapping":
+    from shared.services.access_normalizers import CloudTrailMapping
+
+    return CloudTrailMapping.model_validate(get_settings().cloudtrail_mapping)
 
 
 def reset() -> None:
@@ -82,6 +121,9 @@ def reset() -> None:
     aws_client.cache_clear()
     ledger.cache_clear()
     merkle_log.cache_clear()
+    access_stream.cache_clear()
+    access_leaves.cache_clear()
+    cloudtrail_mapping.cache_clear()
     alert_publisher.cache_clear()
     downstream.cache_clear()
     exports.cache_clear()

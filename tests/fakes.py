@@ -337,3 +337,47 @@ class FakeConsentStore:
 
     def events(self, consumer_tag):
         return list(self.logs.get(consumer_tag, []))
+
+
+class FakeBatchObjects:
+    """Listing FakeEvidenceStore's batch objects in key order."""
+
+    def __init__(self, evidence: FakeEvidenceStore) -> None:
+        self.evidence = evidence
+
+    def list_after(self, start_after: str, limit: int) -> list[tuple[str, str]]:
+        from shared.models.access_batch import is_batch_key
+
+        keys = sorted(k for k in self.evidence.objects if is_batch_key(k) and k > start_after)
+        return [(k, self.evidence.objects[k][1]) for k in keys[:limit]]
+
+
+class FakeAccessLeaves:
+    def __init__(self) -> None:
+        self.leaves: dict[str, StoredEvent] = {}
+        self.markers: dict[str, str] = {}
+        self.position = ""
+
+    def marked(self, keys) -> set[str]:
+        return {k for k in keys if k in self.markers}
+
+    def mark(self, objects) -> None:
+        self.markers.update(dict(objects))
+
+    def sealed(self, event_ids) -> set[str]:
+        return {i for i in event_ids if i in self.leaves}
+
+    def put(self, events) -> None:
+        for event in events:
+            if self.leaves.get(event.event_id, event).leaf_index != event.leaf_index:
+                raise LedgerInconsistentError(event.event_id)
+            self.leaves[event.event_id] = event
+
+    def get(self, event_id: str) -> StoredEvent | None:
+        return self.leaves.get(event_id)
+
+    def cursor(self) -> str:
+        return self.position
+
+    def set_cursor(self, key: str) -> None:
+        self.position = max(self.position, key)

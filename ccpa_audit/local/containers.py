@@ -26,6 +26,8 @@ HANDLERS = {
     "suppress": "functions.suppress.app",
     "seal": "functions.seal.app",
     "deadline_sweeper": "functions.deadline_sweeper.app",
+    "access_batcher": "functions.access_batcher.app",
+    "cloudtrail_access": "functions.cloudtrail_access.app",
 }
 CRASH_RESPONSE = {"statusCode": 502, "headers": {"content-type": "application/json"},
                   "body": '{"error": "function_crashed", "message": "The function stopped before it answered; '

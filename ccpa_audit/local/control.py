@@ -79,7 +79,8 @@ def every(seconds: float, job: Callable[[], None], stop: threading.Event) -> thr
             try:
                 job()
             except Exception as error:  # noqa: BLE001  a schedule keeps going, like EventBridge would
-                print(f"scheduled job failed: {type(error).__name__}: {error}", flush=True)
+                if not stop.is_set():  # a job cut short by shutdown (its container closed) is not a failure
+                    print(f"scheduled job failed: {type(error).__name__}: {error}", flush=True)
 
     thread = threading.Thread(target=loop, daemon=True)
     thread.start()

@@ -6,7 +6,12 @@ state, never what our code sends or what AWS would answer, and they refuse to ap
 - Transaction rollback: `TransactWriteItems` deep-copies every table it touches before it starts, which costs time
   and memory in proportion to the whole table. Here it saves only the items the transaction names.
 - Write isolation: moto checks a condition and then writes, with no lock, so two concurrent conditional writes can
-  both pass. DynamoDB and S3 apply each write (and each transaction) atomically; one lock restores that.
+  both pass. DynamoDB and S3 apply each write (and each transaction) atomically; one lock restores that. Kinesis
+  puts take it too: moto numbers a shard's next record from its last one, so two concurrent puts could take the
+  same sequence number and one record would be lost.
+- Kinesis shard reads: moto finds a shard's last sequence number by listing every record, and a read by walking
+  the shard from its first record, so puts and reads cost in proportion to all the stream ever held. Sequence
+  numbers are consecutive from 1 within a shard, so both are direct lookups here (any other shape: moto's walk).
 """
 
 import copy
@@ -36,6 +41,7 @@ def apply() -> None:
     _stop_instance_tracking()
     _rollback_only_named_items()
     _serialize_writes()
+    _direct_shard_reads()
     _applied = True
 
 
@@ -119,12 +125,14 @@ def _save(backend: Any, op: dict[str, Any]) -> Callable[[], None] | None:
 
 def _serialize_writes() -> None:
     from moto.dynamodb.responses import DynamoHandler
+    from moto.kinesis.responses import KinesisResponse
     from moto.s3.responses import S3Response
 
     writes = {
         DynamoHandler: ("put_item", "update_item", "delete_item", "batch_write_item", "transact_write_items",
                         "execute_statement", "execute_transaction", "batch_execute_statement"),
         S3Response: ("_key_response_put", "_key_response_delete", "_key_response_post"),
+        KinesisResponse: ("put_record", "put_records"),
     }
     for handler, names in writes.items():
         for name in names:
@@ -138,3 +146,31 @@ def _locked(method: Callable[..., Any]) -> Callable[..., Any]:
             return method(*args, **kwargs)
 
     return run
+
+
+def _direct_shard_reads() -> None:
+    from moto.kinesis.models import Shard
+
+    walk = Shard.get_records
+
+    def consecutive(records: Any) -> bool:
+        return not records or next(reversed(records)) - next(iter(records)) + 1 == len(records)
+
+    def get_records(self: Any, last_sequence_id: str, limit: int | None) -> tuple[list[Any], int, int]:
+        if not consecutive(self.records):
+            return walk(self, last_sequence_id, limit)
+        last = int(last_sequence_id)
+        if not self.records:
+            return [], last, 0
+        newest = self.records[next(reversed(self.records))]
+        found, number = [], max(last + 1, next(iter(self.records)))
+        while number in self.records and (limit is None or len(found) < limit):
+            found.append(self.records[number])
+            number += 1
+        if not found:
+            return [], last, 0
+        return found, found[-1].sequence_number, int((newest.created_at - found[-1].created_at) * 1000)
+
+    Shard.get_records = get_records
+    Shard.get_max_sequence_number = lambda self: next(reversed(self.records), 0)
+    Shard.get_min_sequence_number = lambda self: next(iter(self.records), 0)

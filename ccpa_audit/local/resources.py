@@ -43,6 +43,7 @@ _QUEUES = {
     "ExportDeadLetterQueue": "exports-dlq",
     "ExportQueue": "exports",
 }
+_STREAMS = {"AccessStream": "access-events"}
 _STATE_MACHINE = "SuppressionStateMachine"
 # Functions moto cannot run; the state machine still needs an ARN for them.
 _FUNCTIONS = {
@@ -51,6 +52,8 @@ _FUNCTIONS = {
     "DeadlineSweeperFunction": "deadline-sweeper",
     "ExportFunction": "export",
     "SealFunction": "seal",
+    "AccessBatcherFunction": "access-batcher",
+    "CloudTrailAccessFunction": "cloudtrail-access",
 }
 
 # Env vars bound to a local resource, overriding whatever the template's Globals compute for AWS.
@@ -66,6 +69,7 @@ _RESOURCE_ENV = {
     "SUPPRESSION_STATE_MACHINE_ARN": (_STATE_MACHINE, "Ref"),
     "INSTRUCTION_QUEUE_URL": ("InstructionQueue", "Ref"),
     "EXPORT_QUEUE_URL": ("ExportQueue", "Ref"),
+    "ACCESS_STREAM": ("AccessStream", "Ref"),
 }
 
 
@@ -444,6 +448,21 @@ def _create_queue(sqs: Any, resolver: _Resolver, template: Mapping[str, Any], lo
     resolver.physical[logical_id] = {"Ref": url, "Arn": arn, "QueueName": name, "QueueUrl": url}
 
 
+def _create_stream(kinesis: Any, resolver: _Resolver, template: Mapping[str, Any], logical_id: str,
+                   name: str) -> None:
+    """The stream with the template's mode and retention (moto keeps encryption settings but does not encrypt)."""
+    props = resolver.resolve(_properties(template, logical_id))
+    try:
+        kinesis.create_stream(StreamName=name, StreamModeDetails=props["StreamModeDetails"])
+        kinesis.get_waiter("stream_exists").wait(StreamName=name, WaiterConfig={"Delay": 0.1, "MaxAttempts": 50})
+        kinesis.increase_stream_retention_period(StreamName=name, RetentionPeriodHours=props["RetentionPeriodHours"])
+    except ClientError as error:
+        if _error_code(error) != "ResourceInUseException":
+            raise
+    arn = kinesis.describe_stream_summary(StreamName=name)["StreamDescriptionSummary"]["StreamARN"]
+    resolver.physical[logical_id] = {"Ref": name, "Arn": arn}
+
+
 def _create_state_machine(
     sfn: Any, resolver: _Resolver, template: Mapping[str, Any], name: str, account: str, region: str
 ) -> None:
@@ -518,6 +537,7 @@ def create_local_resources(
         ("dynamodb", _TABLES, _create_table),
         ("sns", _TOPICS, _create_topic),
         ("sqs", _QUEUES, _create_queue),
+        ("kinesis", _STREAMS, _create_stream),
     ):
         aws = client(service)
         for logical_id, suffix in resources.items():

@@ -9,6 +9,7 @@ import signal
 import socket
 import sys
 import threading
+import time
 import urllib.request
 import uuid
 from dataclasses import dataclass
@@ -22,6 +23,7 @@ from ccpa_audit.local.control import control_handler, every, print_alerts, sched
 from ccpa_audit.local.demo_systems import DemoDownstream
 from ccpa_audit.local.gateway import LocalGateway, error_reply, http_api_event
 from ccpa_audit.local.queues import pump_once
+from ccpa_audit.local.streams import StreamPoller
 from shared.timefmt import utc_now
 
 ROLES = ("agent", "analyst", "auditor", "service", "admin")
@@ -142,6 +144,10 @@ def start(host: str = "127.0.0.1", port: int = 3000, moto_port: int | None = Non
     # ExportFunction's event source mapping: large exports are built from this queue (batch size 1).
     export_queue = stack.env["EXPORT_QUEUE_URL"]
     every(0.0, lambda: pump_once(sqs, export_queue, lambda event, _: invoke("export", event), wait_seconds=1, batch=1), stop)
+    # AccessBatcherFunction's Kinesis event source mapping (moto invokes nothing): a stand-in poller.
+    kinesis = boto3.client("kinesis", endpoint_url=endpoint)
+    poller = StreamPoller(kinesis, stack.env["ACCESS_STREAM"], lambda event, _: invoke("access_batcher", event))
+    every(0.0, lambda: poller.pump_once() or time.sleep(0.2), stop)
     demo = seed_demo_systems(host, invoke) if demo_systems else None
     return LocalRuntime(gateway=gateway, moto=moto, env={**env, **stack.env}, schedules=stop, containers=containers,
                         demo=demo)

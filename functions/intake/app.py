@@ -180,7 +180,7 @@ def post_access_events():
     from shared.services.access_log import record_access_batch
 
     events = validate_batch(json_body(app))
-    ids = record_access_batch(wiring.ledger(), events, current_actor(app))
+    ids = record_access_batch(wiring.ledger(), wiring.access_stream(), events, current_actor(app))
     metrics.add_metric(name="AccessEventsAccepted", unit="Count", value=len(ids))
     return json_response(202, AccessAcceptedOut(accepted=len(ids), event_ids=ids))
 

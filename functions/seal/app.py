@@ -3,7 +3,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from shared import wiring
 from shared.models.schedule import schedule_time
 from shared.observability import logger, metrics, tracer
-from shared.services.seal_log import seal_log
+from shared.services.access_seal import seal_everything
 
 
 @logger.inject_lambda_context
@@ -11,7 +11,7 @@ from shared.services.seal_log import seal_log
 @metrics.log_metrics
 def lambda_handler(event: dict, context: LambdaContext) -> dict:
     now = schedule_time(event)  # locks are counted from the schedule's time
-    result = seal_log(wiring.merkle_log(), now)
+    result = seal_everything(wiring.merkle_log(), wiring.access_batch_queue(now), now)
     metrics.add_metric(name="EventsSealed", unit="Count", value=result.sealed)
     metrics.add_metric(name="TreeSize", unit="Count", value=result.tree_size)
     logger.info("seal done", tree_size=result.tree_size, sealed=result.sealed)

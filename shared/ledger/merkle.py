@@ -18,6 +18,7 @@ from typing import NamedTuple
 HASH_SIZE = 32
 EMPTY_ROOT = hashlib.sha256(b"").digest()
 LEAF_LABEL = b"ccpa-audit-leaf-v1"
+BATCH_LEAF_LABEL = b"ccpa-audit-leaf-batch-v1"  # an access event inside a batch object
 TILE_HEIGHT = 8
 TILE_WIDTH = 1 << TILE_HEIGHT
 MAX_TILE_LEVEL = 63
@@ -53,21 +54,28 @@ def _hex32(value: str, name: str) -> bytes:
     raise ValueError(f"{name} must be 64 lowercase hex characters")
 
 
-def leaf_data(event_hash_hex: str, consumer_tag_hex: str | None) -> bytes:
-    """The bytes a ledger event contributes as a leaf: LEAF_LABEL || consumer tag || event hash.
+def leaf_data(event_hash_hex: str, consumer_tag_hex: str | None, batch_version: str | None = None) -> bytes:
+    """The bytes a ledger event contributes as a leaf: LEAF_LABEL || consumer tag || event hash, or for an event
+    stored in an access-event batch object (`batch_version` given) BATCH_LEAF_LABEL || consumer tag ||
+    SHA-256(batch object version id, UTF-8) || event hash, which also binds the one stored version of the object
+    that holds the event (docs/ledger-v1.md, "Batched access events"). Every leaf is hashed here.
 
     The label versions the leaf format, so a future layout cannot be confused with this one. The consumer tag
     (the HMAC tag already in the index, never a raw identifier; 32 zero bytes for events without a consumer)
     lets an auditor select a consumer's leaves without opening events. The event hash comes last so that a
     leaf always ends with the 32 bytes that identify the evidence object.
     """
-    return leaf_data_of_digest(_hex32(event_hash_hex, "event_hash_hex"), consumer_tag_hex)
+    return leaf_data_of_digest(_hex32(event_hash_hex, "event_hash_hex"), consumer_tag_hex, batch_version)
 
 
-def leaf_data_of_digest(event_digest: bytes, consumer_tag_hex: str | None) -> bytes:
+def leaf_data_of_digest(event_digest: bytes, consumer_tag_hex: str | None, batch_version: str | None = None) -> bytes:
     """leaf_data for an event hash already in bytes (the verifier hashes each line itself)."""
     tag = bytes(HASH_SIZE) if consumer_tag_hex is None else _hex32(consumer_tag_hex, "consumer_tag_hex")
-    return LEAF_LABEL + tag + event_digest
+    if batch_version is None:
+        return LEAF_LABEL + tag + event_digest
+    if not isinstance(batch_version, str) or not batch_version:
+        raise ValueError("batch_version must be a non-empty version id")
+    return BATCH_LEAF_LABEL + tag + hashlib.sha256(batch_version.encode("utf-8")).digest() + event_digest
 
 
 def _check_hash(value: bytes, name: str) -> None:

@@ -437,6 +437,7 @@ def _inclusion(proofs: _ProofFiles | _StreamedProofs, event_id: str, event_diges
             report.fail(f"event {event_id}", "has no inclusion proof")
             return None
         index, size, hexes = proof["leaf_index"], proof["tree_size"], proof["inclusion_path"]
+        batch_version = proof.get("batch_version")  # only batched access events' leaves carry one
         if not isinstance(hexes, list) or set(map(len, hexes)) - {64}:
             raise ValueError("inclusion_path is not a list of 64 hex digits each")
         path = bytes.fromhex("".join(hexes))
@@ -450,7 +451,7 @@ def _inclusion(proofs: _ProofFiles | _StreamedProofs, event_id: str, event_diges
         report.fail(f"event {event_id}", f"its proof is against tree size {size}, which no checkpoint in the bundle signs")
         return index
     try:
-        leaf = merkle.leaf_hash(merkle.leaf_data_of_digest(event_digest, tag))
+        leaf = merkle.leaf_hash(merkle.leaf_data_of_digest(event_digest, tag, batch_version))
     except (ValueError, TypeError) as error:
         report.fail(f"event {event_id}", f"cannot form its leaf ({error})")
         return index

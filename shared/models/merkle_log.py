@@ -20,8 +20,8 @@ class LogLeaf(BaseModel):
 
     @classmethod
     def of_event(cls, event_id: str, event_hash: str, consumer_tag: str | None, recorded_at: datetime,
-                 index_key: tuple[str, str]) -> "LogLeaf":
-        leaf_hash = merkle.leaf_hash(merkle.leaf_data(event_hash, consumer_tag)).hex()
+                 index_key: tuple[str, str], batch_version: str | None = None) -> "LogLeaf":
+        leaf_hash = merkle.leaf_hash(merkle.leaf_data(event_hash, consumer_tag, batch_version)).hex()
         return cls(event_id=event_id, leaf_hash=leaf_hash, recorded_at=recorded_at, index_key=index_key)
 
     def sort_key(self) -> tuple[datetime, str]:

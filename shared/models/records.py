@@ -87,6 +87,8 @@ class StoredEvent(BaseModel):
     # The event's inclusion path against that checkpoint (32-byte hashes, deepest first), recorded by the sealer;
     # None for events sealed before it recorded paths (their proofs are built from tiles).
     inclusion_path: bytes | None = Field(default=None, exclude=True, repr=False)
+    # Set for an access event stored in a batch object (s3_key/s3_version_id name the object): its leaf binds it.
+    batch_version: str | None = None
     # Access-log keys (access events, reads of the ledger, exports): who (HMAC tag), what, from which service.
     actor_tag: str | None = None
     access_action: str | None = None

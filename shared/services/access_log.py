@@ -1,9 +1,10 @@
 """The personal-data access log: producers' batches stored as ledger events, and searched by consumer, actor,
 action, service and date.
 
-Each access event is a standalone `data_access` event (locked object, index item, sealed like every event) whose
-details are the OCSF-aligned body (services/access_ocsf.py). Its object key derives from the producer's id, so a
-retried batch stores nothing twice. Reads of the ledger (`audit_read`) and exports (`export_created`) carry the
+Each access event is a `data_access` ledger event whose details are the OCSF-aligned body (services/access_ocsf.py),
+stored as one row of a batch object (docs/access-events.md, "Batch objects"): the API puts rows on the access
+stream, whose consumer writes the locked Parquet objects that the sealer appends to the Merkle log. Its id derives
+from the producer's id, so a retried batch stores nothing twice that search or the log would show twice. Reads of the ledger (`audit_read`) and exports (`export_created`) carry the
 same access-log keys, so a search shows who looked at the log too.
 """
 
@@ -16,25 +17,21 @@ from typing import Any
 from shared.cursors import decode_cursor, encode_cursor
 from shared.ledger.envelope import Actor
 from shared.ledger.identity import account_subject, actor_subject, email_subject
+from shared.models.access_batch import AcceptedAccess
 from shared.models.access_events import AccessEventIn
-from shared.models.domain import EventType, RecordType
+from shared.models.domain import EventType
 from shared.models.records import StoredEvent
 from shared.models.time_range import instant
-from shared.ports import ScopeIndex
-from shared.services.access_ocsf import access_view, ocsf_details, producer_key
+from shared.ports import AccessStream, ScopeIndex
+from shared.services.access_batches import access_event_id
+from shared.services.access_ocsf import access_view, producer_key
 from shared.services.evidence_reads import read_event_body
-from shared.services.ledger_writer import (
-    AccessKeys,
-    EventDraft,
-    Ledger,
-    parse_envelope,
-    record_standalone_event_once,
-    tag_of,
-)
+from shared.services.ledger_writer import Ledger, parse_envelope, tag_of
 from shared.services.read_requests import record_audit_read
 from shared.timefmt import rfc3339
 
 WRITERS = 16
+TAG_MEMORY = 16_384  # tag_of's cache size
 
 
 @dataclass(frozen=True)
@@ -49,45 +46,50 @@ class AccessSearch:
     cursor: str | None = None
 
 
-def record_access_batch(ledger: Ledger, events: list[AccessEventIn], producer: Actor) -> list[str]:
-    """Store a validated batch; returns the ledger event id of each item, in order. A retried item (same producer,
-    service and producer id) returns the id stored the first time."""
+def record_access_batch(ledger: Ledger, stream: AccessStream, events: list[AccessEventIn],
+                        producer: Actor) -> list[str]:
+    """Accept a validated batch: every event is put durably on the access stream (its consumer makes the batch
+    objects), all or an error (StorageUnavailableError, nothing promised). Returns the ledger event id of each item, in order; a
+    retried item (same producer, service and producer id) gets the id it got the first time (access_batches.py)."""
     received_at = ledger.now()
-    tags = _consumer_tags(ledger, events)
+    consumers = [_consumer_subject(event) for event in events]
+    tags = _tags(ledger, [*consumers, *(actor_subject(event.actor.id) for event in events)])
     keys = [producer_key(event, producer.id or producer.type) for event in events]
     first: dict[str, int] = {}
     for number, key in enumerate(keys):
         first.setdefault(key, number)  # the same id twice in one batch is stored once
-    unique = list(first.values())
-
-    def store(number: int) -> str:
-        event = events[number]
-        details = ocsf_details(event, received_at, ledger.settings.data_category_map)
-        draft = EventDraft(EventType.DATA_ACCESS, producer, details, event.occurred_at)
-        access = AccessKeys(event.actor.id, event.action, event.source.service)
-        stored, _ = record_standalone_event_once(ledger, draft, RecordType.ACCESS_EVENT, tags[number],
-                                                 f"events/access/{keys[number]}.json", access)
-        return stored.event_id
-
-    done = map(store, unique) if len(unique) == 1 else _pool().map(store, unique)
-    stored_ids = dict(zip(unique, done, strict=True))
-    return [stored_ids[first[key]] for key in keys]
+    stream.put([AcceptedAccess(events[number], producer, tags[consumers[number]],
+                               tags[actor_subject(events[number].actor.id)], key, received_at)
+                for key, number in first.items()])
+    return [access_event_id(key) for key in keys]
 
 
 @lru_cache(maxsize=1)
 def _pool() -> ThreadPoolExecutor:
-    """One pool per container: each event is two independent writes (S3, then DynamoDB), so a batch's events
-    go in parallel; creating a pool per call would cost more than a small batch."""
+    """One pool per container, for the KMS calls of new tags and the evidence reads of a search page."""
     return ThreadPoolExecutor(max_workers=WRITERS)
 
 
-def _consumer_tags(ledger: Ledger, events: list[AccessEventIn]) -> list[str]:
-    """The email's tag when given (found by `consumer_email` searches), else the service-scoped account id's."""
-    subjects = [email_subject(e.consumer.email) if e.consumer.email else
-                account_subject(e.source.service, e.consumer.id or "") for e in events]
-    unique = sorted(set(subjects))
-    tags = dict(zip(unique, _pool().map(lambda subject: tag_of(ledger, subject), unique), strict=True))
-    return [tags[subject] for subject in subjects]
+_tagged: set[str] = set()  # subjects tag_of has already answered in this container (it caches them)
+
+
+def _tags(ledger: Ledger, subjects: list[str]) -> dict[str, str]:
+    """HMAC tags of these subjects: new ones in parallel (one KMS call each), known ones from tag_of's cache
+    without a thread hop (a batch's consumers and actors mostly recur)."""
+    unique = set(subjects)
+    fresh = sorted(unique - _tagged)
+    if len(_tagged) + len(fresh) > TAG_MEMORY:
+        _tagged.clear()
+    found = dict(zip(fresh, _pool().map(lambda subject: tag_of(ledger, subject), fresh), strict=True))
+    _tagged.update(fresh)
+    return {**{subject: tag_of(ledger, subject) for subject in unique - found.keys()}, **found}
+
+
+def _consumer_subject(event: AccessEventIn) -> str:
+    """The email's (found by `consumer_email` searches) when given, else the service-scoped account id's."""
+    if event.consumer.email:
+        return email_subject(event.consumer.email)
+    return account_subject(event.source.service, event.consumer.id or "")
 
 
 def search_access_log(ledger: Ledger, scopes: ScopeIndex, search: AccessSearch,

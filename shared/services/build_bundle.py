@@ -164,11 +164,15 @@ def _proofs(log: MerkleLog, state: LogState, ordered: list[ExportedEvent], bundl
         recorded = _recorded_path(event, latest)
         size, path = (event.stored.sealed_size or latest, recorded) if recorded is not None else \
             (latest, merkle.inclusion_proof(index, latest, tiles.hash_at()))
-        leaf = merkle.leaf_hash(merkle.leaf_data(event.stored.event_hash, event.stored.consumer_tag))
+        batch_version = event.stored.batch_version
+        leaf = merkle.leaf_hash(merkle.leaf_data(event.stored.event_hash, event.stored.consumer_tag, batch_version))
         if not merkle.verify_inclusion(leaf, index, size, path, roots[size]):
             raise LedgerInconsistentError(f"the log gives no valid proof for event {event.stored.event_id}")
-        lines.append(json.dumps({"event_id": event.stored.event_id, "leaf_index": index, "tree_size": size,
-                                 "inclusion_path": [h.hex() for h in path]}, sort_keys=True).encode() + b"\n")
+        record = {"event_id": event.stored.event_id, "leaf_index": index, "tree_size": size,
+                  "inclusion_path": [h.hex() for h in path]}
+        if batch_version is not None:  # a batched access event's leaf binds its batch object's version
+            record["batch_version"] = batch_version
+        lines.append(json.dumps(record, sort_keys=True).encode() + b"\n")
     bundle.files[PROOFS] = b"".join(lines)
     for size, note in notes.items():
         bundle.files[f"checkpoints/{size}.note"] = note

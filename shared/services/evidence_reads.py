@@ -20,6 +20,8 @@ def read_event_body(ledger: Ledger, event: StoredEvent) -> bytes:
         body = ledger.evidence.get_version(event.s3_key, event.s3_version_id)
     except EvidenceMissingError:
         raise _reported(ledger, event, EvidenceMissingError, "its locked evidence object is missing") from None
+    if event.batch_version is not None:  # an access event inside a batch object: its row's envelope
+        body = _batched_envelope(body, event.event_id)
     if hashlib.sha256(body).hexdigest() != event.event_hash:
         raise _reported(ledger, event, EvidenceAlteredError,
                         "its evidence object does not match the hash the index recorded")
@@ -38,3 +40,13 @@ def _reported(ledger: Ledger, event: StoredEvent, kind: type[EvidenceIntegrityEr
             pass
     detail = {"event_id": event.event_id, "request_id": event.request_id, "issue": what}
     return kind(f"Event {event.event_id}: {what}.", [detail])
+
+
+def _batched_envelope(data: bytes, event_id: str) -> bytes:
+    from shared.adapters.parquet_batches import decode_batch  # pyarrow: only readers of batched events load it
+
+    try:
+        rows = decode_batch(data)
+    except ValueError:
+        return data  # not a batch object any more: the hash check names it altered
+    return next((row.envelope.encode("utf-8") for row in rows if row.event_id == event_id), b"")

@@ -369,9 +369,12 @@ def sha256(data):
     return hashlib.sha256(data).digest()
 
 
-def leaf_hash(line, consumer_tag):
-    # docs/ledger-v1.md: leaf_data = "ccpa-audit-leaf-v1" || consumer tag (32 bytes, zeros when null) || event hash
+def leaf_hash(line, consumer_tag, batch_version=None):
+    # docs/ledger-v1.md: leaf_data = "ccpa-audit-leaf-v1" || consumer tag (32 bytes, zeros when null) || event hash;
+    # an access event in a batch object: "ccpa-audit-leaf-batch-v1" || tag || SHA-256(batch version) || event hash
     tag = bytes.fromhex(consumer_tag) if consumer_tag else bytes(32)
+    if batch_version:
+        return sha256(b"\\x00" + b"ccpa-audit-leaf-batch-v1" + tag + sha256(batch_version.encode()) + sha256(line))
     return sha256(b"\\x00" + b"ccpa-audit-leaf-v1" + tag + sha256(line))
 
 
@@ -409,7 +412,7 @@ for line in Path("events.jsonl").read_bytes().splitlines():
         note = (Path("checkpoints") / f"{proof['tree_size']}.note").read_text(encoding="utf-8")
         root = base64.b64decode(note.split("\\n")[2])
         path = [bytes.fromhex(h) for h in proof["inclusion_path"]]
-        leaf = leaf_hash(line, event["consumer_tag"])
+        leaf = leaf_hash(line, event["consumer_tag"], proof.get("batch_version"))
         included = root_from_inclusion_path(leaf, proof["leaf_index"], proof["tree_size"], path) == root
         in_order = proof["leaf_index"] > last_leaf
         last_leaf = max(last_leaf, proof["leaf_index"])

@@ -26,6 +26,8 @@ from shared.services.read_requests import record_audit_read
 def event_proof(ledger: Ledger, log: MerkleLog, event_id: str, reader: Actor) -> ProofOut:
     """The event's inclusion proof in the tree of the latest checkpoint."""
     event = ledger.index.find_event(event_id)
+    if event is None and log.access_leaves is not None:  # a batched access event is found once sealed
+        event = log.access_leaves.get(event_id)
     if event is None:
         raise EventNotFoundError(f"No event with id {event_id}.")
     state = log.state.get()
@@ -33,7 +35,7 @@ def event_proof(ledger: Ledger, log: MerkleLog, event_id: str, reader: Actor) ->
         raise NotSealedError(f"Event {event_id} is not in the Merkle log yet; the sealer appends it shortly.")
     if event.leaf_index >= state.size:
         raise LedgerInconsistentError(f"event {event_id} has leaf {event.leaf_index} beyond size {state.size}")
-    data = merkle.leaf_data(event.event_hash, event.consumer_tag)
+    data = merkle.leaf_data(event.event_hash, event.consumer_tag, event.batch_version)
     leaf = merkle.leaf_hash(data)
     path = merkle.inclusion_proof(event.leaf_index, state.size, stored_hash_at(log, state.size))
     if not merkle.verify_inclusion(leaf, event.leaf_index, state.size, path, bytes.fromhex(state.root)):

@@ -20,7 +20,7 @@ from shared.errors import EvidenceExistsError
 from shared.ledger import checkpoint, merkle
 from shared.ledger.retention import minimum_retain_until, retain_until
 from shared.models.domain import RecordType
-from shared.ports import CheckpointSigner, EvidenceStore, LogStateStore, UnsealedEvents
+from shared.ports import AccessLeaves, CheckpointSigner, EvidenceStore, LogStateStore, UnsealedEvents
 
 PREFIX = "ledger/"
 TILE_READERS = 16
@@ -35,6 +35,7 @@ class MerkleLog:
     state: LogStateStore
     signer: CheckpointSigner
     settings: Settings
+    access_leaves: AccessLeaves | None = None  # sealed access events of batch objects (services/access_seal.py)
 
     @property
     def key_name(self) -> str:

@@ -13,7 +13,8 @@ import pytest
 from ccpa_audit.local.resources import REPO_ROOT, load_template
 from shared.config import Settings
 
-FUNCTIONS = ["IntakeFunction", "SuppressFunction", "DeadlineSweeperFunction", "ExportFunction", "SealFunction"]
+FUNCTIONS = ["IntakeFunction", "SuppressFunction", "DeadlineSweeperFunction", "ExportFunction", "SealFunction",
+             "AccessBatcherFunction", "CloudTrailAccessFunction"]
 
 # API.md (HTTP API contract v1), plus GET /openapi.json. The _local/* routes exist only in local mode.
 PUBLIC_ROUTES = {
@@ -408,6 +409,7 @@ def test_key_root_admin_statements_grant_no_cryptographic_use(resources_):
 def test_function_statements_name_explicit_resources(resources_):
     # Only actions without resource-level permissions may use Resource "*".
     unscoped_ok = {
+        "kinesis:ListStreams",  # the Kinesis event source mapping's poller; no resource-level scoping
         "states:SendTaskSuccess",
         "states:SendTaskFailure",
         "states:SendTaskHeartbeat",
@@ -442,7 +444,7 @@ def test_no_function_may_delete_evidence_or_change_its_retention(resources_):
 def test_retention_may_be_set_only_on_the_locked_buckets_objects_and_never_bypassed(resources_):
     # PutObjectRetention (lock headers on writes, extensions of superseded notices and withdrawn consents) only on
     # objects of the two COMPLIANCE-locked buckets; the bucket policy denies bypassing or weakening a lock.
-    locked = {"${EvidenceBucket.Arn}/*", "${ExportBucket.Arn}/*"}
+    locked = {"${EvidenceBucket.Arn}/*", "${ExportBucket.Arn}/*", "${EvidenceBucket.Arn}/access/batches/*"}
     for owner, statement in _function_policy_statements(resources_):
         if "s3:PutObjectRetention" in _as_list(statement["Action"]):
             resources = {r["Fn::Sub"] if isinstance(r, dict) else r for r in _as_list(statement["Resource"])}
@@ -662,7 +664,8 @@ def test_data_key_rotates_survives_the_stack_and_names_every_principal(resources
 
 
 def test_roles_using_encrypted_queues_or_tables_may_use_the_data_key_and_no_other_key_broadly(resources_):
-    encrypted = set(_of_type(resources_, "AWS::SQS::Queue")) | set(_of_type(resources_, "AWS::DynamoDB::Table"))
+    encrypted = (set(_of_type(resources_, "AWS::SQS::Queue")) | set(_of_type(resources_, "AWS::DynamoDB::Table"))
+                 | set(_of_type(resources_, "AWS::Kinesis::Stream")))
     owners = {}
     for owner, statement in _function_policy_statements(resources_):
         owners.setdefault(owner, []).append(statement)

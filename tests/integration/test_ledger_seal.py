@@ -204,8 +204,9 @@ def test_the_sealer_skips_an_event_the_unsealed_index_still_lists_after_its_mark
     lagging = {"pk": item["pk"]["S"], "sk": item["sk"]["S"], "event_id": event_id,
                "event_hash": item["event_hash"]["S"], "consumer_tag": item["consumer_tag"]["S"],
                "unsealed_sk": f"{item['recorded_at']['S']}#{event_id}"}  # as a GSI still showing the old keys
-    queue = wiring.merkle_log().queue
-    monkeypatch.setattr(queue, "_shard_oldest", lambda shard, limit: [lagging] if shard == 0 else [])
+    from shared.adapters.dynamo_unsealed_events import DynamoUnsealedEvents
+
+    monkeypatch.setattr(DynamoUnsealedEvents, "_shard_oldest", lambda self, shard, limit: [lagging] if shard == 0 else [])
 
     assert seal() == {"tree_size": sealed["tree_size"], "sealed": 0}
 

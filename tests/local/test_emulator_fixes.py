@@ -107,3 +107,40 @@ def test_the_fixes_refuse_another_emulator_version(monkeypatch):
     monkeypatch.setattr(moto, "__version__", "9.9.9")
     with pytest.raises(emulator_fixes.EmulatorVersionError, match="5.2.5"):
         emulator_fixes.apply()
+
+
+@pytest.fixture
+def stream():
+    with mock_aws():
+        client = boto3.client("kinesis", region_name="us-east-1")
+        client.create_stream(StreamName="s", ShardCount=1)
+        yield client
+
+
+def test_concurrent_kinesis_puts_keep_every_record_and_reads_return_them_in_order(stream):
+    def put(worker):
+        for batch in range(5):
+            stream.put_records(StreamName="s", Records=[{"Data": f"{worker}-{batch}-{n}".encode(), "PartitionKey": "k"}
+                                                        for n in range(20)])
+
+    threads = [threading.Thread(target=put, args=(worker,)) for worker in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    shard = stream.list_shards(StreamName="s")["Shards"][0]["ShardId"]
+    iterator = stream.get_shard_iterator(StreamName="s", ShardId=shard, ShardIteratorType="TRIM_HORIZON")
+    iterator, seen, numbers = iterator["ShardIterator"], [], []
+    while True:
+        page = stream.get_records(ShardIterator=iterator, Limit=150)
+        seen += [record["Data"] for record in page["Records"]]
+        numbers += [int(record["SequenceNumber"]) for record in page["Records"]]
+        iterator = page["NextShardIterator"]
+        if not page["Records"]:
+            break
+    assert len(seen) == len(set(seen)) == 400
+    assert numbers == sorted(numbers) and len(set(numbers)) == 400
+    after = stream.get_shard_iterator(StreamName="s", ShardId=shard, ShardIteratorType="AFTER_SEQUENCE_NUMBER",
+                                      StartingSequenceNumber=str(numbers[199]))["ShardIterator"]
+    assert [int(r["SequenceNumber"]) for r in stream.get_records(ShardIterator=after, Limit=3)["Records"]] == \
+        numbers[200:203]

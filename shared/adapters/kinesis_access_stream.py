@@ -1,0 +1,74 @@
+"""KinesisAccessStream: accepted access events as records of a Kinesis data stream, one record per event.
+
+A record is the JSON of an accepted event (shared/models/access_batch.py `AcceptedAccess`), partitioned by
+producer key so copies of one event share a shard. PutRecords takes at most 500 records and 5 MiB per call, which an API batch (<= 500
+events) fills once; records the stream refused (throttling) are put again, and a batch that still is not wholly
+accepted raises StorageUnavailableError: the producer's retry stores nothing twice (the ids are fixed).
+"""
+
+import json
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+from shared.errors import StorageUnavailableError
+from shared.ledger.envelope import Actor
+from shared.models.access_batch import AcceptedAccess
+from shared.models.access_events import AccessEventIn
+from shared.observability import tracer
+from shared.timefmt import parse_rfc3339, rfc3339
+
+MAX_RECORDS = 500
+MAX_BYTES = 5 * 1024 * 1024
+ATTEMPTS = 4
+
+
+def record_data(accepted: AcceptedAccess) -> bytes:
+    values = {"event": accepted.event.model_dump(mode="json", exclude_none=True),
+              "producer": accepted.producer.model_dump(), "consumer_tag": accepted.consumer_tag,
+              "actor_tag": accepted.actor_tag, "producer_key": accepted.producer_key,
+              "received_at": rfc3339(accepted.received_at)}
+    return json.dumps(values, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+
+
+def accepted_of(data: bytes) -> AcceptedAccess:
+    values = json.loads(data)
+    return AcceptedAccess(event=AccessEventIn.model_validate(values["event"]),
+                          producer=Actor.model_validate(values["producer"]), consumer_tag=values["consumer_tag"],
+                          actor_tag=values["actor_tag"], producer_key=values["producer_key"],
+                          received_at=parse_rfc3339(values["received_at"]))
+
+
+class KinesisAccessStream:
+    def __init__(self, stream_name: str, client: Any) -> None:
+        self._stream = stream_name
+        self._kinesis = client
+        self.calls = 0  # PutRecords calls made (bench/access_ingest.py counts writes)
+
+    @tracer.capture_method(capture_response=False)
+    def put(self, events: Sequence[AcceptedAccess]) -> None:
+        for chunk in _chunks([{"Data": record_data(e), "PartitionKey": e.producer_key} for e in events]):
+            self._put_all(chunk)
+
+    def _put_all(self, records: list[dict[str, Any]]) -> None:
+        for _ in range(ATTEMPTS):
+            self.calls += 1
+            response = self._kinesis.put_records(StreamName=self._stream, Records=records)
+            if not response.get("FailedRecordCount"):
+                return
+            records = [record for record, result in zip(records, response["Records"], strict=True)
+                       if "ErrorCode" in result]
+        raise StorageUnavailableError(f"the access stream refused {len(records)} events; retry the batch")
+
+
+def _chunks(records: list[dict[str, Any]]) -> Iterator[list[dict[str, Any]]]:
+    chunk: list[dict[str, Any]] = []
+    size = 0
+    for record in records:
+        weight = len(record["Data"]) + len(record["PartitionKey"])
+        if chunk and (len(chunk) == MAX_RECORDS or size + weight > MAX_BYTES):
+            yield chunk
+            chunk, size = [], 0
+        chunk.append(record)
+        size += weight
+    if chunk:
+        yield chunk

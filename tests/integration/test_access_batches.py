@@ -1,0 +1,270 @@
+"""Access events as batch objects (issue 17), under moto: accepted onto the Kinesis stream by POST /access-events
+and by CloudTrail through EventBridge, written as COMPLIANCE-locked Parquet objects by the stream's consumer
+(driven here by the local stand-in of the event source mapping), sealed one leaf per event, proven and verified."""
+
+import io
+import json
+import zipfile
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import boto3
+import pyarrow.parquet as pq
+import pytest
+
+from ccpa_audit.local.control import scheduled_event
+from ccpa_audit.local.gateway import LambdaContext
+from ccpa_audit.local.streams import StreamPoller
+from shared import wiring
+from shared.adapters.parquet_batches import decode_batch
+from shared.ledger import merkle
+from shared.ledger.canonical import sha256_hex
+from shared.models.access_batch import PREFIX
+from tests.integration.test_access_events import item as base_item
+
+CLOUDTRAIL = Path(__file__).parent.parent / "events" / "cloudtrail"
+
+
+def item(number=0, **overrides):
+    """The access log's sample event, for one of five consumers."""
+    return base_item(number, **{"consumer": {"email": f"c{number % 5}@example.com"}, **overrides})
+
+
+def post(intake, events):
+    return intake("POST", "/access-events", {"events": events}, token="local-service")
+
+
+@pytest.fixture
+def batcher(stack):
+    from functions.access_batcher import app
+
+    kinesis = boto3.client("kinesis", region_name="us-east-1")
+    return StreamPoller(kinesis, stack.env["ACCESS_STREAM"], app.lambda_handler, window=0.0)
+
+
+def seal():
+    from functions.seal import app
+
+    return app.lambda_handler(scheduled_event(datetime.now(UTC), "test"), LambdaContext("seal", "t"))
+
+
+def batch_objects(s3, bucket):
+    versions = s3.list_object_versions(Bucket=bucket, Prefix=PREFIX).get("Versions", [])
+    return [(v["Key"], v["VersionId"]) for v in versions]
+
+
+def rows_of(s3, bucket, key, version):
+    return decode_batch(s3.get_object(Bucket=bucket, Key=key, VersionId=version)["Body"].read())
+
+
+def proof_of(intake, event_id):
+    status, proof, _ = intake("GET", f"/events/{event_id}/proof", token="local-auditor")
+    assert status == 200, proof
+    return proof
+
+
+def assert_proof_verifies(proof):
+    leaf = bytes.fromhex(proof["leaf_data"])
+    assert leaf.startswith(merkle.BATCH_LEAF_LABEL)
+    assert merkle.verify_inclusion(merkle.leaf_hash(leaf), proof["leaf_index"], proof["tree_size"],
+                                   [bytes.fromhex(h) for h in proof["inclusion_path"]], bytes.fromhex(proof["root"]))
+
+
+def test_api_batch_lands_as_one_locked_parquet_object_with_no_per_event_item(intake, batcher, s3, ddb, stack):
+    bucket = stack.env["EVIDENCE_BUCKET"]
+    status, out, _ = post(intake, [item(n) for n in range(120)])
+    assert status == 202, out
+    assert out["accepted"] == 120 and len(set(out["event_ids"])) == 120
+    assert batch_objects(s3, bucket) == []  # accepted = on the stream; the object comes from its consumer
+    assert batcher.pump_once() == 120
+    objects = batch_objects(s3, bucket)
+    shards = boto3.client("kinesis", region_name="us-east-1").list_shards(StreamName=stack.env["ACCESS_STREAM"])
+    assert 1 <= len(objects) <= len(shards["Shards"])  # one object per shard's invocation, as Lambda's mapping
+    days = int(stack.env["RETENTION_ACCESS_DAYS"])
+    rows = []
+    for key, version in objects:
+        assert key.startswith(f"{PREFIX}date={datetime.now(UTC).date().isoformat()}/") and key.endswith(".parquet")
+        head = s3.head_object(Bucket=bucket, Key=key, VersionId=version)
+        assert head["ObjectLockMode"] == "COMPLIANCE"
+        assert head["ObjectLockRetainUntilDate"] >= datetime.now(UTC) + timedelta(days=days, minutes=-5)
+        found = rows_of(s3, bucket, key, version)
+        assert [r.sort_key() for r in found] == sorted(r.sort_key() for r in found)
+        rows += found
+    assert sorted(r.event_id for r in rows) == sorted(out["event_ids"])
+    for row in rows:
+        envelope = json.loads(row.envelope)
+        assert sha256_hex(row.envelope.encode()) == row.event_hash  # the canonical bytes, as a single object
+        assert envelope["event_id"] == row.event_id and envelope["consumer_tag"] == row.consumer_tag
+        assert envelope["type"] == "data_access" and envelope["record_type"] == "access_event"
+    data = s3.get_object(Bucket=bucket, Key=key)["Body"].read()
+    assert pq.ParquetFile(io.BytesIO(data)).metadata.row_group(0).column(0).compression == "ZSTD"
+    dump = json.dumps(ddb.scan(TableName=stack.env["INDEX_TABLE"])["Items"])
+    assert "c0@example.com" not in dump and not any(event_id in dump for event_id in out["event_ids"])
+
+
+def test_batches_are_sealed_one_leaf_per_event_and_proofs_verify(intake, batcher, stack):
+    ids = post(intake, [item(n) for n in range(30)])[1]["event_ids"]
+    ids += post(intake, [item(n) for n in range(30, 50)])[1]["event_ids"]
+    batcher.pump_once()
+    result = seal()
+    assert result["sealed"] == 50
+    assert seal()["sealed"] == 0  # the objects are marked: nothing is appended twice
+    proofs = [proof_of(intake, event_id) for event_id in ids]
+    assert sorted(p["leaf_index"] for p in proofs) == list(range(result["tree_size"] - 50, result["tree_size"]))
+    for proof in proofs[:5] + proofs[-5:]:
+        assert_proof_verifies(proof)
+
+
+def test_a_retried_event_in_another_batch_keeps_its_id_and_gets_one_leaf(intake, batcher, s3, stack):
+    first = post(intake, [item(0), item(1)])[1]["event_ids"]
+    batcher.pump_once()
+    seal()
+    retried = item(1, occurred_at="2026-01-01T00:00:00Z")  # crm-1 again, even with another time: the same event
+    again = post(intake, [retried, item(2)])[1]["event_ids"]
+    assert again[0] == first[1]
+    batcher.pump_once()
+    assert len(batch_objects(s3, stack.env["EVIDENCE_BUCKET"])) >= 2
+    assert seal()["sealed"] == 1  # only crm-2 is new (no proof was read yet: reads are events too)
+    assert proof_of(intake, first[1])["leaf_index"] < proof_of(intake, again[1])["leaf_index"]
+
+
+def test_the_same_records_delivered_twice_are_sealed_once(intake, stack, s3):
+    """At-least-once delivery: the consumer wrote its object, then failed before the mapping saw success, so the
+    same records come again and become a second object."""
+    from functions.access_batcher import app
+
+    kinesis = boto3.client("kinesis", region_name="us-east-1")
+    written = []
+
+    def crashes_after_writing(event, context):
+        written.append(app.lambda_handler(event, context))
+        if len(written) == 1:
+            raise RuntimeError("timed out after the PUT")
+
+    poller = StreamPoller(kinesis, stack.env["ACCESS_STREAM"], crashes_after_writing, window=0.0)
+    ids = post(intake, [item(n) for n in range(10)])[1]["event_ids"]
+    with pytest.raises(RuntimeError):
+        poller.pump_once()
+    poller.pump_once()
+    assert len(batch_objects(s3, stack.env["EVIDENCE_BUCKET"])) >= 2
+    assert seal()["sealed"] == 10
+    assert {proof_of(intake, event_id)["event_id"] for event_id in ids} == set(ids)
+
+
+def test_a_crash_between_delivery_and_sealing_loses_nothing(intake, batcher, stack, monkeypatch):
+    from shared.adapters.dynamo_access_leaves import DynamoAccessLeaves
+
+    ids = post(intake, [item(n) for n in range(40)])[1]["event_ids"]
+    batcher.pump_once()
+    real_mark = DynamoAccessLeaves.mark
+
+    def crash(self, objects):
+        raise RuntimeError("sealer crashed before the sealed-batch marker")
+
+    monkeypatch.setattr(DynamoAccessLeaves, "mark", crash)
+    with pytest.raises(RuntimeError):
+        seal()  # the checkpoint moved; the leaves were recorded; the object is not marked
+    monkeypatch.setattr(DynamoAccessLeaves, "mark", real_mark)
+    result = seal()  # finishes marking the crashed batch first, then finds nothing new
+    assert result["sealed"] == 0
+    sizes = {proof_of(intake, event_id)["tree_size"] for event_id in ids}
+    assert len(sizes) == 1
+    assert sorted(proof_of(intake, e)["leaf_index"] for e in ids) == list(range(sizes.pop() - 40, result["tree_size"]))
+
+
+def test_unsealed_batched_events_have_no_proof_yet(intake, batcher):
+    [event_id] = post(intake, [item(0)])[1]["event_ids"]
+    batcher.pump_once()
+    status, out, _ = intake("GET", f"/events/{event_id}/proof", token="local-auditor")
+    assert status == 404, out
+    seal()
+    assert_proof_verifies(proof_of(intake, event_id))
+
+
+def test_cloudtrail_data_events_through_eventbridge_take_the_same_path(stack, batcher, s3, intake, monkeypatch):
+    from functions.cloudtrail_access import app
+
+    monkeypatch.setenv("CLOUDTRAIL_MAPPING", json.dumps({"s3": [{
+        "bucket": "acme-customer-docs", "prefix": "customers/", "consumer_pattern": r"^customers/(?P<consumer>[^/]+)/",
+        "data_categories": ["identifiers", "customer_records"], "purpose": "customer support"}]}))
+    wiring.reset()
+    event = json.loads((CLOUDTRAIL / "eventbridge_s3_get_object.json").read_text())
+    out = app.lambda_handler(event, LambdaContext("cloudtrail-access", "t"))
+    assert out["accepted"] == 1
+    assert app.lambda_handler(event, LambdaContext("cloudtrail-access", "t"))["event_ids"] == out["event_ids"]
+    batcher.pump_once()
+    [(key, version)] = batch_objects(s3, stack.env["EVIDENCE_BUCKET"])  # one partition key: one shard
+    [row] = rows_of(s3, stack.env["EVIDENCE_BUCKET"], key, version)  # the retry's copy is dropped in the object
+    assert row.service == "s3.amazonaws.com" and row.event_id == out["event_ids"][0]
+    assert json.loads(row.envelope)["actor"] == {"type": "service", "id": "aws.cloudtrail", "role": None}
+    seal()
+    assert_proof_verifies(proof_of(intake, row.event_id))
+
+
+def test_events_outside_the_mapping_are_dropped(stack):
+    from functions.cloudtrail_access import app
+
+    event = json.loads((CLOUDTRAIL / "eventbridge_s3_get_object.json").read_text())
+    assert app.lambda_handler(event, LambdaContext("cloudtrail-access", "t"))["accepted"] == 0
+
+
+def test_a_bundle_of_batched_access_events_verifies(intake, batcher, stack, tmp_path):
+    from ccpa_audit.cli import main as cli
+    from shared.ledger.envelope import Actor
+    from shared.models.export import ExportJob, ExportScope
+    from shared.services.build_bundle import build_bundle
+    from shared.services.export_selection import Selection
+
+    ids = post(intake, [item(n) for n in range(0, 25, 5)])[1]["event_ids"]  # all five for c0@example.com
+    batcher.pump_once()
+    seal()
+    events = [wiring.merkle_log().access_leaves.get(event_id) for event_id in ids]
+    job = ExportJob(export_id="e-1", status="building", scope=ExportScope(consumer_tag=events[0].consumer_tag),
+                    requested_by=Actor(type="staff", id="auditor-1", role="auditor"), requested_at=datetime.now(UTC))
+    built = build_bundle(wiring.ledger(), wiring.merkle_log(), Selection(requests=[], standalone=events), job, None,
+                         lambda done, total: None)
+    path = tmp_path / "access.zip"
+    path.write_bytes(built.data)
+    assert cli(["verify", str(path)]) == 0
+    archive = zipfile.ZipFile(io.BytesIO(built.data))
+    lines = [json.loads(line) for line in archive.read("events.jsonl").splitlines()]
+    assert {line["event_id"] for line in lines} == set(ids)
+    assert all(line["type"] == "data_access" for line in lines)
+    proof = json.loads(archive.read(f"proofs/{ids[0]}.json"))
+    assert proof["batch_version"] == events[0].s3_version_id
+
+
+def test_a_retried_batch_and_repeats_within_it_are_one_sealed_event_each(intake, batcher):
+    batch = [item(0), item(1), item(0)]  # the same producer id twice in one batch, too
+    first, again = post(intake, batch)[1], post(intake, batch)[1]
+    assert first["event_ids"] == again["event_ids"] and first["event_ids"][0] == first["event_ids"][2]
+    other_service = post(intake, [item(0, source={"service": "billing"})])[1]
+    assert other_service["event_ids"][0] not in first["event_ids"]  # ids are scoped by source service
+    batcher.pump_once()
+    assert seal()["sealed"] == 3
+
+
+def test_every_batched_body_validates_against_the_published_ocsf_schema(intake, batcher, s3, stack):
+    from tests.ocsf_schema import ocsf_errors
+
+    events = [item(0), item(1, actor={"id": "etl", "type": "service"}, resource="arn:aws:s3:::docs/c/1.json",
+                                action="export", outcome="failure"),
+              item(2, resource="db://crm/contacts", request_id="0193a5c2-7d4e-7b21-8c3f-2a9d6e1f4b70"),
+              item(3, data_categories=["favourite_colour"], resource=None)]
+    assert post(intake, events)[0] == 202
+    batcher.pump_once()
+    bucket = stack.env["EVIDENCE_BUCKET"]
+    found = [row for key, version in batch_objects(s3, bucket) for row in rows_of(s3, bucket, key, version)]
+    bodies = [json.loads(row.envelope)["details"] for row in found]
+    assert len(bodies) == 4 and {body["class_uid"] for body in bodies} == {6003, 6005}
+    assert [error for body in bodies for error in ocsf_errors(body)] == []
+    by_request = {row.request_id for row in found}
+    assert by_request == {None, "0193a5c2-7d4e-7b21-8c3f-2a9d6e1f4b70"}
+
+
+def test_nothing_is_promised_when_the_stream_does_not_take_the_batch(intake, monkeypatch):
+    client = wiring.aws_client("kinesis")
+    monkeypatch.setattr(client, "put_records", lambda **kwargs: {"FailedRecordCount": len(kwargs["Records"]),
+                        "Records": [{"ErrorCode": "InternalFailure"} for _ in kwargs["Records"]]})
+    status, out, _ = post(intake, [item(0), item(1)])
+    assert status == 503 and out["error"] == "storage_unavailable", out

@@ -1,0 +1,162 @@
+"""Sealing batch objects of access events (services/access_seal.py) over in-memory ports: one leaf per event bound
+to its object's version, copies appended once, whole objects per run, crashes finished by the next run, and the
+listing cursor never passing an object that may still be unmarked."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from shared.config import Settings
+from shared.ledger import merkle
+from shared.ledger.envelope import Actor
+from shared.models.access_batch import AcceptedAccess
+from shared.models.access_events import AccessEventIn
+from shared.services import ledger_proofs
+from shared.services.access_batches import access_event_id, access_row, write_batch_object
+from shared.services.access_ocsf import producer_key
+from shared.services.access_seal import LISTING_GRACE, AccessBatchQueue, routed_marks, seal_everything
+from shared.services.merkle_log import MerkleLog
+from tests.fakes import FakeAccessLeaves, FakeBatchObjects, FakeLogState, FakeSigner, FakeUnsealedEvents
+from tests.unit.test_seal_log import add_events
+
+PRODUCER = Actor(type="service", id="crm-producer", role="service")
+AUDITOR = Actor(type="staff", id="u9", role="auditor")
+
+
+def event(number: int, clock) -> AccessEventIn:
+    return AccessEventIn.model_validate({
+        "event_id": f"crm-{number}", "occurred_at": (clock.moment - timedelta(minutes=1)).isoformat(),
+        "actor": {"id": f"agent-{number % 3}", "type": "user"}, "action": "read", "source": {"service": "crm"},
+        "consumer": {"email": f"c{number % 4}@example.com"}, "data_categories": ["identifiers"],
+        "purpose": "support"})
+
+
+def rows(ledger, clock, numbers):
+    out = []
+    for n in numbers:
+        item = event(n, clock)
+        key = producer_key(item, PRODUCER.id)
+        out.append(access_row(ledger, AcceptedAccess(item, PRODUCER, "ab" * 32, "cd" * 32, key, clock.moment)))
+    return out
+
+
+@pytest.fixture
+def leaves():
+    return FakeAccessLeaves()
+
+
+@pytest.fixture
+def log(ledger, leaves):
+    return MerkleLog(objects=ledger.evidence, queue=FakeUnsealedEvents(ledger.index), state=FakeLogState(),
+                     signer=FakeSigner(), settings=Settings(), access_leaves=leaves)
+
+
+def queue(ledger, leaves, now=None):
+    return AccessBatchQueue(FakeBatchObjects(ledger.evidence), ledger.evidence, leaves,
+                            now or datetime.now(UTC))
+
+
+def write(ledger, batch):
+    return write_batch_object(ledger.evidence, ledger.settings, batch, ledger.now())
+
+
+def test_each_event_of_each_object_is_one_leaf_bound_to_its_objects_version(ledger, clock, log, leaves):
+    first = write(ledger, rows(ledger, clock, range(10)))
+    second = write(ledger, rows(ledger, clock, range(5, 15)))  # 5-9 delivered again in another object
+    result = seal_everything(log, queue(ledger, leaves), clock.moment)
+    assert result.sealed == 15 and result.tree_size == 15
+    assert set(leaves.markers) == {first[0], second[0]}
+    for key, version, _ in (first, second):
+        for row in [r for r in rows(ledger, clock, range(15)) if leaves.leaves[r.event_id].s3_key == key]:
+            stored = leaves.leaves[row.event_id]
+            assert stored.batch_version == version == stored.s3_version_id
+    proof = ledger_proofs.event_proof(ledger, log, rows(ledger, clock, [7])[0].event_id, AUDITOR)
+    data = bytes.fromhex(proof.leaf_data)
+    assert data.startswith(merkle.BATCH_LEAF_LABEL)
+    assert merkle.verify_inclusion(merkle.leaf_hash(data), proof.leaf_index, proof.tree_size,
+                                   [bytes.fromhex(h) for h in proof.inclusion_path], bytes.fromhex(proof.root))
+    assert seal_everything(log, queue(ledger, leaves), clock.moment).sealed == 1  # only the proof's audit_read
+
+
+def test_an_object_of_events_already_sealed_is_marked_without_a_leaf(ledger, clock, log, leaves):
+    write(ledger, rows(ledger, clock, range(4)))
+    seal_everything(log, queue(ledger, leaves), clock.moment)
+    again = write(ledger, rows(ledger, clock, range(4)))
+    assert seal_everything(log, queue(ledger, leaves), clock.moment).sealed == 0
+    assert again[0] in leaves.markers
+
+
+def test_ordinary_events_and_batch_objects_are_appended_by_separate_runs(ledger, clock, log, leaves):
+    ordinary = add_events(ledger, clock, 3)
+    write(ledger, rows(ledger, clock, range(4)))
+    result = seal_everything(log, queue(ledger, leaves), clock.moment)
+    assert result.sealed == 7 and log.state.get().size == 7
+    assert sorted(ledger.index.events[e.event_id].leaf_index for e in ordinary) == [0, 1, 2]
+    assert sorted(leaf.leaf_index for leaf in leaves.leaves.values()) == [3, 4, 5, 6]
+
+
+def test_whole_objects_only_the_first_even_beyond_the_batch_size(ledger, clock, leaves):
+    log = MerkleLog(objects=ledger.evidence, queue=FakeUnsealedEvents(ledger.index), state=FakeLogState(),
+                    signer=FakeSigner(), settings=Settings(seal_batch_size=5), access_leaves=leaves)
+    write(ledger, rows(ledger, clock, range(8)))
+    write(ledger, rows(ledger, clock, range(8, 10)))
+    assert seal_everything(log, queue(ledger, leaves), clock.moment).sealed == 8
+    assert seal_everything(log, queue(ledger, leaves), clock.moment).sealed == 2
+
+
+def test_a_crash_before_the_marker_is_finished_by_the_next_run_without_appending_again(ledger, clock, log,
+                                                                                        leaves, monkeypatch):
+    key, _, _ = write(ledger, rows(ledger, clock, range(6)))
+
+    def crash(objects):
+        raise RuntimeError("crashed before the sealed-batch marker")
+
+    monkeypatch.setattr(leaves, "mark", crash)
+    with pytest.raises(RuntimeError):
+        seal_everything(log, queue(ledger, leaves), clock.moment)
+    assert log.state.get().size == 6 and not log.state.get().marked and key not in leaves.markers
+    monkeypatch.undo()
+    add_events(ledger, clock, 2)  # the next run takes ordinary events first, yet finishes the batched marks
+    result = seal_everything(log, queue(ledger, leaves), clock.moment)
+    assert result.sealed == 2 and result.tree_size == 8
+    assert key in leaves.markers and sorted(e.leaf_index for e in leaves.leaves.values()) == list(range(6))
+
+
+def test_a_plain_seal_run_such_as_an_exports_finishes_a_crashed_access_run(ledger, clock, log, leaves,
+                                                                            monkeypatch):
+    from dataclasses import replace
+
+    from shared.services.seal_log import seal_log
+
+    key, _, _ = write(ledger, rows(ledger, clock, range(3)))
+    monkeypatch.setattr(leaves, "put", lambda events: (_ for _ in ()).throw(RuntimeError("crashed")))
+    with pytest.raises(RuntimeError):
+        seal_everything(log, queue(ledger, leaves), clock.moment)
+    monkeypatch.undo()
+    exporting = replace(log, queue=routed_marks(log.queue, queue(ledger, leaves)))
+    assert seal_log(exporting, clock.moment).sealed == 0
+    assert key in leaves.markers and len(leaves.leaves) == 3 and log.state.get().marked
+
+
+def test_the_cursor_passes_only_marked_objects_minted_before_the_grace(ledger, clock, log, leaves):
+    first, _, _ = write(ledger, rows(ledger, clock, range(3)))
+    seal_everything(log, queue(ledger, leaves), clock.moment)
+    queue(ledger, leaves).oldest(10)  # minted just now: a writer still running could land a key before it
+    assert leaves.cursor() == ""
+    later = datetime.now(UTC) + LISTING_GRACE + timedelta(seconds=1)
+    second, _, _ = write(ledger, rows(ledger, clock, range(3, 5)))
+    assert [leaf.event_id for leaf in queue(ledger, leaves, later).oldest(10)] != []  # the unmarked one is offered
+    assert leaves.cursor() == first  # ... and the cursor stops before it
+
+
+def test_an_events_id_depends_on_its_producer_key_only():
+    assert access_event_id("k" * 64) == access_event_id("k" * 64) != access_event_id("j" * 64)
+
+
+def test_the_batched_leaf_binds_the_version():
+    event_hash, tag = "11" * 32, "22" * 32
+    one, other = merkle.leaf_data(event_hash, tag, "v1"), merkle.leaf_data(event_hash, tag, "v2")
+    assert one != other and one.endswith(bytes.fromhex(event_hash)) and len(one) == 24 + 96
+    assert merkle.leaf_data(event_hash, tag) == merkle.LEAF_LABEL + bytes.fromhex(tag + event_hash)  # v1 unchanged
+    with pytest.raises(ValueError):
+        merkle.leaf_data(event_hash, tag, "")
