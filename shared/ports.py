@@ -5,6 +5,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
+from shared.models.access_batches import AccessQuery, AccessRow
 from shared.models.alerts import ClockAlert, IntegrityAlert
 from shared.models.consent import ConsentState, NoticeVersion
 from shared.models.export import ExportJob
@@ -218,6 +219,14 @@ class ScopeIndex(Protocol):
                       recorded_from: datetime | None = None, recorded_to: datetime | None = None,
                       limit: int = 50, cursor: str | None = None) -> tuple[list[StoredEvent], str | None]:
         """A newest-first page of the access log (access events, ledger reads, exports) and the next cursor."""
+        ...
+
+
+class AccessEngine(Protocol):
+    """The analytics engine over the access log's batch objects (DuckDB locally, Athena on AWS)."""
+
+    def search(self, query: AccessQuery) -> list[AccessRow]:
+        """Up to `query.limit + 1` rows newest first after `query.before`, each event id once."""
         ...
 
 

@@ -1,0 +1,99 @@
+"""A stand-in for the ingest side's batch writer: writes access-log batch objects exactly as the issue-17 contract
+says (shared/models/access_batches.py), so search and exports can be tested before the real writer lands.
+Replace `put_contract_batch` by the real writer once it is merged."""
+
+import io
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from shared.ledger.envelope import Envelope
+from shared.models.access_batches import ROW_GROUP_ROWS, batch_key
+from shared.timefmt import parse_rfc3339
+
+SCHEMA = pa.schema([
+    pa.field("event_id", pa.string(), nullable=False),
+    pa.field("producer_key", pa.string(), nullable=False),
+    pa.field("consumer_tag", pa.string(), nullable=False),
+    pa.field("actor_tag", pa.string(), nullable=False),
+    pa.field("action", pa.string(), nullable=False),
+    pa.field("service", pa.string(), nullable=False),
+    pa.field("occurred_at", pa.timestamp("ms", tz="UTC"), nullable=False),
+    pa.field("recorded_at", pa.timestamp("ms", tz="UTC"), nullable=False),
+    pa.field("request_id", pa.string(), nullable=True),
+    pa.field("event_hash", pa.string(), nullable=False),
+    pa.field("envelope", pa.string(), nullable=False),
+])
+
+
+@dataclass(frozen=True)
+class ContractRow:
+    event_id: str
+    producer_key: str
+    consumer_tag: str
+    actor_tag: str
+    action: str
+    service: str
+    occurred_at: datetime
+    recorded_at: datetime
+    request_id: str | None
+    event_hash: str
+    envelope: str
+
+
+def row_of(envelope: Envelope, *, producer_key: str, actor_tag: str, action: str, service: str) -> ContractRow:
+    return ContractRow(envelope.event_id, producer_key, envelope.consumer_tag or "", actor_tag, action, service,
+                       parse_rfc3339(envelope.occurred_at), parse_rfc3339(envelope.recorded_at),
+                       envelope.details.get("unmapped", {}).get("request_id"), envelope.hash(),
+                       envelope.canonical().decode())
+
+
+def parquet_bytes(rows: list[ContractRow]) -> bytes:
+    ordered = sorted(rows, key=lambda row: (row.consumer_tag, row.recorded_at, row.event_id))
+    table = pa.Table.from_pylist([row.__dict__ for row in ordered], schema=SCHEMA)
+    out = io.BytesIO()
+    pq.write_table(table, out, compression="zstd", row_group_size=ROW_GROUP_ROWS, write_statistics=True)
+    return out.getvalue()
+
+
+def put_contract_batch(s3, bucket: str, rows: list[ContractRow], *, day: date | None = None,
+                       retain_until: datetime | None = None) -> str:
+    """One locked batch object; returns its key."""
+    day = day or max(row.recorded_at for row in rows).astimezone(UTC).date()
+    key = batch_key(day, str(uuid.uuid4()))
+    retain = retain_until or datetime(day.year + 2, day.month, 28, tzinfo=UTC)
+    s3.put_object(Bucket=bucket, Key=key, Body=parquet_bytes(rows), ObjectLockMode="COMPLIANCE",
+                  ObjectLockRetainUntilDate=retain)
+    return key
+
+
+def synthetic_rows(count: int, *, consumers: int, start: datetime, seed: int = 7,
+                   span_seconds: int = 30 * 86400) -> list[ContractRow]:
+    """Rows with random tags and times for searches and benches; `envelope` is a small stand-in text (engines
+    return it as stored and never parse it)."""
+    import hashlib
+    import random
+    from datetime import timedelta
+
+    rng = random.Random(seed)
+    tag = [consumer_tag_of(n) for n in range(consumers)]
+    actors = [hashlib.sha256(f"actor-{n}".encode()).hexdigest() for n in range(20)]
+    rows = []
+    for number in range(count):
+        recorded = start + timedelta(milliseconds=rng.randrange(span_seconds * 1000))
+        event_id = str(uuid.UUID(int=rng.getrandbits(128)))
+        rows.append(ContractRow(event_id, f"pk-{number}", rng.choice(tag), rng.choice(actors),
+                                rng.choice(("read", "update", "export", "share")),
+                                rng.choice(("crm", "billing", "helpdesk")), recorded - timedelta(seconds=5),
+                                recorded, None, hashlib.sha256(event_id.encode()).hexdigest(),
+                                f'{{"event_id":"{event_id}"}}'))
+    return rows
+
+
+def consumer_tag_of(number: int) -> str:
+    import hashlib
+
+    return hashlib.sha256(f"consumer-{number}".encode()).hexdigest()
