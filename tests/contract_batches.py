@@ -97,3 +97,32 @@ def consumer_tag_of(number: int) -> str:
     import hashlib
 
     return hashlib.sha256(f"consumer-{number}".encode()).hexdigest()
+
+
+def ledger_rows(ledger, items: list[dict], received_at: datetime, producer_id: str = "local-service") -> list[ContractRow]:
+    """Rows for posted-style access items as the ingest side stores them: the real envelope (OCSF body, tags,
+    retention) of each item, received at `received_at`."""
+    from shared.ledger.envelope import Actor, build_envelope
+    from shared.ledger.identity import account_subject, actor_subject, email_subject
+    from shared.ledger.ids import uuid7
+    from shared.ledger.retention import retain_until
+    from shared.models.access_events import validate_batch
+    from shared.models.domain import EventType, RecordType
+    from shared.services.access_ocsf import ocsf_details, producer_key
+    from shared.services.ledger_writer import tag_of
+
+    producer = Actor(type="service", id=producer_id, role="service")
+    rows = []
+    for event in validate_batch({"events": items}, now=received_at):
+        subject = (email_subject(event.consumer.email) if event.consumer.email
+                   else account_subject(event.source.service, event.consumer.id or ""))
+        envelope = build_envelope(
+            event_id=uuid7(int(received_at.timestamp() * 1000)), type=EventType.DATA_ACCESS, actor=producer,
+            occurred_at=event.occurred_at, recorded_at=received_at, record_type=RecordType.ACCESS_EVENT,
+            retain_until=retain_until(RecordType.ACCESS_EVENT, received_at, ledger.settings),
+            consumer_tag=tag_of(ledger, subject),
+            details=ocsf_details(event, received_at, ledger.settings.data_category_map))
+        rows.append(row_of(envelope, producer_key=producer_key(event, producer_id),
+                           actor_tag=tag_of(ledger, actor_subject(event.actor.id)), action=event.action,
+                           service=event.source.service))
+    return rows
