@@ -2,6 +2,7 @@
 
 from bench import (
     access_ingest,
+    access_search,
     cold_start,
     consent_decision,
     console_load,
@@ -15,7 +16,7 @@ from bench import (
 
 def main() -> None:
     for section in (cold_start.run, warm_intake.run, ledger_throughput.run, sweep_scale.run, export_scale.run, access_ingest.run,
-                    consent_decision.run, local_soak.run, console_load.run):
+                    access_search.run, consent_decision.run, local_soak.run, console_load.run):
         for line in section():
             print(line, flush=True)
 
