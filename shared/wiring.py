@@ -132,6 +132,7 @@ def exports() -> "Exports":
         bundles=S3BundleStore(settings.export_bucket, settings.evidence_key_id, s3),
         queue=SqsExportQueue(os.environ.get("EXPORT_QUEUE_URL", ""), aws_client("sqs")),
         log=merkle_log(),
+        access=access_engine(),
     )
 
 

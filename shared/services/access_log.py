@@ -174,3 +174,32 @@ def _present(ledger: Ledger, event: StoredEvent | AccessRow) -> dict[str, Any]:
         out.update(actor=envelope.actor.model_dump(exclude_none=True), purpose="audit",
                    scope=details.get("scope"), outcome="success")
     return out
+
+
+EXPORT_PAGE = 1000
+
+
+def consumer_access_rows(engine: AccessEngine, consumer_tag: str, recorded_from: datetime | None,
+                         recorded_to: datetime | None, now: datetime) -> list[AccessRow]:
+    """Every access event of one consumer in the batch objects (each once), paging the engine to the end."""
+    query = AccessQuery(recorded_from=recorded_from or now - LOOKBACK, recorded_to=recorded_to or now + FUTURE,
+                        consumer_tag=consumer_tag, limit=EXPORT_PAGE)
+    found: list[AccessRow] = []
+    while True:
+        rows = engine.search(query)
+        found += rows[:EXPORT_PAGE]
+        if len(rows) <= EXPORT_PAGE:
+            return found
+        last = rows[EXPORT_PAGE - 1]
+        query = replace(query, before=(last.recorded_at, last.event_id))
+
+
+def stored_from_row(row: AccessRow, batch_prefix: str) -> StoredEvent:
+    """The index's view of an access event kept in a batch object; its body is the row's envelope."""
+    envelope = parse_envelope(row.envelope.encode())
+    return StoredEvent(
+        event_id=row.event_id, type=envelope.type, request_id=None, seq=None, event_hash=row.event_hash,
+        prev_event_hash=None, consumer_tag=envelope.consumer_tag, occurred_at=parse_rfc3339(envelope.occurred_at),
+        recorded_at=parse_rfc3339(envelope.recorded_at), record_type=envelope.record_type,
+        actor_type=envelope.actor.type, actor_role=envelope.actor.role, s3_key=batch_prefix, s3_version_id="",
+        access_action=row.action, access_service=row.service)

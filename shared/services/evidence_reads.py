@@ -20,6 +20,11 @@ def read_event_body(ledger: Ledger, event: StoredEvent) -> bytes:
         body = ledger.evidence.get_version(event.s3_key, event.s3_version_id)
     except EvidenceMissingError:
         raise _reported(ledger, event, EvidenceMissingError, "its locked evidence object is missing") from None
+    return checked_body(ledger, event, body)
+
+
+def checked_body(ledger: Ledger, event: StoredEvent, body: bytes) -> bytes:
+    """`body` if it hashes to what was recorded for the event; an announced integrity error otherwise."""
     if hashlib.sha256(body).hexdigest() != event.event_hash:
         raise _reported(ledger, event, EvidenceAlteredError,
                         "its evidence object does not match the hash the index recorded")

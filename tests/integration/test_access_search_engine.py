@@ -140,3 +140,50 @@ def test_the_athena_engine_sends_the_query_with_parameters_and_reads_its_results
     assert "'crm''--'" in execution.execution_parameters
     assert row.consumer_tag not in execution.query  # values travel as parameters only
     assert f"'{row.consumer_tag}'" in execution.execution_parameters
+
+
+def test_a_consumers_export_holds_every_access_event_across_many_batches(intake, exporter, s3, engine_env, tmp_path):
+    import hashlib
+    import json
+
+    from tests.integration.test_exports import bundle_of, verify
+
+    now = datetime.now(UTC).replace(microsecond=0)
+    ana, bo = {"email": "ana@example.com"}, {"email": "bo@x.org"}
+    occurred = (now - timedelta(days=40)).isoformat()
+    batches = [(now - timedelta(days=30 - n, minutes=n), [item(100 * n + k, consumer=ana if k < 7 else bo,
+                                                              occurred_at=occurred) for k in range(9)])
+               for n in range(24)]  # 24 batch objects over 24 days, 7 of ana's events in each
+    written = stored_batches(s3, engine_env, batches)
+    put_contract_batch(s3, engine_env.env["EVIDENCE_BUCKET"], written[5][:4])  # redelivered: stored twice
+    posted = post(intake, [item(999, consumer=ana)])[1]["event_ids"]
+
+    status, out, _ = exporter("POST", "/exports", {"consumer_email": "ana@example.com"}, token="local-auditor")
+
+    assert status == 201, out
+    data, archive = bundle_of(out)
+    lines = archive.read("events.jsonl").splitlines()
+    events = [json.loads(line) for line in lines]
+    in_batches = {row.event_id: row for rows in written for row in rows if row.consumer_tag == rows[0].consumer_tag}
+    assert len(in_batches) == 24 * 7
+    exported = [e["event_id"] for e in events if e["type"] == "data_access"]
+    assert sorted(exported) == sorted(set(in_batches) | set(posted))  # each once
+    for line, event in zip(lines, events, strict=True):  # the exact locked bytes, as the batch object holds them
+        if event["event_id"] in in_batches:
+            assert line.decode() == in_batches[event["event_id"]].envelope
+            assert hashlib.sha256(line).hexdigest() == in_batches[event["event_id"]].event_hash
+    assert all(e["consumer_tag"] == written[0][0].consumer_tag for e in events if e["type"] == "data_access")
+    assert verify(data, tmp_path) == 0
+
+
+def test_an_altered_batch_envelope_fails_the_export_naming_the_event(exporter, s3, engine_env):
+    now = datetime.now(UTC).replace(microsecond=0)
+    (row,) = ledger_rows(wiring.ledger(), [item(1, occurred_at=(now - timedelta(days=2)).isoformat())],
+                         now - timedelta(days=1))
+    forged = row.__class__(**{**row.__dict__, "envelope": row.envelope.replace("customer support", "marketing")})
+    put_contract_batch(s3, engine_env.env["EVIDENCE_BUCKET"], [forged])
+
+    status, out, _ = exporter("POST", "/exports", {"consumer_email": "ana@example.com"}, token="local-auditor")
+
+    assert status >= 409, out
+    assert any(d.get("event_id") == row.event_id for d in out["details"])
