@@ -187,3 +187,29 @@ def test_an_altered_batch_envelope_fails_the_export_naming_the_event(exporter, s
 
     assert status >= 409, out
     assert any(d.get("event_id") == row.event_id for d in out["details"])
+
+
+def test_batch_objects_are_listed_by_day_range_and_downloaded_once(s3, engine_env, tmp_path):
+    from datetime import date
+
+    from shared.adapters.s3_access_batches import S3AccessBatches
+    from tests.contract_batches import synthetic_rows
+
+    bucket = engine_env.env["EVIDENCE_BUCKET"]
+    for day in (1, 2, 3, 5):
+        rows = synthetic_rows(5, consumers=2, start=datetime(2026, 11, day, tzinfo=UTC), span_seconds=3600, seed=day)
+        put_contract_batch(s3, bucket, rows, day=date(2026, 11, day))
+    s3.put_object(Bucket=bucket, Key="access/batches/date=2026-11-02/notes.txt", Body=b"x",
+                  ObjectLockMode="COMPLIANCE", ObjectLockRetainUntilDate=datetime(2029, 1, 1, tzinfo=UTC))
+    gets = []
+    s3_client = wiring.aws_client("s3")
+    s3_client.meta.events.register("before-call.s3.GetObject", lambda **kwargs: gets.append(1))
+    batches = S3AccessBatches(bucket, s3_client, str(tmp_path / "cache"))
+
+    middle = batches.files(date(2026, 11, 2), date(2026, 11, 3))
+    again = batches.files(date(2026, 11, 2), date(2026, 11, 3))
+
+    assert [p.split("/")[-2] for p in middle] == ["date=2026-11-02", "date=2026-11-03"]
+    assert again == middle and len(gets) == 2  # immutable objects: each downloaded once
+    assert [p.split("/")[-2] for p in batches.files(date(2026, 11, 4), date(2026, 12, 1))] == ["date=2026-11-05"]
+    assert batches.files(date(2026, 11, 6), date(2026, 11, 9)) == []
