@@ -24,7 +24,7 @@ class DuckDbAccessEngine:
         if not files:
             return []
         paths = ", ".join("'" + path.replace("'", "''") + "'" for path in files)  # our own cache paths
-        sql = access_sql(query, f"read_parquet([{paths}], hive_partitioning = true)")
+        sql = access_sql(query, f"read_parquet([{paths}], hive_partitioning = true, hive_types_autocast = false)")
         with self._lock:
             cursor = self._db.cursor()
         try:

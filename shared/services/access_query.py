@@ -30,7 +30,8 @@ class Sql:
 def access_sql(query: AccessQuery, source: str) -> Sql:
     first_day, last_day = query.days()
     conditions = ['"date" BETWEEN ? AND ?', "recorded_at BETWEEN ? AND ?"]
-    params: list[Any] = [first_day, last_day, query.recorded_from, query.recorded_to]
+    # `date` is text (yyyy-MM-dd sorts as it reads) in both the Glue table and DuckDB's partition column.
+    params: list[Any] = [first_day.isoformat(), last_day.isoformat(), query.recorded_from, query.recorded_to]
     for column, value in (("consumer_tag", query.consumer_tag), ("actor_tag", query.actor_tag),
                           ("action", query.action), ("service", query.service)):
         if value is not None:

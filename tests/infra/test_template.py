@@ -768,7 +768,7 @@ def test_the_access_table_reads_the_batch_objects_by_the_contracts_columns_with_
     assert {c["Name"]: c["Type"] for c in storage["Columns"]} == COLUMNS
     assert [c["Name"] for c in storage["Columns"]] == list(COLUMNS)
     assert storage["Location"] == {"Fn::Sub": "s3://${EvidenceBucket}/" + BATCH_PREFIX}
-    assert table["PartitionKeys"] == [{"Name": "date", "Type": "date"}]
+    assert table["PartitionKeys"] == [{"Name": "date", "Type": "string"}]
     params = table["Parameters"]
     assert params["projection.enabled"] == "true" and params["projection.date.format"] == "yyyy-MM-dd"
     assert params["storage.location.template"] == {"Fn::Sub": "s3://${EvidenceBucket}/" + BATCH_PREFIX + "date=${!date}/"}

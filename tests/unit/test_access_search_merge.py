@@ -81,7 +81,7 @@ def test_athena_waits_then_reads_every_results_page_skipping_the_header_once():
     (started,) = client.started
     assert started["WorkGroup"] == "wg" and started["QueryExecutionContext"] == {"Database": "db"}
     assert "ResultConfiguration" not in started  # the workgroup's enforced location
-    assert started["ExecutionParameters"][:2] == ["DATE '2026-11-01'", "DATE '2026-11-04'"]
+    assert started["ExecutionParameters"][:2] == ["'2026-11-01'", "'2026-11-04'"]
     assert "'ab'" in started["ExecutionParameters"] and '"db"."t"' in started["QueryString"]
 
 
