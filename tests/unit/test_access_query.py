@@ -183,3 +183,16 @@ def test_literals_and_names():
         athena_literal(3.5)
     with pytest.raises(ValueError):
         table_name('db"; DROP', "t")
+
+
+def test_a_consumers_rows_for_an_export_are_paged_to_the_end_each_once(stored, monkeypatch):
+    from shared.services import access_log
+
+    root, rows = stored
+    monkeypatch.setattr(access_log, "EXPORT_PAGE", 7)
+    engine = DuckDbAccessEngine(LocalBatches(root))
+
+    found = access_log.consumer_access_rows(engine, consumer_tag_of(6), START, END, now=END)
+
+    expected = brute(rows, AccessQuery(START, END, consumer_tag=consumer_tag_of(6)))
+    assert [(r.recorded_at, r.event_id) for r in found] == expected and len(expected) > 7 * 10
