@@ -135,7 +135,9 @@ def test_the_athena_engine_sends_the_query_with_parameters_and_reads_its_results
     assert [i["event_id"] for i in page["items"]] == [row.event_id]
     assert page["items"][0]["recorded_at"] == row.envelope.split('"recorded_at":"')[1][:24]
     (execution,) = backend.executions.values()
-    assert execution.workgroup.name == "ccpa-access" if hasattr(execution.workgroup, "name") else True
+    workgroup = execution.workgroup
+    assert getattr(workgroup, "name", workgroup) == "ccpa-access"
+    assert execution.context == {"Database": "ccpa_audit"}
     assert '"ccpa_audit"."access_events"' in execution.query and "?" in execution.query
     assert "'crm''--'" in execution.execution_parameters
     assert row.consumer_tag not in execution.query  # values travel as parameters only
