@@ -9,7 +9,7 @@ same access-log keys, so a search shows who looked at the log too.
 
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 from typing import Any, TypeVar
 
@@ -40,6 +40,7 @@ WRITERS = 16
 LOOKBACK = timedelta(days=800)  # an open `from`: the retention window, as the index reads it
 FUTURE = timedelta(days=1)  # an open `to`: nothing is recorded after now (a day of clock margin)
 T = TypeVar("T")
+HIGHEST = "\uffff"  # the index's highest position character (adapters/merged_query.py)
 
 
 @dataclass(frozen=True)
@@ -145,10 +146,15 @@ def merge_pages(found: list[tuple[str, str, T]], next_positions: list[str | None
 
 
 def _keyset(before: str | None) -> tuple[datetime, str] | None:
+    """The engine's form of a cursor position: an item's `<RFC 3339>#<id>`, or the end of a month where the index
+    stopped reading (`YYYY-MM-\uffff`: everything older than the next month's start)."""
     if before is None:
         return None
     moment, _, event_id = before.partition("#")
     try:
+        if moment.endswith(HIGHEST) and len(moment) == 9:
+            year, month = int(moment[:4]), int(moment[5:7])
+            return datetime(year + month // 12, month % 12 + 1, 1, tzinfo=UTC), ""
         return parse_rfc3339(moment), event_id
     except ValueError:
         raise ValidationError("Field cursor is not a cursor this API returned.",

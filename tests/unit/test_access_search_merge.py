@@ -106,3 +106,14 @@ def test_a_query_names_the_partitions_of_its_range_and_cursor_plus_a_day_of_deli
     assert [d.isoformat() for d in query.days()] == ["2026-11-01", "2026-11-11"]
     late = AccessQuery(datetime(2026, 11, 1, tzinfo=UTC) - timedelta(hours=9), datetime(2026, 11, 2, tzinfo=UTC))
     assert late.days()[0].isoformat() == "2026-10-31"
+
+
+def test_a_cursor_where_the_index_stopped_at_a_month_end_is_the_next_months_start_for_the_engine():
+    from shared.errors import ValidationError
+    from shared.services.access_log import _keyset
+
+    assert _keyset("2019-03-\uffff") == (datetime(2019, 4, 1, tzinfo=UTC), "")
+    assert _keyset("2019-12-\uffff") == (datetime(2020, 1, 1, tzinfo=UTC), "")
+    assert _keyset("2026-11-02T10:00:00.250Z#e-1") == (datetime(2026, 11, 2, 10, 0, 0, 250000, tzinfo=UTC), "e-1")
+    with pytest.raises(ValidationError):
+        _keyset("not-a-time#x")
