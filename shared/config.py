@@ -91,6 +91,15 @@ class Settings(BaseModel):
     # The business that collects consent: named as the controller on every consent receipt.
     controller_name: str = Field(default="ccpa-audit", min_length=1, max_length=200)
 
+    # Access-log search over the batch objects: embedded DuckDB (local; objects cached under access_cache_dir)
+    # or Athena over the Glue table (AWS).
+    access_search_engine: Literal["duckdb", "athena"] = "duckdb"
+    access_cache_dir: str = ""  # empty: <temp dir>/ccpa-access-batches
+    athena_database: str = "ccpa_audit"
+    athena_access_table: str = "access_events"
+    athena_workgroup: str = "primary"
+    athena_output_location: str = ""  # empty: the workgroup's enforced result location
+
     # Access events: producers' own data labels -> CCPA categories, over the built-in table (JSON object).
     data_category_map: Annotated[dict[str, str], AfterValidator(check_table)] = Field(default_factory=dict)
     # Accepted access events wait here to become batch objects (docs/access-events.md, "Batch objects").

@@ -1,8 +1,16 @@
 """Page cursors: opaque and URL-safe. A raw position (`<RFC 3339>#<id>`) holds `#`, which a URL cuts off."""
 
 import base64
+from datetime import datetime
 
 from shared.errors import ValidationError
+from shared.timefmt import rfc3339
+
+
+def position(moment: datetime, ident: str) -> str:
+    """Sort position shared by every time-ordered index and the access-log engines: RFC 3339 (fixed width, so
+    text order is time order), then the id."""
+    return f"{rfc3339(moment)}#{ident}"
 
 
 def encode_cursor(position: str | None) -> str | None:

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
     from shared.models.access_batch import AcceptedAccess
+    from shared.models.access_batches import AccessQuery, AccessRow
     from shared.models.alerts import ClockAlert, IntegrityAlert
     from shared.models.consent import ConsentState, NoticeVersion
     from shared.models.export import ExportJob
@@ -274,6 +275,14 @@ class ScopeIndex(Protocol):
                       recorded_from: datetime | None = None, recorded_to: datetime | None = None,
                       limit: int = 50, cursor: str | None = None) -> tuple[list[StoredEvent], str | None]:
         """A newest-first page of the access log (access events, ledger reads, exports) and the next cursor."""
+        ...
+
+
+class AccessEngine(Protocol):
+    """The analytics engine over the access log's batch objects (DuckDB locally, Athena on AWS)."""
+
+    def search(self, query: AccessQuery) -> list[AccessRow]:
+        """Up to `query.limit + 1` rows newest first after `query.before`, each event id once."""
         ...
 
 

@@ -5,7 +5,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from shared.config import get_settings
-from shared.ports import AlertPublisher, ScopeIndex, StatusTokens
+from shared.ports import AccessEngine, AlertPublisher, ScopeIndex, StatusTokens
 from shared.services.downstream import Downstream
 from shared.services.ledger_writer import Ledger
 
@@ -128,6 +128,7 @@ def reset() -> None:
     downstream.cache_clear()
     exports.cache_clear()
     scope_index.cache_clear()
+    access_engine.cache_clear()
     consents.cache_clear()
     status_tokens.cache_clear()
     get_settings.cache_clear()
@@ -185,6 +186,7 @@ def exports() -> "Exports":
         bundles=S3BundleStore(settings.export_bucket, settings.evidence_key_id, s3),
         queue=SqsExportQueue(os.environ.get("EXPORT_QUEUE_URL", ""), aws_client("sqs")),
         log=merkle_log(),
+        access=access_engine(),
     )
 
 
@@ -194,6 +196,25 @@ def scope_index() -> "ScopeIndex":
 
     settings = get_settings()
     return DynamoScopeIndex(settings.index_table, aws_client("dynamodb"), settings.index_shards)
+
+
+@lru_cache(maxsize=1)
+def access_engine() -> AccessEngine:
+    settings = get_settings()
+    if settings.access_search_engine == "athena":
+        from shared.adapters.athena_access_engine import AthenaAccessEngine
+
+        return AthenaAccessEngine(aws_client("athena"), database=settings.athena_database,
+                                  table=settings.athena_access_table, workgroup=settings.athena_workgroup,
+                                  output_location=settings.athena_output_location)
+    import tempfile
+    from pathlib import Path
+
+    from shared.adapters.duckdb_access_engine import DuckDbAccessEngine
+    from shared.adapters.s3_access_batches import S3AccessBatches
+
+    cache = settings.access_cache_dir or str(Path(tempfile.gettempdir()) / "ccpa-access-batches")
+    return DuckDbAccessEngine(S3AccessBatches(settings.evidence_bucket, aws_client("s3"), cache))
 
 
 @lru_cache(maxsize=1)

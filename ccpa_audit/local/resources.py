@@ -24,6 +24,8 @@ from typing import Any
 import yaml
 from botocore.exceptions import ClientError
 
+from shared.config import Settings
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE_PATH = REPO_ROOT / "template.yaml"
 DEFAULT_REGION = "us-east-1"
@@ -563,4 +565,8 @@ def _environment(template: Mapping[str, Any], resolver: _Resolver) -> dict[str, 
     for name, (logical_id, attribute) in _RESOURCE_ENV.items():
         env[name] = resolver.physical[logical_id][attribute]
     env["AUTH_MODE"] = "local"
+    # No Athena or Glue here: the local stack searches the access log with embedded DuckDB over the same objects.
+    env["ACCESS_SEARCH_ENGINE"] = "duckdb"
+    for name in ("ATHENA_DATABASE", "ATHENA_ACCESS_TABLE", "ATHENA_WORKGROUP"):
+        env.setdefault(name, str(Settings.model_fields[name.lower()].default))
     return env

@@ -194,7 +194,8 @@ def search_access_events():
     ledger = wiring.ledger()
     search = AccessSearch(query.consumer_email, query.actor_id, query.action, query.service, query.from_, query.to,
                           query.limit or ledger.settings.page_size, query.cursor)
-    items, cursor = search_access_log(ledger, wiring.scope_index(), search, current_actor(app))
+    items, cursor = search_access_log(ledger, wiring.scope_index(), wiring.access_engine(), search,
+                                      current_actor(app))
     return json_response(200, AccessPageOut(items=items, cursor=cursor))
 
 

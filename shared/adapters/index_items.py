@@ -11,6 +11,7 @@ import hashlib
 from datetime import date, datetime
 from typing import Any
 
+from shared.cursors import position
 from shared.models.alerts import ClockAlert
 from shared.models.domain import Channel, ClockName, RequestStatus, RequestType
 from shared.models.records import ClockRecord, DownstreamState, RequestRecord, StoredEvent
@@ -26,10 +27,6 @@ def request_pk(request_id: str) -> str:
 def shard_of(value: str, shards: int) -> int:
     return int(hashlib.sha256(value.encode()).hexdigest()[:8], 16) % shards
 
-
-def position(moment: datetime, ident: str) -> str:
-    """Sort position shared by every time-ordered index: RFC 3339 (fixed width, so text order is time order)."""
-    return f"{rfc3339(moment)}#{ident}"
 
 
 def request_kind_pk(request_type: str, status: str) -> str:

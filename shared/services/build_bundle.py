@@ -19,7 +19,7 @@ from shared.models.export import ExportContents, ExportedEvent, ExportedRequest,
 from shared.models.merkle_log import LogState
 from shared.models.records import StoredEvent
 from shared.services import consent_export, export_documents, request_metrics
-from shared.services.evidence_reads import read_event_body
+from shared.services.evidence_reads import checked_body, read_event_body
 from shared.services.export_selection import Selection
 from shared.services.ledger_writer import Ledger, parse_envelope
 from shared.services.merkle_log import MerkleLog, cached_consistency, checkpoint_key, public_key_pem, stored_hash_at
@@ -60,7 +60,7 @@ def build_bundle(ledger: Ledger, log: MerkleLog, selection: Selection, job: Expo
     selection = _sealed_first(ledger, log, selection)
     total = selection.event_count
     progress(0, total)
-    bodies = _read_bodies(ledger, selection.events(), lambda done: progress(done, total))
+    bodies = _read_bodies(ledger, selection, lambda done: progress(done, total))
     state = log.state.get()
     contents = ExportContents(
         export_id=job.export_id,
@@ -107,17 +107,24 @@ def _sealed_first(ledger: Ledger, log: MerkleLog, selection: Selection) -> Selec
     def fresh(event: StoredEvent) -> StoredEvent:
         if event.leaf_index is not None:
             return event
+        if event.event_id in selection.bodies and log.access_leaves is not None:
+            # an access event read from a batch object: its leaf is what the sealer recorded for it
+            return log.access_leaves.get(event.event_id) or event
         return ledger.index.find_event(event.event_id) or event
 
     return Selection(requests=[(record, [fresh(e) for e in chain]) for record, chain in selection.requests],
-                     standalone=[fresh(e) for e in selection.standalone])
+                     standalone=[fresh(e) for e in selection.standalone], bodies=selection.bodies)
 
 
-def _read_bodies(ledger: Ledger, events: list[StoredEvent], done: Callable[[int], None]) -> dict[str, bytes]:
-    """The exact locked bytes of each event at the version the index recorded, checked against its hash."""
+def _read_bodies(ledger: Ledger, selection: Selection, done: Callable[[int], None]) -> dict[str, bytes]:
+    """The exact locked bytes of each event at the version the index recorded (or as its batch object holds
+    them), checked against its hash."""
+    events = selection.events()
 
     def read(event: StoredEvent) -> tuple[str, bytes]:
-        return event.event_id, read_event_body(ledger, event)
+        held = selection.bodies.get(event.event_id)
+        body = checked_body(ledger, event, held) if held is not None else read_event_body(ledger, event)
+        return event.event_id, body
 
     bodies: dict[str, bytes] = {}
     with ThreadPoolExecutor(max_workers=READERS) as pool:

@@ -22,6 +22,11 @@ def read_event_body(ledger: Ledger, event: StoredEvent) -> bytes:
         raise _reported(ledger, event, EvidenceMissingError, "its locked evidence object is missing") from None
     if event.batch_version is not None:  # an access event inside a batch object: its row's envelope
         body = _batched_envelope(body, event.event_id)
+    return checked_body(ledger, event, body)
+
+
+def checked_body(ledger: Ledger, event: StoredEvent, body: bytes) -> bytes:
+    """`body` if it hashes to what was recorded for the event; an announced integrity error otherwise."""
     if hashlib.sha256(body).hexdigest() != event.event_hash:
         raise _reported(ledger, event, EvidenceAlteredError,
                         "its evidence object does not match the hash the index recorded")

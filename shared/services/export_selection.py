@@ -12,14 +12,16 @@ name them (consumer, event type, date range).
 | from / to                | requests received in the range          | events recorded in the range           |
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from shared.errors import RequestNotFoundError
-from shared.models.domain import RequestType
+from shared.models.access_batches import BATCH_PREFIX
+from shared.models.domain import EventType, RequestType
 from shared.models.export import ExportScope
 from shared.models.records import RequestRecord, StoredEvent
-from shared.ports import ScopeIndex
+from shared.ports import AccessEngine, ScopeIndex
+from shared.services.access_log import consumer_access_rows, stored_from_row
 from shared.services.consent_export import cited_notices
 from shared.services.ledger_writer import Ledger
 
@@ -33,6 +35,8 @@ LOOKBACK = timedelta(days=800)  # an open `from`: the retention window (as the i
 class Selection:
     requests: list[tuple[RequestRecord, list[StoredEvent]]]
     standalone: list[StoredEvent]
+    # Bodies already read with the selection: access events from batch objects carry their envelope.
+    bodies: dict[str, bytes] = field(default_factory=dict)
 
     @property
     def event_count(self) -> int:
@@ -42,7 +46,7 @@ class Selection:
         return [event for _, chain in self.requests for event in chain] + self.standalone
 
 
-def select(ledger: Ledger, scopes: ScopeIndex, scope: ExportScope) -> Selection:
+def select(ledger: Ledger, scopes: ScopeIndex, scope: ExportScope, access: AccessEngine | None = None) -> Selection:
     request_type = scope.action_type if scope.action_type in REQUEST_TYPES else None
     event_type = scope.action_type if scope.action_type and request_type is None else None
     if scope.request_id:
@@ -63,13 +67,22 @@ def select(ledger: Ledger, scopes: ScopeIndex, scope: ExportScope) -> Selection:
         wants_standalone = request_type is None and (scope.consumer_tag or scope.from_ or scope.to)
         standalone = scopes.events(consumer_tag=scope.consumer_tag, recorded_from=scope.from_,
                                    recorded_to=scope.to, standalone_only=True) if wants_standalone else []
+    bodies: dict[str, bytes] = {}
+    if access is not None and scope.consumer_tag and not scope.request_id and request_type is None \
+            and event_type in (None, EventType.DATA_ACCESS):
+        # The consumer's access events kept in batch objects, found through the search engine.
+        known = {event.event_id for event in standalone}
+        rows = [row for row in consumer_access_rows(access, scope.consumer_tag, scope.from_, scope.to, ledger.now())
+                if row.event_id not in known]
+        standalone = standalone + [stored_from_row(row, BATCH_PREFIX) for row in rows]
+        bodies = {row.event_id: row.envelope.encode() for row in rows}
     if scope.consumer_tag and standalone:
         standalone = sorted(standalone + cited_notices(ledger, standalone),
                             key=lambda event: (event.recorded_at, event.event_id))
     chains = [(record, ledger.index.request_events(record.request_id)) for record in records]
     if scope.request_id and event_type:
         chains = [(record, chain) for record, chain in chains if any(e.type == event_type for e in chain)]
-    return Selection(requests=chains, standalone=standalone)
+    return Selection(requests=chains, standalone=standalone, bodies=bodies)
 
 
 def months_read(scope: ExportScope, now: datetime) -> int:

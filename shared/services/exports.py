@@ -16,7 +16,7 @@ from shared.models.export import ExportJob, ExportScope, MetricsReport
 from shared.models.export_api import ExportBody, ExportOut, ProgressOut
 from shared.models.time_range import instant
 from shared.clocks.engine import ClockRules
-from shared.ports import BundleStore, ExportJobs, ExportQueue, ScopeIndex
+from shared.ports import AccessEngine, BundleStore, ExportJobs, ExportQueue, ScopeIndex
 from shared.services import request_metrics
 from shared.services.build_bundle import build_bundle
 from shared.services.export_selection import SYNC_MAX_MONTHS, Selection, months_read, select
@@ -39,6 +39,7 @@ class Exports:
     bundles: BundleStore
     queue: ExportQueue
     log: MerkleLog
+    access: AccessEngine | None = None  # access events in batch objects: a consumer's export includes them
 
 
 def resolve_scope(ledger: Ledger, body: ExportBody) -> ExportScope:
@@ -54,7 +55,7 @@ def start_export(ledger: Ledger, exports: Exports, scope: ExportScope, requester
     """(the export, whether it is ready). Small scopes are built within the call; larger ones are queued."""
     # A date range read month by month over years is selected by the queued build, not within the API call.
     wide = months_read(scope, ledger.now()) > SYNC_MAX_MONTHS
-    selection = None if wide else select(ledger, exports.scopes, scope)  # unknown request id -> 404 first
+    selection = None if wide else select(ledger, exports.scopes, scope, exports.access)  # unknown request id -> 404 first
     job = ExportJob(export_id=uuid7(), status="building", scope=scope, requested_by=requester,
                     requested_at=ledger.now(), progress_total=selection.event_count if selection else 0)
     exports.jobs.create(job)
@@ -96,7 +97,7 @@ def run_export_job(ledger: Ledger, exports: Exports, export_id: str, *, last_att
 
 def _build(ledger: Ledger, exports: Exports, job: ExportJob, selection: Selection | None = None) -> ExportJob:
     """`selection`: what the API call already selected (a queued build selects again, at build time)."""
-    selection = selection or select(ledger, exports.scopes, job.scope)
+    selection = selection or select(ledger, exports.scopes, job.scope, exports.access)
     metrics = yearly_metrics(ledger, exports, job.scope.metrics_year) if job.scope.metrics_year else None
     key = f"exports/{job.export_id}.zip"
     found = exports.bundles.find(key)

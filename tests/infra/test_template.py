@@ -685,8 +685,10 @@ def test_roles_using_encrypted_queues_or_tables_may_use_the_data_key_and_no_othe
 def test_evidence_and_export_buckets_log_access_to_the_access_log_bucket_under_their_own_prefix(resources_):
     logged = {name: bucket["Properties"].get("LoggingConfiguration")
               for name, bucket in _of_type(resources_, "AWS::S3::Bucket").items() if name != "AccessLogBucket"}
-    assert set(logged) == {"EvidenceBucket", "ExportBucket", "SiteBucket"}
+    assert set(logged) == {"EvidenceBucket", "ExportBucket", "SiteBucket", "AccessSearchResultsBucket"}
     assert logged == {
+        "AccessSearchResultsBucket": {"DestinationBucketName": {"Ref": "AccessLogBucket"},
+                                      "LogFilePrefix": "access-search/"},
         "EvidenceBucket": {"DestinationBucketName": {"Ref": "AccessLogBucket"}, "LogFilePrefix": "evidence/"},
         "ExportBucket": {"DestinationBucketName": {"Ref": "AccessLogBucket"}, "LogFilePrefix": "exports/"},
         "SiteBucket": {"DestinationBucketName": {"Ref": "AccessLogBucket"}, "LogFilePrefix": "site/"},
@@ -759,3 +761,37 @@ def test_every_function_that_reads_event_bodies_can_publish_integrity_alerts(res
     for name in ("IntakeFunction", "SuppressFunction", "ExportFunction", "DeadlineSweeperFunction"):
         assert {"sns:Publish", "events:PutEvents"} <= actions_of(name), name
     assert not {"sns:Publish", "events:PutEvents"} & actions_of("SealFunction")  # it reads no event body
+
+
+def test_the_access_table_reads_the_batch_objects_by_the_contracts_columns_with_projected_dates(resources_):
+    from shared.models.access_batches import BATCH_PREFIX, COLUMNS
+
+    table = resources_["AccessEventsTable"]["Properties"]["TableInput"]
+    storage = table["StorageDescriptor"]
+    assert {c["Name"]: c["Type"] for c in storage["Columns"]} == COLUMNS
+    assert [c["Name"] for c in storage["Columns"]] == list(COLUMNS)
+    assert storage["Location"] == {"Fn::Sub": "s3://${EvidenceBucket}/" + BATCH_PREFIX}
+    assert table["PartitionKeys"] == [{"Name": "date", "Type": "string"}]
+    params = table["Parameters"]
+    assert params["projection.enabled"] == "true" and params["projection.date.format"] == "yyyy-MM-dd"
+    assert params["storage.location.template"] == {"Fn::Sub": "s3://${EvidenceBucket}/" + BATCH_PREFIX + "date=${!date}/"}
+    group = resources_["AccessSearchWorkGroup"]["Properties"]["WorkGroupConfiguration"]
+    assert group["EnforceWorkGroupConfiguration"] is True and group["BytesScannedCutoffPerQuery"] > 0
+    assert group["ResultConfiguration"]["EncryptionConfiguration"]["EncryptionOption"] == "SSE_KMS"
+
+
+def test_only_the_searching_functions_query_athena_and_only_in_their_workgroup_reading_only_batch_objects(resources_):
+    searchers = set()
+    for owner, statement in _function_policy_statements(resources_):
+        actions = _as_list(statement["Action"])
+        if any(action.startswith("athena:") for action in actions):
+            searchers.add(owner)
+            assert _as_list(statement["Resource"]) == [
+                {"Fn::Sub": "arn:${AWS::Partition}:athena:${AWS::Region}:${AWS::AccountId}:workgroup/"
+                            "${AccessSearchWorkGroup}"}]
+            assert all(a.startswith("athena:") and ("Get" in a or a.endswith("QueryExecution")) for a in actions)
+        if statement.get("Sid") == "ListBatchObjects":
+            assert statement["Condition"] == {"StringLike": {"s3:prefix": ["access/batches/*"]}}
+        if statement.get("Sid") == "ReadBatchObjects":
+            assert actions == ["s3:GetObject"]
+    assert searchers == {"IntakeFunction", "ExportFunction"}
