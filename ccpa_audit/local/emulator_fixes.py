@@ -7,6 +7,8 @@ state, never what our code sends or what AWS would answer, and they refuse to ap
   and memory in proportion to the whole table. Here it saves only the items the transaction names.
 - Write isolation: moto checks a condition and then writes, with no lock, so two concurrent conditional writes can
   both pass. DynamoDB and S3 apply each write (and each transaction) atomically; one lock restores that.
+- Query cost: moto lists and sorts the whole table for every Query; `emulator_query_index` gives it only the
+  partition the Query names.
 """
 
 import copy
@@ -14,6 +16,8 @@ import functools
 import threading
 from collections.abc import Callable
 from typing import Any
+
+from ccpa_audit.local import emulator_query_index
 
 PINNED_MOTO = "5.2.5"
 WRITE_LOCK = threading.RLock()
@@ -36,6 +40,7 @@ def apply() -> None:
     _stop_instance_tracking()
     _rollback_only_named_items()
     _serialize_writes()
+    emulator_query_index.apply()  # after the rollback fix, so a restored item is re-placed in the key maps
     _applied = True
 
 
