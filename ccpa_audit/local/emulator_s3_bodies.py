@@ -72,6 +72,7 @@ class _Body:
 def apply() -> None:
     from moto.s3 import models
 
-    shim = types.SimpleNamespace(**{name: getattr(tempfile, name) for name in dir(tempfile) if not name.startswith("__")})
+    names = [name for name in dir(tempfile) if not name.startswith("__")]
+    shim = types.SimpleNamespace(**{name: getattr(tempfile, name) for name in names})
     shim.SpooledTemporaryFile = _Body
     models.tempfile = shim  # type: ignore[assignment]  only moto's S3 models see it

@@ -19,9 +19,8 @@ def db():
         client.create_table(
             TableName="t", BillingMode="PAY_PER_REQUEST",
             KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
-            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": S}, {"AttributeName": "sk", "AttributeType": S},
-                                  {"AttributeName": "g", "AttributeType": S}, {"AttributeName": "r", "AttributeType": S},
-                                  {"AttributeName": "l", "AttributeType": S}, {"AttributeName": "n", "AttributeType": "N"}],
+            AttributeDefinitions=[{"AttributeName": name, "AttributeType": kind}
+                                  for name, kind in (("pk", S), ("sk", S), ("g", S), ("r", S), ("l", S), ("n", "N"))],
             GlobalSecondaryIndexes=[
                 {"IndexName": "ByG", "KeySchema": [{"AttributeName": "g", "KeyType": "HASH"},
                                                    {"AttributeName": "r", "KeyType": "RANGE"}],
