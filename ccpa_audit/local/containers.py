@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from typing import Any
 
+from ccpa_audit.local import native_memory
 from ccpa_audit.local.lambda_context import LambdaContext
 
 HANDLERS = {
@@ -58,6 +59,7 @@ def _container_main(inbox: Connection, outbox: Connection, modules: dict[str, st
             outbox.send(("error", f"{type(error).__name__}: {error}"))
         finally:
             _discard_metrics()
+            native_memory.trim()  # an idle container holds only what it still uses
 
 
 def _discard_metrics() -> None:

@@ -12,6 +12,11 @@ state, never what our code sends or what AWS would answer, and they refuse to ap
 - Kinesis shard reads: moto finds a shard's last sequence number by listing every record, and a read by walking
   the shard from its first record, so puts and reads cost in proportion to all the stream ever held. Sequence
   numbers are consecutive from 1 within a shard, so both are direct lookups here (any other shape: moto's walk).
+- Query cost: moto lists and sorts the whole table for every Query; `emulator_query_index` gives it only the
+  partition the Query names.
+- Item memory: moto keeps an item as a dict of objects (about 5 KB for one of our index items);
+  `emulator_packed_items` keeps it pickled while no call uses it; `emulator_s3_bodies` keeps a small S3 body
+  as bytes rather than a spooled file.
 """
 
 import copy
@@ -20,7 +25,11 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
+from ccpa_audit.local import emulator_packed_items, emulator_query_index, emulator_s3_bodies
+
 PINNED_MOTO = "5.2.5"
+DYNAMODB_WRITES = ("put_item", "update_item", "delete_item", "batch_write_item", "transact_write_items",
+                   "execute_statement", "execute_transaction", "batch_execute_statement")
 WRITE_LOCK = threading.RLock()
 _applied = False
 
@@ -40,8 +49,11 @@ def apply() -> None:
         raise EmulatorVersionError(f"emulator fixes are for moto {PINNED_MOTO}, found {moto.__version__}")
     _stop_instance_tracking()
     _rollback_only_named_items()
+    emulator_packed_items.apply(DYNAMODB_WRITES)  # before the lock is wrapped around them: items pack under it
     _serialize_writes()
     _direct_shard_reads()
+    emulator_s3_bodies.apply()
+    emulator_query_index.apply()  # after the rollback fix, so a restored item is re-placed in the key maps
     _applied = True
 
 
@@ -129,8 +141,7 @@ def _serialize_writes() -> None:
     from moto.s3.responses import S3Response
 
     writes = {
-        DynamoHandler: ("put_item", "update_item", "delete_item", "batch_write_item", "transact_write_items",
-                        "execute_statement", "execute_transaction", "batch_execute_statement"),
+        DynamoHandler: DYNAMODB_WRITES,
         S3Response: ("_key_response_put", "_key_response_delete", "_key_response_post"),
         KinesisResponse: ("put_record", "put_records"),
     }

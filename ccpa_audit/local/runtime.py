@@ -17,7 +17,7 @@ from datetime import datetime
 from typing import Any
 from collections.abc import Callable
 
-from ccpa_audit.local import static_site
+from ccpa_audit.local import native_memory, static_site
 from ccpa_audit.local.containers import ContainerPool, FunctionCrashedError
 from ccpa_audit.local.control import control_handler, every, print_alerts, scheduled_event
 from ccpa_audit.local.demo_systems import DemoDownstream
@@ -30,6 +30,7 @@ ROLES = ("agent", "analyst", "auditor", "service", "admin")
 # Concurrent invocations (containers) across the functions; each is a process of about 100 MB.
 DEFAULT_CONCURRENCY = 3
 STOP_GRACE_SECONDS = 2.0
+TRIM_EVERY_SECONDS = 10.0
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -66,6 +67,7 @@ def start(host: str = "127.0.0.1", port: int = 3000, moto_port: int | None = Non
 
     from ccpa_audit.local import emulator_fixes
 
+    native_memory.limit_arenas(os.environ)  # before moto's threads; containers inherit it
     emulator_fixes.apply()
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # per-request lines would flood the console
     moto_port = moto_port or free_port(host)
@@ -138,6 +140,7 @@ def start(host: str = "127.0.0.1", port: int = 3000, moto_port: int | None = Non
     stop_engine.start()
     every(sweep_every, lambda: sweep(utc_now()), stop)
     every(seal_every, lambda: seal(utc_now()), stop)
+    every(TRIM_EVERY_SECONDS, native_memory.trim, stop)
     queue = stack.env["INSTRUCTION_QUEUE_URL"]
     # SuppressFunction's event source mapping: long-polls the instruction queue (the wait paces the loop).
     every(0.0, lambda: pump_once(sqs, queue, lambda event, _: invoke("suppress", event), wait_seconds=1), stop)

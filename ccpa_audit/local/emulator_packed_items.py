@@ -1,0 +1,110 @@
+"""Packed DynamoDB items for moto 5.2.5: an item at rest is one pickled bytes object instead of a dict of
+DynamoType objects (about a third of the memory), and is unpacked only while a call uses it.
+
+- A write (the DynamoDB handler's write actions, each already under the emulator's write lock) unpacks the
+  items it touches onto the item itself, so moto's in-place updates land there, and packs them again when the
+  action ends, still under the lock.
+- A read unpacks into a cache private to its call, dropped when the call ends: a reader never sees half a write
+  and never changes the stored item.
+- Code outside a handler call (a test reading the backend) gets a fresh unpacked copy on each access.
+The item's attributes are exactly moto's (pickle keeps every DynamoType, bytes and nested value as it was).
+"""
+
+import functools
+import pickle
+import threading
+from collections.abc import Callable
+from typing import Any
+
+_LIVE = "_local_attrs"
+_PACKED = "_local_packed"
+_state = threading.local()  # .writing: items a write unpacked; .cache: id -> (item, attrs) for a read
+
+
+def apply(write_actions: tuple[str, ...]) -> None:
+    from moto.dynamodb.models.dynamo_type import Item
+    from moto.dynamodb.responses import DynamoHandler
+
+    Item.attrs = property(_attrs, _set_attrs)  # type: ignore[assignment, method-assign]
+    DynamoHandler.call_action = _reading(DynamoHandler.call_action)  # type: ignore[method-assign]
+    for name in write_actions:
+        setattr(DynamoHandler, name, _writing(getattr(DynamoHandler, name)))
+
+
+def _pack(attrs: dict[str, Any]) -> bytes:
+    return pickle.dumps(list(attrs.items()), protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def _unpack(packed: bytes) -> Any:
+    from moto.dynamodb.models.dynamo_type import LimitedSizeDict
+
+    attrs = LimitedSizeDict.__new__(LimitedSizeDict)
+    dict.update(attrs, pickle.loads(packed))  # noqa: S301  bytes this process packed; skips the O(n) size check per key
+    return attrs
+
+
+def _attrs(item: Any) -> Any:
+    fields = item.__dict__
+    live = fields.get(_LIVE)
+    if live is not None:
+        return live
+    packed = fields[_PACKED]
+    writing = getattr(_state, "writing", None)
+    if writing is not None:
+        live = fields[_LIVE] = _unpack(packed)
+        writing.append(item)
+        return live
+    cache = getattr(_state, "cache", None)
+    if cache is None:
+        return _unpack(packed)
+    entry = cache.get(id(item))
+    if entry is None:
+        entry = cache[id(item)] = (item, _unpack(packed))  # the item is held so its id stays its own
+    return entry[1]
+
+
+def _set_attrs(item: Any, attrs: Any) -> None:
+    item.__dict__[_LIVE] = attrs
+    item.__dict__.pop(_PACKED, None)
+    writing = getattr(_state, "writing", None)
+    if writing is not None:
+        writing.append(item)
+
+
+def _pack_all(items: list[Any]) -> None:
+    for item in {id(item): item for item in items}.values():
+        live = item.__dict__.get(_LIVE)
+        if live is not None:
+            item.__dict__[_PACKED] = _pack(live)  # packed first: a concurrent reader always finds one of the two
+            item.__dict__.pop(_LIVE, None)
+
+
+def _reading(method: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(method)
+    def run(*args: Any, **kwargs: Any) -> Any:
+        outer = getattr(_state, "cache", None)
+        if outer is None:
+            _state.cache = {}
+        try:
+            return method(*args, **kwargs)
+        finally:
+            if outer is None:
+                _state.cache = None
+
+    return run
+
+
+def _writing(method: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(method)
+    def run(*args: Any, **kwargs: Any) -> Any:
+        outer = getattr(_state, "writing", None)
+        if outer is not None:
+            return method(*args, **kwargs)
+        _state.writing = []
+        try:
+            return method(*args, **kwargs)
+        finally:
+            items, _state.writing = _state.writing, None
+            _pack_all(items)
+
+    return run

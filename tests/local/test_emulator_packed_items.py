@@ -1,0 +1,78 @@
+"""Items at rest are packed, and every read and write sees moto's attributes exactly as before."""
+
+import threading
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from ccpa_audit.local.emulator_packed_items import _LIVE, _PACKED
+
+KEY = {"pk": {"S": "a"}}
+
+
+@pytest.fixture
+def db():
+    with mock_aws():
+        client = boto3.client("dynamodb", region_name="us-east-1")
+        client.create_table(TableName="t", BillingMode="PAY_PER_REQUEST",
+                            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+                            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}])
+        yield client
+
+
+def stored():
+    from moto.dynamodb.models import dynamodb_backends
+
+    return dynamodb_backends["123456789012"]["us-east-1"].tables["t"].items
+
+
+EVERY_TYPE = {"pk": {"S": "a"}, "s": {"S": "text"}, "n": {"N": "12.50"}, "b": {"B": b"\x00\xff"},
+              "ss": {"SS": ["x", "y"]}, "ns": {"NS": ["1", "2"]}, "bs": {"BS": [b"\x01"]}, "bool": {"BOOL": True},
+              "null": {"NULL": True}, "l": {"L": [{"S": "a"}, {"M": {"k": {"N": "1"}}}]},
+              "m": {"M": {"inner": {"L": [{"B": b"\x02"}]}, "flag": {"BOOL": False}}}}
+
+
+def test_an_item_at_rest_is_one_bytes_object_and_reads_back_exactly(db):
+    db.put_item(TableName="t", Item=EVERY_TYPE)
+    item = stored()[next(iter(stored()))]
+
+    assert isinstance(item.__dict__[_PACKED], bytes) and _LIVE not in item.__dict__
+    read = db.get_item(TableName="t", Key=KEY)["Item"]
+    read["ss"]["SS"].sort()
+    read["ns"]["NS"].sort()
+    assert read == EVERY_TYPE
+    assert _LIVE not in item.__dict__  # a read does not leave the item unpacked
+
+
+def test_updates_land_on_the_stored_item_and_it_is_packed_again(db):
+    db.put_item(TableName="t", Item={"pk": {"S": "a"}, "count": {"N": "1"}, "m": {"M": {"x": {"S": "1"}}}})
+    db.update_item(TableName="t", Key=KEY, UpdateExpression="SET #c = #c + :one, m.y = :y REMOVE m.x",
+                   ExpressionAttributeNames={"#c": "count"},
+                   ExpressionAttributeValues={":one": {"N": "1"}, ":y": {"S": "2"}})
+    db.update_item(TableName="t", Key=KEY, UpdateExpression="ADD #c :one", ExpressionAttributeNames={"#c": "count"},
+                   ExpressionAttributeValues={":one": {"N": "5"}})
+
+    assert db.get_item(TableName="t", Key=KEY)["Item"] == {"pk": {"S": "a"}, "count": {"N": "7"},
+                                                         "m": {"M": {"y": {"S": "2"}}}}
+    item = stored()[next(iter(stored()))]
+    assert _LIVE not in item.__dict__ and isinstance(item.__dict__[_PACKED], bytes)
+
+
+def test_concurrent_increments_are_all_kept(db):
+    db.put_item(TableName="t", Item={"pk": {"S": "a"}, "count": {"N": "0"}})
+
+    def add():
+        client = boto3.client("dynamodb", region_name="us-east-1")
+        for _ in range(10):
+            client.update_item(TableName="t", Key=KEY, UpdateExpression="ADD #c :one",
+                               ExpressionAttributeNames={"#c": "count"}, ExpressionAttributeValues={":one": {"N": "1"}})
+            client.get_item(TableName="t", Key=KEY)
+
+    workers = [threading.Thread(target=add) for _ in range(8)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+
+    assert db.get_item(TableName="t", Key=KEY)["Item"]["count"] == {"N": "80"}
