@@ -98,13 +98,18 @@ def cached_consistency(log: MerkleLog, old_size: int, new_size: int, hash_at: Ca
     if cached is not None:
         return [bytes.fromhex(h) for h in json.loads(cached)["proof"]]
     proof = merkle.consistency_proof(old_size, new_size, hash_at())
+    store_consistency(log, old_size, new_size, proof, now)
+    return proof
+
+
+def store_consistency(log: MerkleLog, old_size: int, new_size: int, proof: list[bytes], now: datetime) -> None:
     body = json.dumps({"from": old_size, "to": new_size, "proof": [h.hex() for h in proof]}).encode()
     until, floor = lock_until(log.settings, now)
     try:
-        log.objects.put_new(key, body, retain_until=until, minimum_retain_until=floor)
+        log.objects.put_new(consistency_key(old_size, new_size), body, retain_until=until,
+                            minimum_retain_until=floor)
     except EvidenceExistsError:
-        pass  # a concurrent export stored the same proof
-    return proof
+        pass  # another run stored it: a proof between two sizes of one log never differs
 
 
 def public_key_pem(der: bytes) -> str:

@@ -12,6 +12,7 @@ from shared.services.merkle_log import (
     checkpoint_key,
     lock_until,
     public_key_pem,
+    store_consistency,
     stored_hash_at,
     tile_key,
 )
@@ -51,6 +52,9 @@ def seal_log(log: MerkleLog, now: datetime) -> SealResult:
     _write_tiles(log, size, batch.end, hash_at, now)
     root = merkle.root_at(batch.end, hash_at)
     note, version = _write_checkpoint(log, batch.end, root, now)
+    if size:
+        # The tree is in hand: the proof from the previous checkpoint costs no read, and exports reuse it.
+        store_consistency(log, size, batch.end, merkle.consistency_proof(size, batch.end, hash_at), now)
     advanced = LogState(size=batch.end, root=root.hex(), checkpoint=note, checkpoint_key=checkpoint_key(batch.end),
                         checkpoint_version=version, key_id=log.key_id(), batch_key=batch_key(size), marked=False)
     if not log.state.advance(advanced, expected_size=size):

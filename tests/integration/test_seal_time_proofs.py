@@ -1,6 +1,7 @@
 """Seal-time proofs (issue 16): the sealer records each event's inclusion path against the checkpoint it signs, and
 an export through the handler builds its proofs from those paths, reading no Merkle tile for them; the one
-consistency proof per sealing checkpoint is computed once and then read back as one object."""
+consistency proof per sealing checkpoint is computed once (by the sealer, from the checkpoint before the one it
+signs; otherwise by the first export that needs it) and then read back as one object."""
 
 import json
 import zipfile
@@ -59,10 +60,11 @@ def test_an_export_reads_no_tile_for_its_proofs_and_the_consistency_proof_once(i
     create(intake, email="other@example.com")
     assert seal()["sealed"] == 2
     act(intake, rid, action="acknowledge", sent_at=iso(datetime.now(UTC)), method="email")
-    for _ in range(3):
+    middle = seal()["tree_size"]
+    for _ in range(2):
         create(intake, email="later@example.com")
     latest = seal()["tree_size"]
-    assert latest > 2
+    assert 2 < middle < latest
 
     s3_reads.clear()
     status, out, _ = export(exporter, request_id=rid)
@@ -73,15 +75,18 @@ def test_an_export_reads_no_tile_for_its_proofs_and_the_consistency_proof_once(i
     meta = json.loads(archive.read("manifest.json"))
     proofs = [json.loads(line) for line in archive.read("proofs.jsonl").splitlines()]
     assert meta["format"] == "ccpa-audit/bundle/v2" and not any(n.startswith("proofs/") for n in names)
-    assert [p["tree_size"] for p in proofs] == [2, latest]  # each against the checkpoint that sealed it
-    assert {"checkpoints/2.note", f"checkpoints/{latest}.note", f"consistency/2-{latest}.json"} <= names
+    assert [p["tree_size"] for p in proofs] == [2, middle]  # each against the checkpoint that sealed it
+    assert {"checkpoints/2.note", f"checkpoints/{middle}.note", f"checkpoints/{latest}.note",
+            f"consistency/2-{latest}.json", f"consistency/{middle}-{latest}.json"} <= names
     with zipfile.ZipFile(BytesIO(data)) as zipped:
         assert {i.compress_type for i in zipped.infolist()} == {zipfile.ZIP_DEFLATED}
     (tmp_path / "bundle.zip").write_bytes(data)
     assert cli(["verify", str(tmp_path / "bundle.zip")]) == 0
     assert "OK: every event" in capsys.readouterr().out
     tile_reads = [k for k in first_reads if k.startswith("ledger/tile/")]
-    assert tile_reads, "the first export computes the consistency proof from tiles"
+    assert tile_reads, "the first export computes the consistency proof 2 -> latest from tiles"
+    # The sealer stored the proof from the checkpoint before the latest as it signed the latest: no tiles for it.
+    assert consistency_key(middle, latest) in first_reads
 
     s3_reads.clear()
     status, again, _ = export(exporter, request_id=rid)
