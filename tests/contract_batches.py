@@ -1,47 +1,15 @@
-"""A stand-in for the ingest side's batch writer: writes access-log batch objects exactly as the issue-17 contract
-says (shared/models/access_batches.py), so search and exports can be tested before the real writer lands.
-Replace `put_contract_batch` by the real writer once it is merged."""
+"""Batch objects for search and export tests, written with the product's own Parquet writer
+(shared/adapters/parquet_batches.py) from rows the tests choose: generated rows, or real envelopes of posted-style
+items (`ledger_rows`), put straight into the evidence bucket, locked."""
 
-import io
 import uuid
-from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
-import pyarrow as pa
-import pyarrow.parquet as pq
-
+from shared.adapters.parquet_batches import encode_batch as parquet_bytes
 from shared.ledger.envelope import Envelope
-from shared.models.access_batches import ROW_GROUP_ROWS, batch_key
+from shared.models.access_batch import AccessBatchRow as ContractRow
+from shared.models.access_batches import batch_key
 from shared.timefmt import parse_rfc3339
-
-SCHEMA = pa.schema([
-    pa.field("event_id", pa.string(), nullable=False),
-    pa.field("producer_key", pa.string(), nullable=False),
-    pa.field("consumer_tag", pa.string(), nullable=False),
-    pa.field("actor_tag", pa.string(), nullable=False),
-    pa.field("action", pa.string(), nullable=False),
-    pa.field("service", pa.string(), nullable=False),
-    pa.field("occurred_at", pa.timestamp("ms", tz="UTC"), nullable=False),
-    pa.field("recorded_at", pa.timestamp("ms", tz="UTC"), nullable=False),
-    pa.field("request_id", pa.string(), nullable=True),
-    pa.field("event_hash", pa.string(), nullable=False),
-    pa.field("envelope", pa.string(), nullable=False),
-])
-
-
-@dataclass(frozen=True)
-class ContractRow:
-    event_id: str
-    producer_key: str
-    consumer_tag: str
-    actor_tag: str
-    action: str
-    service: str
-    occurred_at: datetime
-    recorded_at: datetime
-    request_id: str | None
-    event_hash: str
-    envelope: str
 
 
 def row_of(envelope: Envelope, *, producer_key: str, actor_tag: str, action: str, service: str) -> ContractRow:
@@ -49,14 +17,6 @@ def row_of(envelope: Envelope, *, producer_key: str, actor_tag: str, action: str
                        parse_rfc3339(envelope.occurred_at), parse_rfc3339(envelope.recorded_at),
                        envelope.details.get("unmapped", {}).get("request_id"), envelope.hash(),
                        envelope.canonical().decode())
-
-
-def parquet_bytes(rows: list[ContractRow]) -> bytes:
-    ordered = sorted(rows, key=lambda row: (row.consumer_tag, row.recorded_at, row.event_id))
-    table = pa.Table.from_pylist([row.__dict__ for row in ordered], schema=SCHEMA)
-    out = io.BytesIO()
-    pq.write_table(table, out, compression="zstd", row_group_size=ROW_GROUP_ROWS, write_statistics=True)
-    return out.getvalue()
 
 
 def put_contract_batch(s3, bucket: str, rows: list[ContractRow], *, day: date | None = None,

@@ -10,8 +10,8 @@ row groups' min/max statistics on `consumer_tag` let an engine skip what a consu
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
-BATCH_PREFIX = "access/batches/"
-ROW_GROUP_ROWS = 10_000
+from shared.models.access_batch import PREFIX as BATCH_PREFIX
+from shared.models.access_batch import ROW_GROUP_ROWS, batch_key  # noqa: F401  (one definition, re-exported)
 # A batch lands in the partition of the day it was received, which can follow the day its events were recorded
 # (delivery buffers): a search for recorded times reads one more day of partitions than the range.
 DELIVERY_MARGIN = timedelta(days=1)
@@ -30,10 +30,6 @@ COLUMNS = {
     "event_hash": "string",
     "envelope": "string",
 }
-
-
-def batch_key(day: date, batch_id: str) -> str:
-    return f"{BATCH_PREFIX}date={day.isoformat()}/{batch_id}.parquet"
 
 
 def partition_prefix(day: date) -> str:
