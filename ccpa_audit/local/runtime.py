@@ -9,7 +9,6 @@ import signal
 import socket
 import sys
 import threading
-import time
 import urllib.request
 import uuid
 from dataclasses import dataclass
@@ -23,7 +22,7 @@ from ccpa_audit.local.control import control_handler, every, print_alerts, sched
 from ccpa_audit.local.demo_systems import DemoDownstream
 from ccpa_audit.local.gateway import LocalGateway, error_reply, http_api_event
 from ccpa_audit.local.queues import pump_once
-from ccpa_audit.local.streams import StreamPoller
+from ccpa_audit.local.streams import StreamPoller, reads_access_events
 from shared.timefmt import utc_now
 
 ROLES = ("agent", "analyst", "auditor", "service", "admin")
@@ -102,14 +101,25 @@ def start(host: str = "127.0.0.1", port: int = 3000, moto_port: int | None = Non
     containers = ContainerPool(size, dict(os.environ))
     containers.prestart(min(2, size))
 
+    # AccessBatcherFunction's Kinesis event source mapping (moto invokes nothing): a stand-in poller.
+    kinesis = boto3.client("kinesis", endpoint_url=endpoint)
+    poller = StreamPoller(kinesis, stack.env["ACCESS_STREAM"],
+                          lambda event, _: containers.invoke("access_batcher", event, str(uuid.uuid4())))
+
     def invoke(function: str, event: dict[str, Any]) -> dict[str, Any]:
+        http = event.get("requestContext", {}).get("http")
         try:
-            return containers.invoke(function, event, str(uuid.uuid4()))
+            if http and reads_access_events(http["method"], event["rawPath"]):
+                poller.drain()  # read-your-writes: the access events accepted so far are in batch objects
+            result = containers.invoke(function, event, str(uuid.uuid4()))
         except FunctionCrashedError as error:
-            if "requestContext" not in event:
+            if http is None:
                 raise  # a scheduled or queued invocation: its caller retries, as Lambda's would
             print(f"function error: {error}", flush=True)
             return error_reply(500, "internal_error", "Something went wrong on our side; it was logged.")
+        if http and event["rawPath"] == "/access-events" and http["method"] == "POST":
+            poller.wake()
+        return result
 
     def sweep(moment: datetime) -> dict[str, Any]:
         result = invoke("deadline_sweeper", scheduled_event(moment, "ccpa-local-sweep"))
@@ -117,6 +127,7 @@ def start(host: str = "127.0.0.1", port: int = 3000, moto_port: int | None = Non
         return result
 
     def seal(moment: datetime) -> dict[str, Any]:
+        poller.drain()  # the sealer appends every access event accepted before it runs
         result = invoke("seal", scheduled_event(moment, "ccpa-local-seal"))
         if result["sealed"]:
             print(f"SEALED {result['sealed']} events, tree size {result['tree_size']}", flush=True)
@@ -144,10 +155,7 @@ def start(host: str = "127.0.0.1", port: int = 3000, moto_port: int | None = Non
     # ExportFunction's event source mapping: large exports are built from this queue (batch size 1).
     export_queue = stack.env["EXPORT_QUEUE_URL"]
     every(0.0, lambda: pump_once(sqs, export_queue, lambda event, _: invoke("export", event), wait_seconds=1, batch=1), stop)
-    # AccessBatcherFunction's Kinesis event source mapping (moto invokes nothing): a stand-in poller.
-    kinesis = boto3.client("kinesis", endpoint_url=endpoint)
-    poller = StreamPoller(kinesis, stack.env["ACCESS_STREAM"], lambda event, _: invoke("access_batcher", event))
-    every(0.0, lambda: poller.pump_once() or time.sleep(0.2), stop)
+    every(0.0, lambda: poller.pump_once() or poller.idle(0.2), stop)
     demo = seed_demo_systems(host, invoke) if demo_systems else None
     return LocalRuntime(gateway=gateway, moto=moto, env={**env, **stack.env}, schedules=stop, containers=containers,
                         demo=demo)
