@@ -20,6 +20,7 @@ from shared.adapters.parquet_batches import decode_batch
 from shared.ledger import merkle
 from shared.ledger.canonical import sha256_hex
 from shared.models.access_batch import PREFIX
+from tests.integration.test_access_events import batch_objects, rows_of, seal
 from tests.integration.test_access_events import item as base_item
 
 CLOUDTRAIL = Path(__file__).parent.parent / "events" / "cloudtrail"
@@ -37,21 +38,6 @@ def post(intake, events):
 @pytest.fixture
 def batcher(stream):
     return stream  # the poller the handlers' reads drain, so no record goes to two pollers
-
-
-def seal():
-    from functions.seal import app
-
-    return app.lambda_handler(scheduled_event(datetime.now(UTC), "test"), LambdaContext("seal", "t"))
-
-
-def batch_objects(s3, bucket):
-    versions = s3.list_object_versions(Bucket=bucket, Prefix=PREFIX).get("Versions", [])
-    return [(v["Key"], v["VersionId"]) for v in versions]
-
-
-def rows_of(s3, bucket, key, version):
-    return decode_batch(s3.get_object(Bucket=bucket, Key=key, VersionId=version)["Body"].read())
 
 
 def proof_of(intake, event_id):
