@@ -58,7 +58,7 @@ class LocalRuntime:
 
 
 def start(host: str = "127.0.0.1", port: int = 3000, moto_port: int | None = None,
-          sweep_every: float = 60.0, seal_every: float = 5.0, demo_systems: bool = True,
+          sweep_every: float = 60.0, seal_every: float | None = None, demo_systems: bool = True,
           concurrency: int | None = None) -> LocalRuntime:
     """Start moto, create the stack's resources, and serve the API; returns once both listen."""
     from moto.server import ThreadedMotoServer
@@ -148,7 +148,7 @@ def start(host: str = "127.0.0.1", port: int = 3000, moto_port: int | None = Non
     stop_engine = threading.Thread(target=lambda: (stop.wait(), engine.shutdown()), daemon=True)
     stop_engine.start()
     every(sweep_every, lambda: sweep(utc_now()), stop)
-    every(seal_every, lambda: seal(utc_now()), stop)
+    every(seal_every or float(os.environ.get("LOCAL_SEAL_EVERY", "5")), lambda: seal(utc_now()), stop)
     queue = stack.env["INSTRUCTION_QUEUE_URL"]
     # SuppressFunction's event source mapping: long-polls the instruction queue (the wait paces the loop).
     every(0.0, lambda: pump_once(sqs, queue, lambda event, _: invoke("suppress", event), wait_seconds=1), stop)
