@@ -108,9 +108,13 @@ def start(host: str = "127.0.0.1", port: int = 3000, moto_port: int | None = Non
 
     def invoke(function: str, event: dict[str, Any]) -> dict[str, Any]:
         http = event.get("requestContext", {}).get("http")
-        try:
-            if http and reads_access_events(http["method"], event["rawPath"]):
+        if http and reads_access_events(http["method"], event["rawPath"]):
+            try:
                 poller.drain()  # read-your-writes: the access events accepted so far are in batch objects
+            except FunctionCrashedError as error:  # the records stay on the stream for the next delivery
+                print(f"access stream delivery failed: {error}", flush=True)
+                return error_reply(503, "storage_unavailable", "Recent access events are not stored yet; retry.")
+        try:
             result = containers.invoke(function, event, str(uuid.uuid4()))
         except FunctionCrashedError as error:
             if http is None:
