@@ -5,7 +5,7 @@ The models are named for type checkers only: a function loads the models its own
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
@@ -283,6 +283,10 @@ class AccessEngine(Protocol):
 
     def search(self, query: AccessQuery) -> list[AccessRow]:
         """Up to `query.limit + 1` rows newest first after `query.before`, each event id once."""
+        ...
+
+    def holds(self, event_id: str, first_day: date, last_day: date) -> bool:
+        """Whether a batch object received on one of these days (both inclusive) holds the event."""
         ...
 
 

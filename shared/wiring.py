@@ -187,6 +187,7 @@ def exports() -> "Exports":
         queue=SqsExportQueue(os.environ.get("EXPORT_QUEUE_URL", ""), aws_client("sqs")),
         log=merkle_log(),
         access=access_engine(),
+        batches=access_batch_queue,
     )
 
 

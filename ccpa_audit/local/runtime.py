@@ -9,7 +9,6 @@ import signal
 import socket
 import sys
 import threading
-import time
 import urllib.request
 import uuid
 from dataclasses import dataclass
@@ -23,7 +22,7 @@ from ccpa_audit.local.control import control_handler, every, print_alerts, sched
 from ccpa_audit.local.demo_systems import DemoDownstream
 from ccpa_audit.local.gateway import LocalGateway, error_reply, http_api_event
 from ccpa_audit.local.queues import pump_once
-from ccpa_audit.local.streams import StreamPoller
+from ccpa_audit.local.streams import StreamPoller, reads_access_events
 from shared.timefmt import utc_now
 
 ROLES = ("agent", "analyst", "auditor", "service", "admin")
@@ -60,7 +59,7 @@ class LocalRuntime:
 
 
 def start(host: str = "127.0.0.1", port: int = 3000, moto_port: int | None = None,
-          sweep_every: float = 60.0, seal_every: float = 5.0, demo_systems: bool = True,
+          sweep_every: float = 60.0, seal_every: float | None = None, demo_systems: bool = True,
           concurrency: int | None = None) -> LocalRuntime:
     """Start moto, create the stack's resources, and serve the API; returns once both listen."""
     from moto.server import ThreadedMotoServer
@@ -104,14 +103,29 @@ def start(host: str = "127.0.0.1", port: int = 3000, moto_port: int | None = Non
     containers = ContainerPool(size, dict(os.environ))
     containers.prestart(min(2, size))
 
+    # AccessBatcherFunction's Kinesis event source mapping (moto invokes nothing): a stand-in poller.
+    kinesis = boto3.client("kinesis", endpoint_url=endpoint)
+    poller = StreamPoller(kinesis, stack.env["ACCESS_STREAM"],
+                          lambda event, _: containers.invoke("access_batcher", event, str(uuid.uuid4())))
+
     def invoke(function: str, event: dict[str, Any]) -> dict[str, Any]:
+        http = event.get("requestContext", {}).get("http")
+        if http and reads_access_events(http["method"], event["rawPath"]):
+            try:
+                poller.drain()  # read-your-writes: the access events accepted so far are in batch objects
+            except FunctionCrashedError as error:  # the records stay on the stream for the next delivery
+                print(f"access stream delivery failed: {error}", flush=True)
+                return error_reply(503, "storage_unavailable", "Recent access events are not stored yet; retry.")
         try:
-            return containers.invoke(function, event, str(uuid.uuid4()))
+            result = containers.invoke(function, event, str(uuid.uuid4()))
         except FunctionCrashedError as error:
-            if "requestContext" not in event:
+            if http is None:
                 raise  # a scheduled or queued invocation: its caller retries, as Lambda's would
             print(f"function error: {error}", flush=True)
             return error_reply(500, "internal_error", "Something went wrong on our side; it was logged.")
+        if http and event["rawPath"] == "/access-events" and http["method"] == "POST":
+            poller.wake()
+        return result
 
     def sweep(moment: datetime) -> dict[str, Any]:
         result = invoke("deadline_sweeper", scheduled_event(moment, "ccpa-local-sweep"))
@@ -119,6 +133,7 @@ def start(host: str = "127.0.0.1", port: int = 3000, moto_port: int | None = Non
         return result
 
     def seal(moment: datetime) -> dict[str, Any]:
+        poller.drain()  # the sealer appends every access event accepted before it runs
         result = invoke("seal", scheduled_event(moment, "ccpa-local-seal"))
         if result["sealed"]:
             print(f"SEALED {result['sealed']} events, tree size {result['tree_size']}", flush=True)
@@ -139,7 +154,7 @@ def start(host: str = "127.0.0.1", port: int = 3000, moto_port: int | None = Non
     stop_engine = threading.Thread(target=lambda: (stop.wait(), engine.shutdown()), daemon=True)
     stop_engine.start()
     every(sweep_every, lambda: sweep(utc_now()), stop)
-    every(seal_every, lambda: seal(utc_now()), stop)
+    every(seal_every or float(os.environ.get("LOCAL_SEAL_EVERY", "5")), lambda: seal(utc_now()), stop)
     every(TRIM_EVERY_SECONDS, native_memory.trim, stop)
     queue = stack.env["INSTRUCTION_QUEUE_URL"]
     # SuppressFunction's event source mapping: long-polls the instruction queue (the wait paces the loop).
@@ -147,10 +162,7 @@ def start(host: str = "127.0.0.1", port: int = 3000, moto_port: int | None = Non
     # ExportFunction's event source mapping: large exports are built from this queue (batch size 1).
     export_queue = stack.env["EXPORT_QUEUE_URL"]
     every(0.0, lambda: pump_once(sqs, export_queue, lambda event, _: invoke("export", event), wait_seconds=1, batch=1), stop)
-    # AccessBatcherFunction's Kinesis event source mapping (moto invokes nothing): a stand-in poller.
-    kinesis = boto3.client("kinesis", endpoint_url=endpoint)
-    poller = StreamPoller(kinesis, stack.env["ACCESS_STREAM"], lambda event, _: invoke("access_batcher", event))
-    every(0.0, lambda: poller.pump_once() or time.sleep(0.2), stop)
+    every(0.0, lambda: poller.pump_once() or poller.idle(0.2), stop)
     demo = seed_demo_systems(host, invoke) if demo_systems else None
     return LocalRuntime(gateway=gateway, moto=moto, env={**env, **stack.env}, schedules=stop, containers=containers,
                         demo=demo)

@@ -204,7 +204,8 @@ def event_proof(event_id: str):
     from shared.services import ledger_proofs
 
     reader = current_actor(app)
-    return json_response(200, ledger_proofs.event_proof(wiring.ledger(), wiring.merkle_log(), event_id, reader))
+    return json_response(200, ledger_proofs.event_proof(wiring.ledger(), wiring.merkle_log(), event_id, reader,
+                                                        wiring.access_engine()))
 
 
 @app.get("/ledger/checkpoint", middlewares=[allow(*READERS)])

@@ -5,14 +5,14 @@ waits for its query (polling get_query_execution) up to a deadline below the API
 """
 
 import time
-from collections.abc import Callable
-from datetime import UTC, datetime
+from collections.abc import Callable, Iterator
+from datetime import UTC, date, datetime
 from typing import Any
 
 from shared.errors import StorageUnavailableError
 from shared.models.access_batches import AccessQuery, AccessRow
 from shared.observability import logger, tracer
-from shared.services.access_query import access_sql, athena_literal, table_name
+from shared.services.access_query import Sql, access_sql, athena_literal, holds_sql, table_name
 
 DONE = {"SUCCEEDED", "FAILED", "CANCELLED"}
 
@@ -30,7 +30,17 @@ class AthenaAccessEngine:
 
     @tracer.capture_method(capture_response=False)
     def search(self, query: AccessQuery) -> list[AccessRow]:
-        sql = access_sql(query, self._source)
+        return [AccessRow(event_id, datetime.fromisoformat(recorded_at).replace(tzinfo=UTC), action, service,
+                          event_hash, envelope)
+                for event_id, recorded_at, action, service, event_hash, envelope
+                in self._run(access_sql(query, self._source))]
+
+    @tracer.capture_method(capture_response=False)
+    def holds(self, event_id: str, first_day: date, last_day: date) -> bool:
+        return any(True for _ in self._run(holds_sql(event_id, first_day, last_day, self._source)))
+
+    def _run(self, sql: Sql) -> Iterator[list[Any]]:
+        """The query's result rows as text cells, once it has succeeded."""
         params: dict[str, Any] = {
             "QueryString": sql.text,
             "QueryExecutionContext": {"Database": self._database},
@@ -41,7 +51,7 @@ class AthenaAccessEngine:
             params["ResultConfiguration"] = {"OutputLocation": self._output}
         query_id = self._athena.start_query_execution(**params)["QueryExecutionId"]
         self._wait(query_id)
-        return list(self._rows(query_id))
+        yield from self._rows(query_id)
 
     def _wait(self, query_id: str) -> None:
         deadline, delay = time.monotonic() + self._timeout, 0.1
@@ -58,7 +68,7 @@ class AthenaAccessEngine:
             self._sleep(delay)
             delay = min(delay * 2, 1.0)
 
-    def _rows(self, query_id: str):
+    def _rows(self, query_id: str) -> Iterator[list[Any]]:
         params: dict[str, Any] = {"QueryExecutionId": query_id, "MaxResults": 1000}
         header = True
         while True:
@@ -67,10 +77,7 @@ class AthenaAccessEngine:
             if header:  # the first row of the first page names the columns
                 rows, header = rows[1:], False
             for row in rows:
-                event_id, recorded_at, action, service, event_hash, envelope = (
-                    cell.get("VarCharValue") for cell in row["Data"])
-                yield AccessRow(event_id, datetime.fromisoformat(recorded_at).replace(tzinfo=UTC), action, service,
-                                event_hash, envelope)
+                yield [cell.get("VarCharValue") for cell in row["Data"]]
             if not page.get("NextToken"):
                 return
             params["NextToken"] = page["NextToken"]

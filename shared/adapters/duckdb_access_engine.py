@@ -1,12 +1,13 @@
 """Access-log search on embedded DuckDB over the batch objects (the local engine; Athena on AWS)."""
 
 import threading
-from datetime import UTC
+from collections.abc import Callable
+from datetime import UTC, date
 from typing import Any
 
 from shared.models.access_batches import AccessQuery, AccessRow
 from shared.observability import tracer
-from shared.services.access_query import access_sql
+from shared.services.access_query import Sql, access_sql, holds_sql
 
 
 class DuckDbAccessEngine:
@@ -20,17 +21,25 @@ class DuckDbAccessEngine:
 
     @tracer.capture_method(capture_response=False)
     def search(self, query: AccessQuery) -> list[AccessRow]:
-        files = self._batches.files(*query.days())
+        rows = self._run(lambda source: access_sql(query, source), *query.days())
+        return [AccessRow(row["event_id"], row["recorded_at"].astimezone(UTC), row["action"], row["service"],
+                          row["event_hash"], row["envelope"]) for row in rows]
+
+    @tracer.capture_method(capture_response=False)
+    def holds(self, event_id: str, first_day: date, last_day: date) -> bool:
+        return bool(self._run(lambda source: holds_sql(event_id, first_day, last_day, source), first_day, last_day))
+
+    def _run(self, build: Callable[[str], Sql], first_day: date, last_day: date) -> list[dict[str, Any]]:
+        """The rows of the query `build` makes over the batch objects of these days."""
+        files = self._batches.files(first_day, last_day)
         if not files:
             return []
         paths = ", ".join("'" + path.replace("'", "''") + "'" for path in files)  # our own cache paths
-        sql = access_sql(query, f"read_parquet([{paths}], hive_partitioning = true, hive_types_autocast = false)")
+        sql = build(f"read_parquet([{paths}], hive_partitioning = true, hive_types_autocast = false)")
         with self._lock:
             cursor = self._db.cursor()
         try:
             # Arrow keeps the UTC timestamps as they are (fetchall would need pytz to build time zones).
-            rows = cursor.sql(sql.text, params=sql.params).to_arrow_table().to_pylist()
+            return cursor.sql(sql.text, params=sql.params).to_arrow_table().to_pylist()
         finally:
             cursor.close()
-        return [AccessRow(row["event_id"], row["recorded_at"].astimezone(UTC), row["action"], row["service"],
-                          row["event_hash"], row["envelope"]) for row in rows]

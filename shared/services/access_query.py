@@ -48,6 +48,12 @@ def access_sql(query: AccessQuery, source: str) -> Sql:
     return Sql(text, params)
 
 
+def holds_sql(event_id: str, first_day: date, last_day: date, source: str) -> Sql:
+    """One row if a batch object of these days holds the event (a stored event not sealed yet has no leaf)."""
+    text = f'SELECT event_id FROM {source} WHERE "date" BETWEEN ? AND ? AND event_id = ? LIMIT 1'
+    return Sql(text, [first_day.isoformat(), last_day.isoformat(), event_id])
+
+
 def table_name(*parts: str) -> str:
     """A quoted, checked (catalog.)database.table name."""
     for part in parts:

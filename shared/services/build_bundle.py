@@ -23,6 +23,7 @@ from shared.services.evidence_reads import checked_body, read_event_body
 from shared.services.export_selection import Selection
 from shared.services.ledger_writer import Ledger, parse_envelope
 from shared.services.merkle_log import MerkleLog, cached_consistency, checkpoint_key, public_key_pem, stored_hash_at
+from shared.services.access_seal import AccessBatchQueue, seal_everything
 from shared.services.seal_log import seal_log
 from shared.timefmt import rfc3339
 
@@ -54,10 +55,14 @@ class BuiltBundle:
     def unsealed_count(self) -> int:
         return sum(1 for event in self.contents.all_events() if not event.sealed)
 
+BatchQueueAt = Callable[[datetime], AccessBatchQueue]
+
 
 def build_bundle(ledger: Ledger, log: MerkleLog, selection: Selection, job: ExportJob,
-                 metrics: MetricsReport | None, progress: Progress) -> BuiltBundle:
-    selection = _sealed_first(ledger, log, selection)
+                 metrics: MetricsReport | None, progress: Progress, batches: BatchQueueAt | None = None) -> BuiltBundle:
+    """`batches`: the sealer's queue of access-event batch objects, so the sealing run before the build appends
+    the consumer's batched access events too (as the scheduled sealer would)."""
+    selection = _sealed_first(ledger, log, selection, batches)
     total = selection.event_count
     progress(0, total)
     bodies = _read_bodies(ledger, selection, lambda done: progress(done, total))
@@ -97,12 +102,16 @@ def build_bundle(ledger: Ledger, log: MerkleLog, selection: Selection, job: Expo
     return BuiltBundle(data=data, sha256=hashlib.sha256(data).hexdigest(), contents=contents)
 
 
-def _sealed_first(ledger: Ledger, log: MerkleLog, selection: Selection) -> Selection:
+def _sealed_first(ledger: Ledger, log: MerkleLog, selection: Selection, batches: BatchQueueAt | None) -> Selection:
     """Seal what is waiting (the same compare-and-swap run as the scheduled sealer), then re-read the leaf index of
     each selected event that had none. Whatever is still unsealed goes into the bundle listed as unsealed."""
     if all(event.leaf_index is not None for event in selection.events()):
         return selection
-    seal_log(log, ledger.now())
+    now = ledger.now()
+    if batches is None:
+        seal_log(log, now)
+    else:
+        seal_everything(log, batches(now), now)
 
     def fresh(event: StoredEvent) -> StoredEvent:
         if event.leaf_index is not None:

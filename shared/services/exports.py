@@ -18,7 +18,7 @@ from shared.models.time_range import instant
 from shared.clocks.engine import ClockRules
 from shared.ports import AccessEngine, BundleStore, ExportJobs, ExportQueue, ScopeIndex
 from shared.services import request_metrics
-from shared.services.build_bundle import build_bundle
+from shared.services.build_bundle import BatchQueueAt, build_bundle
 from shared.services.export_selection import SYNC_MAX_MONTHS, Selection, months_read, select
 from shared.services.ledger_writer import OWN_SERVICE, AccessKeys, EventDraft, Ledger, record_standalone_event_once
 from shared.services.merkle_log import MerkleLog
@@ -40,6 +40,7 @@ class Exports:
     queue: ExportQueue
     log: MerkleLog
     access: AccessEngine | None = None  # access events in batch objects: a consumer's export includes them
+    batches: BatchQueueAt | None = None  # the sealer's queue of those objects, for the sealing run before a build
 
 
 def resolve_scope(ledger: Ledger, body: ExportBody) -> ExportScope:
@@ -103,7 +104,7 @@ def _build(ledger: Ledger, exports: Exports, job: ExportJob, selection: Selectio
     found = exports.bundles.find(key)
     if found is None:
         built = build_bundle(ledger, exports.log, selection, job, metrics,
-                             lambda done, total: exports.jobs.progress(job.export_id, done, total))
+                             lambda done, total: exports.jobs.progress(job.export_id, done, total), exports.batches)
         until = ledger.now() + timedelta(days=ledger.settings.export_retention_days)
         version = exports.bundles.put_new(key, built.data, built.sha256, until)
         sha, size, count, unsealed = built.sha256, len(built.data), built.event_count, built.unsealed_count

@@ -7,6 +7,7 @@ recorded, so polling does not grow the log it watches.
 """
 
 import hashlib
+from datetime import UTC, date, timedelta
 
 from shared.errors import (
     CheckpointNotFoundError,
@@ -18,17 +19,24 @@ from shared.errors import (
 from shared.ledger import checkpoint, merkle
 from shared.ledger.envelope import Actor
 from shared.models.ledger_api import CheckpointOut, ConsistencyOut, KeysOut, ProofOut, PublicKeyOut
+from shared.ports import AccessEngine
 from shared.services.ledger_writer import Ledger
 from shared.services.merkle_log import MerkleLog, public_key_pem, stored_hash_at
 from shared.services.read_requests import record_audit_read
 
+UNSEALED_FOR_AT_MOST = timedelta(days=8)  # the stream's 7-day retention, and a day of delivery margin
 
-def event_proof(ledger: Ledger, log: MerkleLog, event_id: str, reader: Actor) -> ProofOut:
+
+def event_proof(ledger: Ledger, log: MerkleLog, event_id: str, reader: Actor,
+                access: AccessEngine | None = None) -> ProofOut:
     """The event's inclusion proof in the tree of the latest checkpoint."""
     event = ledger.index.find_event(event_id)
     if event is None and log.access_leaves is not None:  # a batched access event is found once sealed
         event = log.access_leaves.get(event_id)
     if event is None:
+        if access is not None and _batched_recently(access, event_id, ledger.now().astimezone(UTC).date()):
+            raise NotSealedError(f"Event {event_id} is stored but not in the Merkle log yet; the sealer appends "
+                                 "it shortly.")
         raise EventNotFoundError(f"No event with id {event_id}.")
     state = log.state.get()
     if event.leaf_index is None or state is None:
@@ -44,6 +52,13 @@ def event_proof(ledger: Ledger, log: MerkleLog, event_id: str, reader: Actor) ->
     return ProofOut(event_id=event_id, event_hash=event.event_hash, leaf_data=data.hex(), leaf_hash=leaf.hex(),
                     leaf_index=event.leaf_index, tree_size=state.size, inclusion_path=[h.hex() for h in path],
                     root=state.root, checkpoint=state.checkpoint, key_id=state.key_id)
+
+
+def _batched_recently(access: AccessEngine, event_id: str, today: date) -> bool:
+    """Whether a batch object holds the event unsealed. The stream keeps a record seven days, so a stored event
+    waits for the sealer at most that long: only the partitions of those days (and the day being written) are
+    read, never the whole log."""
+    return access.holds(event_id, today - UNSEALED_FOR_AT_MOST, today)
 
 
 def latest_checkpoint(log: MerkleLog) -> CheckpointOut:

@@ -13,9 +13,9 @@ from ccpa_audit.local.runtime import free_port
 CLI = Path(sys.executable).parent / "ccpa-audit"
 
 
-def start_local(timeout: float = 60) -> tuple[str, str, subprocess.Popen]:
+def start_local(timeout: float = 60, settings: dict[str, str] | None = None) -> tuple[str, str, subprocess.Popen]:
     port = free_port()
-    env = {**os.environ, "PORT": str(port)}
+    env = {**os.environ, **(settings or {}), "PORT": str(port)}
     for key in ("AWS_ENDPOINT_URL", "EVIDENCE_BUCKET", "INDEX_TABLE"):
         env.pop(key, None)
     process = subprocess.Popen([str(CLI), "local"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,

@@ -7,14 +7,17 @@ from moto import mock_aws
 
 from ccpa_audit.local.gateway import LambdaContext, http_api_event
 from ccpa_audit.local.resources import create_local_resources
+from ccpa_audit.local.streams import StreamPoller, reads_access_events
 from shared import wiring
 
 
 class Api:
-    """Calls a handler the way API Gateway would, with an HTTP API v2 event."""
+    """Calls a handler the way API Gateway would, with an HTTP API v2 event. Given the access stream's poller, it
+    drains the stream before a request that reads access events, as the local stack does (read-your-writes)."""
 
-    def __init__(self, handler):
+    def __init__(self, handler, stream=None):
         self.handler = handler
+        self.stream = stream
 
     def __call__(self, method, path, body=None, token=None, headers=None, raw=None):
         sent = dict(headers or {})
@@ -22,6 +25,8 @@ class Api:
             sent["Authorization"] = f"Bearer {token}"
         data = raw if raw is not None else (json.dumps(body).encode() if body is not None else b"")
         event = http_api_event(method, path, sent, data, "198.51.100.7")
+        if self.stream is not None and reads_access_events(method, event["rawPath"]):
+            self.stream.drain()
         result = self.handler(event, LambdaContext(function_name="intake", aws_request_id="test"))
         text = result.get("body") or ""
         return result["statusCode"], (json.loads(text) if text else None), result.get("headers") or {}
@@ -64,10 +69,20 @@ def aws_calls(stack):
 
 
 @pytest.fixture
-def intake(stack):
+def stream(stack):
+    """The access stream's event source mapping, as the local stack runs it: records go to AccessBatcherFunction's
+    handler when a reader drains it (or a test pumps it)."""
+    from functions.access_batcher import app
+
+    kinesis = boto3.client("kinesis", region_name="us-east-1")
+    return StreamPoller(kinesis, stack.env["ACCESS_STREAM"], app.lambda_handler, window=0.0)
+
+
+@pytest.fixture
+def intake(stack, stream):
     from functions.intake import app
 
-    return Api(app.lambda_handler)
+    return Api(app.lambda_handler, stream)
 
 
 @pytest.fixture
@@ -182,11 +197,11 @@ def fanout(intake, stack, monkeypatch):
 
 
 @pytest.fixture
-def exporter(stack):
+def exporter(stack, stream):
     """The export function (POST/GET /exports, GET /reports/metrics) behind the same kind of event."""
     from functions.export import app
 
-    return Api(app.lambda_handler)
+    return Api(app.lambda_handler, stream)
 
 
 def alert_listeners(stack, name, event_pattern):

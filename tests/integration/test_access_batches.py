@@ -20,6 +20,7 @@ from shared.adapters.parquet_batches import decode_batch
 from shared.ledger import merkle
 from shared.ledger.canonical import sha256_hex
 from shared.models.access_batch import PREFIX
+from tests.integration.test_access_events import batch_objects, rows_of, seal
 from tests.integration.test_access_events import item as base_item
 
 CLOUDTRAIL = Path(__file__).parent.parent / "events" / "cloudtrail"
@@ -35,26 +36,8 @@ def post(intake, events):
 
 
 @pytest.fixture
-def batcher(stack):
-    from functions.access_batcher import app
-
-    kinesis = boto3.client("kinesis", region_name="us-east-1")
-    return StreamPoller(kinesis, stack.env["ACCESS_STREAM"], app.lambda_handler, window=0.0)
-
-
-def seal():
-    from functions.seal import app
-
-    return app.lambda_handler(scheduled_event(datetime.now(UTC), "test"), LambdaContext("seal", "t"))
-
-
-def batch_objects(s3, bucket):
-    versions = s3.list_object_versions(Bucket=bucket, Prefix=PREFIX).get("Versions", [])
-    return [(v["Key"], v["VersionId"]) for v in versions]
-
-
-def rows_of(s3, bucket, key, version):
-    return decode_batch(s3.get_object(Bucket=bucket, Key=key, VersionId=version)["Body"].read())
+def batcher(stream):
+    return stream  # the poller the handlers' reads drain, so no record goes to two pollers
 
 
 def proof_of(intake, event_id):
@@ -176,7 +159,8 @@ def test_unsealed_batched_events_have_no_proof_yet(intake, batcher):
     [event_id] = post(intake, [item(0)])[1]["event_ids"]
     batcher.pump_once()
     status, out, _ = intake("GET", f"/events/{event_id}/proof", token="local-auditor")
-    assert status == 404, out
+    assert (status, out["error"]) == (409, "not_sealed"), out  # stored in a batch object, not yet a leaf
+    assert intake("GET", "/events/no-such-event/proof", token="local-auditor")[0] == 404
     seal()
     assert_proof_verifies(proof_of(intake, event_id))
 
@@ -230,8 +214,10 @@ def test_a_bundle_of_batched_access_events_verifies(intake, batcher, stack, tmp_
     lines = [json.loads(line) for line in archive.read("events.jsonl").splitlines()]
     assert {line["event_id"] for line in lines} == set(ids)
     assert all(line["type"] == "data_access" for line in lines)
-    proof = json.loads(archive.read(f"proofs/{ids[0]}.json"))
-    assert proof["batch_version"] == events[0].s3_version_id
+    proofs = [json.loads(line) for line in archive.read("proofs.jsonl").splitlines()]
+    assert [p["event_id"] for p in proofs] == [line["event_id"] for line in lines]  # v2: one line per sealed event
+    assert {p["leaf_index"] for p in proofs} == {event.leaf_index for event in events}
+    assert {p["batch_version"] for p in proofs} == {event.s3_version_id for event in events}  # what each leaf binds
 
 
 def test_a_retried_batch_and_repeats_within_it_are_one_sealed_event_each(intake, batcher):

@@ -10,7 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.conftest import Api
+from shared.adapters.parquet_batches import decode_batch
+from shared.models.access_batch import PREFIX
+from tests.integration.test_ledger_seal import seal
 
 CLOUDTRAIL = Path(__file__).parent.parent / "events" / "cloudtrail"
 
@@ -47,17 +49,34 @@ def data_access_events():
     return wiring.scope_index().events(event_type="data_access")
 
 
-def test_a_batch_is_accepted_stored_locked_and_indexed_without_identifiers(intake, s3, ddb, stack):
+def batch_objects(s3, bucket):
+    versions = s3.list_object_versions(Bucket=bucket, Prefix=PREFIX).get("Versions", [])
+    return [(v["Key"], v["VersionId"]) for v in versions]
+
+
+def rows_of(s3, bucket, key, version):
+    return decode_batch(s3.get_object(Bucket=bucket, Key=key, VersionId=version)["Body"].read())
+
+
+def stored_rows(stream, s3, bucket):
+    """Every event row of every batch object, once the stream's pending records are delivered."""
+    stream.drain()
+    return [row for key, version in batch_objects(s3, bucket) for row in rows_of(s3, bucket, key, version)]
+
+
+def test_a_batch_is_accepted_stored_locked_and_indexed_without_identifiers(intake, stream, s3, ddb, stack):
+    bucket = stack.env["EVIDENCE_BUCKET"]
     status, out, _ = post(intake, [item(0), item(1, action="update"), item(2, consumer={"id": "C-77"})])
 
     assert status == 202, out
     assert out["accepted"] == 3 and len(set(out["event_ids"])) == 3
-    stored = {event.event_id: event for event in data_access_events()}
-    assert set(stored) == set(out["event_ids"])
-    first = stored[out["event_ids"][0]]
-    head = s3.head_object(Bucket=stack.env["EVIDENCE_BUCKET"], Key=first.s3_key, VersionId=first.s3_version_id)
-    assert head["ObjectLockMode"] == "COMPLIANCE"
-    body = json.loads(s3.get_object(Bucket=stack.env["EVIDENCE_BUCKET"], Key=first.s3_key)["Body"].read())
+    rows = {row.event_id: row for row in stored_rows(stream, s3, bucket)}
+    assert set(rows) == set(out["event_ids"])
+    objects = batch_objects(s3, bucket)  # an object per shard the batch's records went to, no per-event object
+    assert 1 <= len(objects) < 3 and data_access_events() == []
+    for key, version in objects:
+        assert s3.head_object(Bucket=bucket, Key=key, VersionId=version)["ObjectLockMode"] == "COMPLIANCE"
+    body = json.loads(rows[out["event_ids"][0]].envelope)
     details = body["details"]
     assert body["type"] == "data_access" and body["record_type"] == "access_event"
     assert body["actor"] == {"type": "service", "id": "local-service", "role": "service"}  # the producer
@@ -66,9 +85,11 @@ def test_a_batch_is_accepted_stored_locked_and_indexed_without_identifiers(intak
     assert details["unmapped"]["consumer"] == {"email": "ana@example.com"}
     assert details["unmapped"]["producer_event_id"] == "crm-0"
     assert body["occurred_at"] < body["recorded_at"]
+    # Identifiers live only in the locked envelope: the search columns hold tags, and the index holds none.
+    columns = json.dumps([{k: str(v) for k, v in vars(row).items() if k != "envelope"} for row in rows.values()])
     index_dump = json.dumps(ddb.scan(TableName=stack.env["INDEX_TABLE"])["Items"])  # the test may scan
-    assert "ana@example.com" not in index_dump and "agent-7@acme.example" not in index_dump
-    assert "C-77" not in index_dump
+    for text in (columns, index_dump):
+        assert "ana@example.com" not in text and "agent-7@acme.example" not in text and "C-77" not in text
 
 
 def test_one_bad_item_refuses_the_whole_batch_naming_its_index_and_nothing_is_stored(intake):
@@ -93,14 +114,17 @@ def test_one_bad_item_refuses_the_whole_batch_naming_its_index_and_nothing_is_st
     assert data_access_events() == []
 
 
-def test_a_retried_batch_stores_nothing_twice(intake):
+def test_a_retried_batch_stores_nothing_twice(intake, stream, s3, stack):
     batch = [item(0), item(1), item(0)]  # the same producer id twice in one batch, too
     status, first, _ = post(intake, batch)
     status_again, again, _ = post(intake, batch)
 
     assert (status, status_again) == (202, 202)
     assert first["event_ids"] == again["event_ids"] and first["event_ids"][0] == first["event_ids"][2]
-    assert len(data_access_events()) == 2
+    stored = stored_rows(stream, s3, stack.env["EVIDENCE_BUCKET"])
+    assert {row.event_id for row in stored} == set(first["event_ids"])  # copies may be stored; readers skip them
+    assert seal()["sealed"] == 2  # one leaf each
+    assert len(search(intake, "service=crm")) == 2
     other_service = post(intake, [item(0, source={"service": "billing"})])[1]
     assert other_service["event_ids"][0] not in first["event_ids"]  # ids are scoped by source service
 
@@ -167,10 +191,7 @@ def test_pages_hold_every_event_even_when_many_share_a_millisecond(intake, clock
     assert sorted(seen) == sorted(f"crm-{n}" for n in range(7))
 
 
-def test_every_read_of_the_log_and_every_export_shows_in_the_log(intake, stack):
-    from functions.export import app
-
-    exporter = Api(app.lambda_handler)
+def test_every_read_of_the_log_and_every_export_shows_in_the_log(intake, exporter):
     post(intake, [item(0)])
     search(intake, "consumer_email=ana@example.com", token="local-analyst")
     assert exporter("POST", "/exports", {"consumer_email": "ana@example.com"}, token="local-auditor")[0] == 201
@@ -185,12 +206,10 @@ def test_every_read_of_the_log_and_every_export_shows_in_the_log(intake, stack):
     assert {"data_access", "audit_read", "export_created"} <= types
 
 
-def test_access_events_are_in_the_consumers_bundle_and_in_no_request_metric(intake, stack, tmp_path):
+def test_access_events_are_in_the_consumers_bundle_and_in_no_request_metric(intake, exporter, tmp_path):
     from ccpa_audit.cli import main as cli
-    from functions.export import app
     from tests.integration.test_exports import bundle_of
 
-    exporter = Api(app.lambda_handler)
     intake("POST", "/requests", {"type": "delete", "channel": "web_form", "consumer": {"email": "ana@example.com"}})
     ids = post(intake, [item(0), item(1)])[1]["event_ids"]
     status, out, _ = exporter("POST", "/exports", {"consumer_email": "ana@example.com", "metrics_year":
@@ -230,10 +249,8 @@ def test_bad_searches_are_422(intake, query):
     assert intake("GET", f"/access-events?{query}", token="local-analyst")[0] == 422
 
 
-def stored_details(s3, stack):
-    return [json.loads(s3.get_object(Bucket=stack.env["EVIDENCE_BUCKET"], Key=event.s3_key,
-                                     VersionId=event.s3_version_id)["Body"].read())["details"]
-            for event in data_access_events()]
+def stored_details(stream, s3, stack):
+    return [json.loads(row.envelope)["details"] for row in stored_rows(stream, s3, stack.env["EVIDENCE_BUCKET"])]
 
 
 def test_producers_own_labels_are_accepted_mapped_to_ccpa_categories_and_unknown_ones_kept(intake):
@@ -257,7 +274,7 @@ def test_the_category_table_is_configurable(intake, monkeypatch):
     assert (entry["data_categories"], entry["unmapped_labels"]) == (["inferences"], [])
 
 
-def test_every_stored_access_event_validates_against_the_published_ocsf_schema(intake, s3, stack):
+def test_every_stored_access_event_validates_against_the_published_ocsf_schema(intake, stream, s3, stack):
     from tests.ocsf_schema import ocsf_errors
 
     events = [item(0), item(1, actor={"id": "etl", "type": "service"}, resource="arn:aws:s3:::docs/c/1.json",
@@ -265,6 +282,6 @@ def test_every_stored_access_event_validates_against_the_published_ocsf_schema(i
               item(2, resource="db://crm/contacts", request_id="0193a5c2-7d4e-7b21-8c3f-2a9d6e1f4b70"),
               item(3, data_categories=["favourite_colour"], source={"service": "crm"}, resource=None)]
     assert post(intake, events)[0] == 202
-    bodies = stored_details(s3, stack)
+    bodies = stored_details(stream, s3, stack)
     assert len(bodies) == 4 and {body["class_uid"] for body in bodies} == {6003, 6005}
     assert [error for body in bodies for error in ocsf_errors(body)] == []

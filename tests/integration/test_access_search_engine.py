@@ -215,3 +215,34 @@ def test_batch_objects_are_listed_by_day_range_and_downloaded_once(s3, engine_en
     assert again == middle and len(gets) == 2  # immutable objects: each downloaded once
     assert [p.split("/")[-2] for p in batches.files(date(2026, 11, 4), date(2026, 12, 1))] == ["date=2026-11-05"]
     assert batches.files(date(2026, 11, 6), date(2026, 11, 9)) == []
+
+
+def test_on_athena_a_proof_of_a_stored_unsealed_event_is_409_and_of_an_unknown_one_404(intake, engine_env,
+                                                                                       monkeypatch):
+    from moto.athena.models import QueryResults, athena_backends
+    from moto.core import DEFAULT_ACCOUNT_ID
+
+    import boto3
+
+    boto3.client("athena", region_name="us-east-1").create_work_group(Name="ccpa-access", Configuration={
+        "ResultConfiguration": {"OutputLocation": "s3://ccpa-exports/athena/"}})
+    monkeypatch.setenv("ACCESS_SEARCH_ENGINE", "athena")
+    monkeypatch.setenv("ATHENA_WORKGROUP", "ccpa-access")
+    wiring.reset()
+    backend = athena_backends[DEFAULT_ACCOUNT_ID]["us-east-1"]
+    backend.query_results_queue.append(QueryResults(  # a batch object holds the event
+        rows=[{"Data": [{"VarCharValue": "event_id"}]}, {"Data": [{"VarCharValue": "0193-batched"}]}],
+        column_info=[{"Name": "event_id", "Type": "varchar"}]))
+    backend.query_results_queue.append(QueryResults(  # none does
+        rows=[{"Data": [{"VarCharValue": "event_id"}]}], column_info=[{"Name": "event_id", "Type": "varchar"}]))
+
+    status, out, _ = intake("GET", "/events/0193-batched/proof", token="local-auditor")
+    assert (status, out["error"]) == (409, "not_sealed"), out
+    status, out, _ = intake("GET", "/events/0193-unknown/proof", token="local-auditor")
+    assert status == 404, out
+
+    queries = [execution for execution in backend.executions.values()]
+    assert len(queries) == 2 and all("event_id = ?" in q.query for q in queries)
+    today = datetime.now(UTC).date()
+    assert f"'{(today - timedelta(days=8)).isoformat()}'" in queries[0].execution_parameters
+    assert "'0193-unknown'" in queries[1].execution_parameters

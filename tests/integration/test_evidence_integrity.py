@@ -9,14 +9,8 @@ import boto3
 import pytest
 
 from shared import wiring
-from tests.integration.conftest import Api, alert_listeners
+from tests.integration.conftest import alert_listeners
 
-
-@pytest.fixture
-def exporter(stack):
-    from functions.export import app
-
-    return Api(app.lambda_handler)
 
 
 @pytest.fixture

@@ -12,16 +12,9 @@ import boto3
 import pytest
 
 from ccpa_audit.cli import main as cli
-from tests.integration.conftest import Api
 
 WEB = {"channel": "web_form", "consumer": {"email": "ana@example.com"}}
 
-
-@pytest.fixture
-def exporter(stack):
-    from functions.export import app
-
-    return Api(app.lambda_handler)
 
 
 def iso(moment):

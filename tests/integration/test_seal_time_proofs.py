@@ -14,7 +14,7 @@ from ccpa_audit.cli import main as cli
 from shared import wiring
 from shared.ledger import checkpoint, merkle
 from shared.services.merkle_log import checkpoint_key, consistency_key, public_key_pem
-from tests.integration.test_exports import act, bundle_of, create, export, exporter, iso  # noqa: F401
+from tests.integration.test_exports import act, bundle_of, create, export, iso
 from tests.integration.test_ledger_seal import first_event_id, seal
 
 pytestmark = pytest.mark.usefixtures("stack")

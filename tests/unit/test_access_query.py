@@ -12,7 +12,7 @@ from sqlglot import exp
 
 from shared.adapters.duckdb_access_engine import DuckDbAccessEngine
 from shared.models.access_batches import AccessQuery
-from shared.services.access_query import access_sql, athena_literal, inline, table_name
+from shared.services.access_query import access_sql, athena_literal, holds_sql, inline, table_name
 from tests.contract_batches import consumer_tag_of, parquet_bytes, synthetic_rows
 
 START = datetime(2026, 10, 1, tzinfo=UTC)
@@ -196,3 +196,30 @@ def test_a_consumers_rows_for_an_export_are_paged_to_the_end_each_once(stored, m
 
     expected = brute(rows, AccessQuery(START, END, consumer_tag=consumer_tag_of(6)))
     assert [(r.recorded_at, r.event_id) for r in found] == expected and len(expected) > 7 * 10
+
+
+def test_holds_finds_a_stored_event_only_in_the_days_asked(stored):
+    root, rows = stored
+    row = rows[100]
+    day = row.recorded_at.date()
+    batches = LocalBatches(root)
+    engine = DuckDbAccessEngine(batches)
+
+    assert engine.holds(row.event_id, day - timedelta(days=8), day)
+    assert not engine.holds(row.event_id, day + timedelta(days=1), day + timedelta(days=9))  # other partitions
+    assert not engine.holds("no-such-event", START.date(), END.date())
+    assert batches.asked[0] == (day - timedelta(days=8), day)
+
+
+@pytest.mark.parametrize("value", HOSTILE)
+def test_the_athena_form_of_holds_parses_as_trino_with_the_id_as_one_literal(value, stored):
+    sql = holds_sql(value, date(2026, 11, 1), date(2026, 11, 9), table_name("ccpa_audit", "access_events"))
+
+    tree = sqlglot.parse_one(inline(sql), dialect="trino")
+
+    equals = {node.this.name: node.expression.this for node in tree.find_all(exp.EQ)}
+    assert equals == {"event_id": value}
+    (between,) = tree.find_all(exp.Between)
+    assert (between.args["low"].sql("trino"), between.args["high"].sql("trino")) == ("'2026-11-01'", "'2026-11-09'")
+    assert tree.args["limit"].expression.this == "1"
+    assert not DuckDbAccessEngine(LocalBatches(stored[0])).holds(value, START.date(), END.date())
