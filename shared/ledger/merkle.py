@@ -91,7 +91,10 @@ def leaf_data(event_hash_hex: str, consumer_tag_hex: str | None, batch_version: 
     lets an auditor select a consumer's leaves without opening events. The event hash comes last so that a
     leaf always ends with the 32 bytes that identify the evidence object.
     """
-    return leaf_data_of_digest(_hex32(event_hash_hex, "event_hash_hex"), consumer_tag_hex, batch_version)
+    digest = _hex32(event_hash_hex, "event_hash_hex")
+    if batch_version is None:  # every ledger event but batched access events: spare a call per leaf
+        return LEAF_LABEL + _tag_bytes(consumer_tag_hex) + digest
+    return leaf_data_of_digest(digest, consumer_tag_hex, batch_version)
 
 
 def leaf_data_of_digest(event_digest: bytes, consumer_tag_hex: str | None, batch_version: str | None = None) -> bytes:

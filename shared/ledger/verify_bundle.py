@@ -228,7 +228,8 @@ def _lines(bundle: Bundle, path: str, digest: "hashlib._Hash") -> Iterator[bytes
         rest = b""
         while chunk := stream.read(_CHUNK):
             digest.update(chunk)
-            parts = (rest + chunk).split(b"\n")
+            parts = chunk.split(b"\n")
+            parts[0] = rest + parts[0]  # the line the last chunk left open; joining just it spares copying the chunk
             rest = parts.pop()
             yield from parts
         if rest:
