@@ -13,6 +13,7 @@ so the same code builds proofs from an in-memory list (`hash_at_from_leaves`) or
 import hashlib
 from collections.abc import Callable, Sequence
 from itertools import repeat
+from operator import add
 from typing import NamedTuple
 
 HASH_SIZE = 32
@@ -27,6 +28,13 @@ HashAt = Callable[[int, int], bytes]
 
 _LEAF_PREFIX = b"\x00"
 _NODE_PREFIX = b"\x01"
+# Copying a hasher already fed its one-byte prefix is cheaper than building a new one (OpenSSL's constructor
+# dominates hashing 65 bytes), and spares the concatenation of the prefix.
+_LEAF_HASHER = hashlib.sha256(_LEAF_PREFIX)
+_NODE_HASHER = hashlib.sha256(_NODE_PREFIX)
+_ZERO_TAG = bytes(HASH_SIZE)
+_TAGS: dict[str, bytes] = {}  # consumer tag hex -> bytes: a sealer or verifier meets the same few tags again
+_TAGS_KEPT = 4096
 
 
 # --- hashing ---------------------------------------------------------------------------------------------
@@ -34,22 +42,40 @@ _NODE_PREFIX = b"\x01"
 
 def leaf_hash(data: bytes) -> bytes:
     """SHA-256(0x00 || data): the 0x00 prefix keeps a leaf from ever colliding with an interior node."""
-    return hashlib.sha256(_LEAF_PREFIX + data).digest()
+    hasher = _LEAF_HASHER.copy()
+    hasher.update(data)
+    return hasher.digest()
 
 
 def node_hash(left: bytes, right: bytes) -> bytes:
     """SHA-256(0x01 || left || right), the RFC 6962 interior node."""
-    return hashlib.sha256(_NODE_PREFIX + left + right).digest()
+    hasher = _NODE_HASHER.copy()
+    hasher.update(left)
+    hasher.update(right)
+    return hasher.digest()
+
+
+def _parents(below: Sequence[bytes]) -> list[bytes]:
+    """node_hash of each pair (below[0], below[1]), (below[2], below[3]) ...; an odd last node is left out."""
+    out: list[bytes] = []
+    append, copy = out.append, _NODE_HASHER.copy
+    for left, right in zip(below[0::2], below[1::2]):
+        hasher = copy()
+        hasher.update(left)
+        hasher.update(right)
+        append(hasher.digest())
+    return out
 
 
 def _hex32(value: str, name: str) -> bytes:
     # 64 characters that fromhex turns into 32 bytes are hex without spaces; then only uppercase remains to refuse.
-    if isinstance(value, str) and len(value) == 64 and (value.islower() or value.isdigit()):
+    if isinstance(value, str) and len(value) == 64:
         try:
             data = bytes.fromhex(value)
         except ValueError:
             data = b""
-        if len(data) == HASH_SIZE:
+        # 32 bytes from 64 characters: only hex digits, so "no uppercase" is lower() == value (islower() is slow).
+        if len(data) == HASH_SIZE and value.lower() == value:
             return data
     raise ValueError(f"{name} must be 64 lowercase hex characters")
 
@@ -65,12 +91,15 @@ def leaf_data(event_hash_hex: str, consumer_tag_hex: str | None, batch_version: 
     lets an auditor select a consumer's leaves without opening events. The event hash comes last so that a
     leaf always ends with the 32 bytes that identify the evidence object.
     """
-    return leaf_data_of_digest(_hex32(event_hash_hex, "event_hash_hex"), consumer_tag_hex, batch_version)
+    digest = _hex32(event_hash_hex, "event_hash_hex")
+    if batch_version is None:  # every ledger event but batched access events: spare a call per leaf
+        return LEAF_LABEL + _tag_bytes(consumer_tag_hex) + digest
+    return leaf_data_of_digest(digest, consumer_tag_hex, batch_version)
 
 
 def leaf_data_of_digest(event_digest: bytes, consumer_tag_hex: str | None, batch_version: str | None = None) -> bytes:
     """leaf_data for an event hash already in bytes (the verifier hashes each line itself)."""
-    tag = bytes(HASH_SIZE) if consumer_tag_hex is None else _hex32(consumer_tag_hex, "consumer_tag_hex")
+    tag = _tag_bytes(consumer_tag_hex)
     if batch_version is None:
         return LEAF_LABEL + tag + event_digest
     if not isinstance(batch_version, str) or not batch_version:
@@ -78,9 +107,29 @@ def leaf_data_of_digest(event_digest: bytes, consumer_tag_hex: str | None, batch
     return BATCH_LEAF_LABEL + tag + hashlib.sha256(batch_version.encode("utf-8")).digest() + event_digest
 
 
+def _tag_bytes(consumer_tag_hex: str | None) -> bytes:
+    if consumer_tag_hex is None:
+        return _ZERO_TAG
+    tag = _TAGS.get(consumer_tag_hex) if type(consumer_tag_hex) is str else None
+    if tag is None:
+        tag = _hex32(consumer_tag_hex, "consumer_tag_hex")
+        if len(_TAGS) >= _TAGS_KEPT:
+            _TAGS.clear()
+        _TAGS[consumer_tag_hex] = tag
+    return tag
+
+
 def _check_hash(value: bytes, name: str) -> None:
     if not isinstance(value, bytes | bytearray) or len(value) != HASH_SIZE:
         raise ValueError(f"{name} must be {HASH_SIZE} bytes")
+
+
+def _check_hashes(hashes: Sequence[bytes]) -> None:
+    """_check_hash on every item: the whole list in C first, item by item only to name a bad one."""
+    if set(map(type, hashes)) <= {bytes, bytearray} and set(map(len, hashes)) <= {HASH_SIZE}:
+        return
+    for i, h in enumerate(hashes):
+        _check_hash(h, f"leaf_hashes[{i}]")
 
 
 def _split(n: int) -> int:
@@ -100,8 +149,7 @@ def root(leaf_hashes: Sequence[bytes]) -> bytes:
 
     Kept independent of the hash_at machinery so it can serve as the reference the proof code is tested against.
     """
-    for i, h in enumerate(leaf_hashes):
-        _check_hash(h, f"leaf_hashes[{i}]")
+    _check_hashes(leaf_hashes)
     if not leaf_hashes:
         return EMPTY_ROOT
     return _mth(leaf_hashes, 0, len(leaf_hashes))
@@ -114,23 +162,41 @@ def _complete_layers(leaf_hashes: Sequence[bytes]) -> list[list[bytes]]:
     """layers[j][i] is the hash of the complete subtree of 2**j leaves starting at leaf i * 2**j."""
     layers = [list(leaf_hashes)]
     while len(layers[-1]) > 1:
-        below = layers[-1]
-        layers.append([node_hash(below[i], below[i + 1]) for i in range(0, len(below) - 1, 2)])
+        layers.append(_parents(layers[-1]))
     return layers
+
+
+class _LayersHashAt:
+    """hash_at over precomputed layers; `run` hands out consecutive hashes of a level as a slice, which spares
+    tile_data and inclusion_paths a call per node."""
+
+    def __init__(self, layers: list[list[bytes]], size: int) -> None:
+        self.layers, self.size = layers, size
+
+    def __call__(self, level: int, index: int) -> bytes:
+        layers = self.layers
+        if level < 0 or index < 0 or level >= len(layers) or index >= len(layers[level]):
+            raise ValueError(f"no complete subtree at level {level} index {index} in {self.size} leaves")
+        return layers[level][index]
+
+    def run(self, level: int, first: int, count: int) -> list[bytes]:
+        """[hash_at(level, first + i) for i in range(count)]."""
+        if count and (level >= len(self.layers) or first + count > len(self.layers[level])):
+            self(level, first + count - 1)  # raises the error hash_at gives for the node that is missing
+        return self.layers[level][first:first + count]
 
 
 def hash_at_from_leaves(leaf_hashes: Sequence[bytes]) -> HashAt:
     """A hash_at over an in-memory list; precomputes every complete subtree once (about n node hashes)."""
-    for i, h in enumerate(leaf_hashes):
-        _check_hash(h, f"leaf_hashes[{i}]")
-    layers = _complete_layers(leaf_hashes)
+    _check_hashes(leaf_hashes)
+    return _LayersHashAt(_complete_layers(leaf_hashes), len(leaf_hashes))
 
-    def hash_at(level: int, index: int) -> bytes:
-        if level < 0 or index < 0 or level >= len(layers) or index >= len(layers[level]):
-            raise ValueError(f"no complete subtree at level {level} index {index} in {len(leaf_hashes)} leaves")
-        return layers[level][index]
 
-    return hash_at
+def _run(hash_at: HashAt, level: int, first: int, count: int) -> list[bytes]:
+    """count consecutive hashes of one level, as a slice when hash_at holds them in layers."""
+    if level >= 0 and first >= 0 and isinstance(hash_at, _LayersHashAt):
+        return hash_at.run(level, first, count)
+    return list(map(hash_at, repeat(level, count), range(first, first + count)))
 
 
 def _range_root(start: int, end: int, hash_at: HashAt) -> bytes:
@@ -210,15 +276,15 @@ def inclusion_paths(start: int, end: int, hash_at: HashAt, leaves: Sequence[byte
         if level == 0 and leaves is not None:
             nodes = ([hash_at(0, first)] if first < start else []) + list(leaves)
         else:
-            nodes = list(map(hash_at, repeat(level, complete - first + 1), range(first, complete + 1)))
+            nodes = _run(hash_at, level, first, complete - first + 1)
         if complete < high:  # the one partial node of this level: the tree's right edge
             nodes.append(_range_root(high << level, end, hash_at))
         if len(nodes) % 2:
             nodes.append(b"")  # the last node has no sibling: it is carried up and adds nothing to the path
         # Pair p's nodes share the suffix of their parent (suffixes[p - first // 2]); each takes the other's hash.
         paths: list[bytes] = [b""] * len(nodes)
-        paths[0::2] = [right + up for right, up in zip(nodes[1::2], suffixes, strict=True)]
-        paths[1::2] = [left + up for left, up in zip(nodes[0::2], suffixes, strict=True)]
+        paths[0::2] = map(add, nodes[1::2], suffixes)  # an extended slice must receive exactly its length
+        paths[1::2] = map(add, nodes[0::2], suffixes)
         suffixes = paths[low - first:high - first + 1]
     return suffixes
 
@@ -426,9 +492,7 @@ def tiles_between(old_size: int, new_size: int) -> list[Tile]:
 def tile_data(tile: Tile, hash_at: HashAt) -> bytes:
     """A tile's bytes: its `width` hashes concatenated, hash i being MTH of leaves
     [(index*256 + i) * 256**level, (index*256 + i + 1) * 256**level), i.e. hash_at(8 * level, index*256 + i)."""
-    tree_level = TILE_HEIGHT * tile.level
-    first = tile.index * TILE_WIDTH
-    return b"".join(hash_at(tree_level, first + i) for i in range(tile.width))
+    return b"".join(_run(hash_at, TILE_HEIGHT * tile.level, tile.index * TILE_WIDTH, tile.width))
 
 
 def tile_contents(leaf_hashes: Sequence[bytes]) -> dict[Tile, bytes]:
@@ -443,7 +507,7 @@ def tile_contents(leaf_hashes: Sequence[bytes]) -> dict[Tile, bytes]:
 def _complete_subtree(hashes: Sequence[bytes]) -> bytes:
     layer = list(hashes)
     while len(layer) > 1:
-        layer = [node_hash(layer[i], layer[i + 1]) for i in range(0, len(layer), 2)]
+        layer = _parents(layer)
     return layer[0]
 
 

@@ -41,6 +41,7 @@ class Report:
 
 
 _CHUNK = 1 << 20
+_NODE_HASHER = hashlib.sha256(b"\x01")  # copied per node: cheaper than a new hasher
 
 
 @dataclass(frozen=True)
@@ -59,46 +60,52 @@ class _InclusionChecker:
     def __init__(self, size: int, root: bytes) -> None:
         self.size = size
         self.root = root
-        self.proven: dict[int, tuple[tuple[int, int], bytes]] = {}  # depth -> (position, node)
+        self.proven: dict[int, tuple[int, int, bytes]] = {}  # depth -> (fn, sn, node) as the walk saw it
 
     def verify(self, leaf: bytes, index: int, path: bytes) -> bool:
         """`path`: the siblings, deepest first, as one string of 32-byte hashes."""
-        count = len(path) // 32
-        if index >= self.size or len(path) != 32 * count:
+        count = len(path) >> 5
+        if index >= self.size or len(path) != count << 5:
             return False
         fn, sn, node = index, self.size - 1, leaf
-        steps: list[tuple[int, tuple[int, int], bytes]] = []
-        for position in range(count):
+        proven, copy = self.proven, _NODE_HASHER.copy
+        steps: list[tuple[int, int, int, bytes]] = []  # (depth, fn, sn, node) of each node this walk computes
+        depth = count
+        for offset in range(0, count << 5, 32):
             if sn == 0:
                 return False
-            sibling = path[32 * position:32 * position + 32]
+            hasher = copy()
             if fn & 1 or fn == sn:
-                node = hashlib.sha256(b"\x01" + sibling + node).digest()
+                hasher.update(path[offset:offset + 32])
+                hasher.update(node)
                 if not fn & 1:
                     while not fn & 1 and fn != 0:
                         fn >>= 1
                         sn >>= 1
             else:
-                node = hashlib.sha256(b"\x01" + node + sibling).digest()
+                hasher.update(node)
+                hasher.update(path[offset:offset + 32])
+            node = hasher.digest()
             fn >>= 1
             sn >>= 1
-            depth = count - position - 1
-            known = self.proven.get(depth)
-            if known is not None and known[0] == (fn, sn):
-                ok = known[1] == node
+            depth -= 1
+            known = proven.get(depth)
+            if known is not None and known[0] == fn and known[1] == sn:
+                ok = known[2] == node
                 if ok:
                     self._remember(steps)
                 return ok
-            steps.append((depth, (fn, sn), node))
+            steps.append((depth, fn, sn, node))
         ok = sn == 0 and node == self.root
         if ok:
             self._remember(steps)
         return ok
 
-    def _remember(self, steps: list[tuple[int, tuple[int, int], bytes]]) -> None:
-        for depth, key, node in steps:
+    def _remember(self, steps: list[tuple[int, int, int, bytes]]) -> None:
+        proven = self.proven
+        for depth, fn, sn, node in steps:
             if depth:
-                self.proven[depth] = (key, node)
+                proven[depth] = (fn, sn, node)
 
 
 def verify_bundle(bundle: Bundle, pin: KeyPin | None = None) -> Report:
@@ -221,7 +228,8 @@ def _lines(bundle: Bundle, path: str, digest: "hashlib._Hash") -> Iterator[bytes
         rest = b""
         while chunk := stream.read(_CHUNK):
             digest.update(chunk)
-            parts = (rest + chunk).split(b"\n")
+            parts = chunk.split(b"\n")
+            parts[0] = rest + parts[0]  # the line the last chunk left open; joining just it spares copying the chunk
             rest = parts.pop()
             yield from parts
         if rest:
@@ -322,21 +330,23 @@ class _StreamedProofs:
         self.ahead: dict[str, Any] = {}
 
     def take(self, event_id: str) -> Any:
-        if event_id in self.ahead:
-            return self.ahead.pop(event_id)
+        ahead = self.ahead
+        if ahead and event_id in ahead:
+            return ahead.pop(event_id)
         for number, line in self.lines:
             try:
                 proof = parse_json(line)
             except ValueError:
                 proof = None
-            if not isinstance(proof, dict) or not isinstance(proof.get("event_id"), str):
+            claimed = proof.get("event_id") if type(proof) is dict else None  # parsed JSON: exactly a dict
+            if type(claimed) is not str:
                 self.report.fail(f"{PROOFS} line {number}", "not a proof of an event")
                 continue
-            if proof["event_id"] == event_id:
+            if claimed == event_id:
                 return proof
-            if proof["event_id"] in self.ahead:
-                self.report.fail(f"{PROOFS} line {number}", f"a second proof for event {proof['event_id']}")
-            self.ahead[proof["event_id"]] = proof
+            if claimed in ahead:
+                self.report.fail(f"{PROOFS} line {number}", f"a second proof for event {claimed}")
+            ahead[claimed] = proof
         return None
 
     def has(self, event_id: str) -> bool:
@@ -371,6 +381,7 @@ def _events(bundle: Bundle, manifest: dict[str, Any], checkpoints: dict[int, _Ch
     ids = []
     checkers: dict[int, _InclusionChecker] = {}
     file_digest = hashlib.sha256()
+    sha256 = hashlib.sha256
     for number, line in enumerate(_lines(bundle, EVENTS, file_digest), start=1):
         canonical_problem = None
         try:
@@ -381,19 +392,18 @@ def _events(bundle: Bundle, manifest: dict[str, Any], checkpoints: dict[int, _Ch
                 envelope = json.loads(line)
             except (ValueError, RecursionError):
                 envelope = None
-        if not isinstance(envelope, dict) or not isinstance(envelope.get("event_id"), str):
+        event_id = envelope.get("event_id") if type(envelope) is dict else None  # parsed JSON: exactly a dict
+        if type(event_id) is not str:
             report.fail(f"events.jsonl line {number}", "not an event envelope")
             continue
-        event_id = envelope["event_id"]
         ids.append(event_id)
         if event_id in seen:
             report.fail(f"event {event_id}", "appears twice")
         seen.add(event_id)
         if canonical_problem:
             report.fail(f"event {event_id}", f"not in canonical form ({canonical_problem})")
-        digest = hashlib.sha256(line).digest()
-        event_hash = digest.hex()
-        if event_id in unsealed:
+        digest = sha256(line).digest()
+        if unsealed and event_id in unsealed:
             # The signed manifest says the log does not hold it yet: no proof to check, and it is counted.
             report.unsealed += 1
             if proofs.has(event_id):
@@ -404,10 +414,11 @@ def _events(bundle: Bundle, manifest: dict[str, Any], checkpoints: dict[int, _Ch
         if leaf is not None:
             if leaf <= last_leaf:
                 report.fail(f"event {event_id}", f"leaf {leaf} comes after leaf {last_leaf}: events are out of order")
-            last_leaf = max(last_leaf, leaf)
+            else:
+                last_leaf = leaf
         request_id, seq = envelope.get("request_id"), envelope.get("seq")
         if isinstance(request_id, str) and isinstance(seq, int):
-            chains[request_id][seq] = _Link(event_hash, envelope.get("prev_event_hash"), event_id)
+            chains[request_id][seq] = _Link(digest.hex(), envelope.get("prev_event_hash"), event_id)
         report.events += 1
     _check_streamed_hash(EVENTS, expected_sha256, file_digest, report)
     proofs.finish(unsealed, report)
@@ -438,7 +449,7 @@ def _inclusion(proofs: _ProofFiles | _StreamedProofs, event_id: str, event_diges
             return None
         index, size, hexes = proof["leaf_index"], proof["tree_size"], proof["inclusion_path"]
         batch_version = proof.get("batch_version")  # only batched access events' leaves carry one
-        if not isinstance(hexes, list) or set(map(len, hexes)) - {64}:
+        if type(hexes) is not list or set(map(len, hexes)) - {64}:  # parsed JSON: exactly a list
             raise ValueError("inclusion_path is not a list of 64 hex digits each")
         path = bytes.fromhex("".join(hexes))
     except (KeyError, ValueError, TypeError, IndexError):
@@ -447,17 +458,18 @@ def _inclusion(proofs: _ProofFiles | _StreamedProofs, event_id: str, event_diges
     if not (type(index) is int and type(size) is int and index >= 0 and size >= 0):  # bool is not an index
         report.fail(f"event {event_id}", "its inclusion proof's leaf_index and tree_size are not non-negative integers")
         return None
-    if size not in checkpoints:
-        report.fail(f"event {event_id}", f"its proof is against tree size {size}, which no checkpoint in the bundle signs")
-        return index
+    checker = checkers.get(size)
+    if checker is None:
+        if size not in checkpoints:
+            report.fail(f"event {event_id}",
+                        f"its proof is against tree size {size}, which no checkpoint in the bundle signs")
+            return index
+        checker = checkers[size] = _InclusionChecker(size, checkpoints[size].root)
     try:
         leaf = merkle.leaf_hash(merkle.leaf_data_of_digest(event_digest, tag, batch_version))
     except (ValueError, TypeError) as error:
         report.fail(f"event {event_id}", f"cannot form its leaf ({error})")
         return index
-    checker = checkers.get(size)
-    if checker is None:
-        checker = checkers[size] = _InclusionChecker(size, checkpoints[size].root)
     if not checker.verify(leaf, index, path):
         report.fail(f"event {event_id}", f"is not leaf {index} of the log signed at size {size} (changed, or not in the log)")
     return index

@@ -12,6 +12,7 @@ from shared.ledger.merkle import (
     hash_at_from_leaves,
     hash_at_from_tiles,
     inclusion_proof,
+    inclusion_paths,
     inclusion_proof_for_leaves,
     leaf_data,
     leaf_hash,
@@ -456,3 +457,52 @@ def test_inclusion_paths_for_a_range_equal_rfc6962_paths_for_every_shape():
             for index, path in zip(range(start, end), paths, strict=True):
                 assert path == b"".join(_merkle.inclusion_proof(index, end, hash_at)), (start, end, index)
     assert _merkle.inclusion_paths(5, 5, _merkle.hash_at_from_leaves(leaves[:5])) == []
+
+
+def _plain(hash_at):
+    """The same hash_at as a bare function, so the code takes its generic path (one call per node)."""
+    return lambda level, index: hash_at(level, index)
+
+
+def test_layer_slices_give_the_same_tiles_and_paths_as_one_call_per_node():
+    leaves = [hashlib.sha256(i.to_bytes(4, "big")).digest() for i in range(600)]
+    fast = hash_at_from_leaves(leaves)
+    for tile in tiles_for_size(600):
+        assert tile_data(tile, fast) == tile_data(tile, _plain(fast)), tile
+    for start, end in [(0, 600), (256, 600), (599, 600), (3, 517)]:
+        local = hash_at_from_leaves(leaves[:end])
+        assert inclusion_paths(start, end, local) == inclusion_paths(start, end, _plain(local)), (start, end)
+
+
+def test_layer_slices_refuse_a_missing_node_like_hash_at():
+    hash_at = hash_at_from_leaves([bytes(32)] * 300)
+    with pytest.raises(ValueError, match="no complete subtree at level 8 index 1"):
+        tile_data(Tile(1, 0, 2), hash_at)
+    with pytest.raises(ValueError, match="no complete subtree"):
+        tile_data(Tile(0, 2), hash_at)
+
+
+def test_node_and_leaf_hashes_equal_sha256_of_the_prefixed_bytes_when_called_repeatedly():
+    left, right = hashlib.sha256(b"l").digest(), hashlib.sha256(b"r").digest()
+    for _ in range(3):  # the prefix-fed hashers are copied, never fed twice
+        assert node_hash(left, right) == hashlib.sha256(b"\x01" + left + right).digest()
+        assert leaf_hash(b"data") == hashlib.sha256(b"\x00data").digest()
+    leaves = [hashlib.sha256(bytes([i])).digest() for i in range(5)]
+    assert root(leaves) == node_hash(node_hash(node_hash(leaves[0], leaves[1]), node_hash(leaves[2], leaves[3])),
+                                     leaves[4])
+
+
+@pytest.mark.parametrize("tag", ["CD" * 32, ["cd" * 32], 7, "cd" * 31])
+def test_leaf_data_refuses_a_bad_tag_when_asked_again_after_the_cache_met_good_ones(tag):
+    assert leaf_data("01" * 32, "cd" * 32)[18:50] == bytes.fromhex("cd" * 32)
+    for _ in range(2):
+        with pytest.raises(ValueError, match="64 lowercase hex"):
+            leaf_data("01" * 32, tag)
+
+
+def test_root_names_the_bad_leaf_when_one_of_many_is_not_32_bytes():
+    leaves = [bytes(32)] * 10
+    with pytest.raises(ValueError, match=r"leaf_hashes\[7\]"):
+        root(leaves[:7] + [bytes(31)] + leaves[8:])
+    with pytest.raises(ValueError, match=r"leaf_hashes\[2\]"):
+        hash_at_from_leaves(leaves[:2] + ["00" * 32] + leaves[3:])
