@@ -2,6 +2,7 @@
 
 import boto3
 import pytest
+from botocore.exceptions import ClientError
 from moto import mock_aws
 
 
@@ -53,3 +54,22 @@ def test_a_copied_object_and_versions_read_back(s3):
 
     assert s3.get_object(Bucket="bucket", Key="c")["Body"].read() == b"two"
     assert len(s3.list_object_versions(Bucket="bucket", Prefix="a")["Versions"]) == 2
+
+
+def test_fields_left_at_their_defaults_read_as_before_and_set_later_stay_with_their_object():
+    with mock_aws():
+        s3 = boto3.client("s3", region_name="us-east-1")
+        s3.create_bucket(Bucket="locked", ObjectLockEnabledForBucket=True)
+        first = s3.put_object(Bucket="locked", Key="a", Body=b"1")["VersionId"]
+        s3.put_object(Bucket="locked", Key="b", Body=b"2")
+        s3.put_object_retention(Bucket="locked", Key="a", VersionId=first, Retention={
+            "Mode": "COMPLIANCE", "RetainUntilDate": "2099-01-01T00:00:00Z"})
+
+        assert s3.head_object(Bucket="locked", Key="a")["ObjectLockMode"] == "COMPLIANCE"
+        assert "ObjectLockMode" not in s3.head_object(Bucket="locked", Key="b")
+        with pytest.raises(ClientError, match="AccessDenied"):
+            s3.delete_object(Bucket="locked", Key="a", VersionId=first)
+        from moto.s3.models import s3_backends
+
+        record = s3_backends["123456789012"]["aws"].buckets["locked"].keys["b"]
+        assert "lock_mode" not in record.__dict__ and record.lock_mode is None and record.checksum_type is None
