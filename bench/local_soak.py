@@ -50,23 +50,31 @@ def _report(name: str, calls: int, per_call: int, clients: int, stack: "_Stack",
             call: Callable[[int], int]) -> str:
     latencies = [0.0] * calls
     statuses: Counter[int | str] = Counter()
+    window = max(1, min(1000 // per_call, calls // 2))
+    warm: list[float] = []  # RSS once the first window is answered: containers started, caches filled
 
     def one(i: int) -> None:
         started = time.perf_counter()
         statuses[call(i)] += 1
         latencies[i] = time.perf_counter() - started
+        if i == window:
+            warm.append(tree_rss_mb(stack.process.pid))
 
     began = time.perf_counter()
     with ThreadPoolExecutor(clients) as pool:
         list(pool.map(one, range(calls)))
     took = time.perf_counter() - began
-    window = max(1, min(1000 // per_call, calls // 2))
+    before = warm[0] if warm else tree_rss_mb(stack.process.pid)
+    # KB per item sent after the first window (the steady growth), and where it leads at 10,000
+    grew = (tree_rss_mb(stack.process.pid) - before) * 1024 / max(1, (calls - window) * per_call)
     first = statistics.median(latencies[:window]) * 1000
     last = statistics.median(latencies[-window:]) * 1000
     accepted = sum(n for status, n in statuses.items() if isinstance(status, int) and 200 <= status < 300)
     return (f"  {name}: {calls * per_call:,} sent, {accepted * per_call:,} accepted (answers: {dict(statuses)}); "
             f"{calls * per_call / took:,.0f}/s ({took:,.0f} s); median first {window * per_call:,} {first:.1f} ms, last "
-            f"{window * per_call:,} {last:.1f} ms ({last / first:.2f}x); peak RSS {stack.peak_mb:,.0f} MB")
+            f"{window * per_call:,} {last:.1f} ms ({last / first:.2f}x); peak RSS {stack.peak_mb:,.0f} MB (RSS "
+            f"{before:,.0f} MB after the first {window * per_call:,}, then +{grew:.1f} KB per item: "
+            f"{before + grew * (10_000 - window * per_call) / 1024:,.0f} MB at 10,000)")
 
 
 def _batch(i: int) -> list[dict[str, object]]:

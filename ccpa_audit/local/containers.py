@@ -7,14 +7,13 @@ process would see each other's requests)."""
 import importlib
 import json
 import os
-import queue
 import signal
 import subprocess
 import sys
 import threading
 import warnings
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from typing import Any
 
@@ -30,6 +29,9 @@ HANDLERS = {
     "access_batcher": "functions.access_batcher.app",
     "cloudtrail_access": "functions.cloudtrail_access.app",
 }
+# Functions that load the same large libraries (pyarrow for the Parquet batch objects): kept in the same container
+# where they can be, so that one container rather than every one pays for those imports.
+FAMILIES = {"seal": "parquet", "access_batcher": "parquet"}
 CRASH_RESPONSE = {"statusCode": 502, "headers": {"content-type": "application/json"},
                   "body": '{"error": "function_crashed", "message": "The function stopped before it answered; '
                           'retry the call.", "details": []}'}
@@ -75,6 +77,14 @@ class _Container:
     process: subprocess.Popen[bytes]
     inbox: Connection  # ours to send on
     outbox: Connection  # ours to receive from
+    functions: set[str] = field(default_factory=set)  # the handlers it has imported
+
+    def affinity(self, function: str) -> tuple[bool, bool, int]:
+        """Prefer a container that already runs this function, then one of its family, then the least loaded."""
+        family = FAMILIES.get(function)
+        return (function in self.functions, family is not None and any(FAMILIES.get(f) == family
+                                                                        for f in self.functions),
+                -len(self.functions))
 
     def close(self) -> None:
         self.inbox.close()
@@ -89,7 +99,7 @@ class ContainerPool:
     def __init__(self, size: int, env: dict[str, str], modules: dict[str, str] | None = None) -> None:
         self._modules = modules or HANDLERS  # function name -> "module" (its lambda_handler) or "module:function"
         self._env = env
-        self._idle: queue.LifoQueue[_Container] = queue.LifoQueue()  # the warmest container first
+        self._idle: list[_Container] = []  # the most recently used last
         self._slots = threading.BoundedSemaphore(size)
         self._lock = threading.Lock()
         self._all: list[_Container] = []
@@ -100,19 +110,22 @@ class ContainerPool:
         return len(self._all)
 
     def prestart(self, count: int) -> None:
-        for _ in range(count):
-            self._idle.put(self._start())
+        started = [self._start() for _ in range(count)]
+        with self._lock:
+            self._idle.extend(started)
 
     def invoke(self, function: str, event: dict[str, Any], request_id: str) -> Any:
         with self._slots:
-            container = self._take()
+            container = self._take(function)
             try:
                 container.inbox.send((function, event, request_id))
                 status, result = container.outbox.recv()
             except (EOFError, OSError, BrokenPipeError):
                 self._discard(container)
                 raise FunctionCrashedError(f"{function} container exited during the invocation") from None
-            self._idle.put(container)
+            container.functions.add(function)
+            with self._lock:
+                self._idle.append(container)
         if status == "error":
             raise FunctionCrashedError(f"{function}: {result}")
         return result
@@ -127,11 +140,14 @@ class ContainerPool:
         for container in containers:
             container.process.wait(timeout=1)
 
-    def _take(self) -> _Container:
-        try:
-            return self._idle.get_nowait()
-        except queue.Empty:
-            return self._start()  # a free slot but no warm container: a cold start
+    def _take(self, function: str) -> _Container:
+        with self._lock:
+            if self._idle:
+                # max() keeps the first of equals; reversed puts the most recently used (the warmest) first
+                best = max(reversed(self._idle), key=lambda container: container.affinity(function))
+                self._idle.remove(best)
+                return best
+        return self._start()  # a free slot but no warm container: a cold start
 
     def _start(self) -> _Container:
         if self._closed:

@@ -10,6 +10,7 @@ real system: it checks our HMAC signature first (as a real receiver must), then 
 
 import json
 import threading
+from collections import deque
 import time
 import urllib.request
 from collections.abc import Callable
@@ -20,6 +21,7 @@ from shared.services import webhook_signing
 from shared.timefmt import utc_now
 
 Deliver = Callable[[str, bytes, dict[str, str]], None]
+RECENT_INSTRUCTIONS = 100
 
 
 def http_deliver(url: str, body: bytes, headers: dict[str, str]) -> None:
@@ -35,7 +37,8 @@ class DemoDownstream:
         self.secrets = secrets  # system id -> shared signing secret
         self.callback_delay = callback_delay
         self.deliver = deliver
-        self.received: list[dict[str, Any]] = []
+        # The latest instructions, for tests and a curious user: a long run must not keep every one it was sent.
+        self.received: deque[dict[str, Any]] = deque(maxlen=RECENT_INSTRUCTIONS)
         self.refused = 0
         self._attempts: dict[str, int] = {}
         self._lock = threading.Lock()
@@ -61,10 +64,8 @@ class DemoDownstream:
             return 401, {"error": "bad signature"}
         with self._lock:
             self.received.append(instruction)
-            key = f"{instruction['request_id']}|{instruction['system_id']}"
-            self._attempts[key] = self._attempts.get(key, 0) + 1
-            attempts = self._attempts[key]
         behaviour = path.strip("/").split("/")[0]
+        attempts = self._attempt(f"{instruction['request_id']}|{instruction['system_id']}", behaviour)
         evidence = {"reference": f"demo-{instruction['instruction_id'][:8]}", "action": instruction["type"]}
         if behaviour == "confirm" or (behaviour == "flaky" and attempts > 1):
             return 200, {"status": "completed", "evidence": evidence}
@@ -75,6 +76,16 @@ class DemoDownstream:
         if behaviour == "later":
             threading.Thread(target=self._call_back, args=(instruction, secret, evidence), daemon=True).start()
         return 202, {"status": "accepted"}
+
+    def _attempt(self, key: str, behaviour: str) -> int:
+        """Only the flaky system counts attempts, and forgets a delivery once it has succeeded."""
+        if behaviour != "flaky":
+            return 1
+        with self._lock:
+            attempts = self._attempts.pop(key, 0) + 1
+            if attempts == 1:
+                self._attempts[key] = attempts
+        return attempts
 
     def _call_back(self, instruction: dict[str, Any], secret: str, evidence: dict[str, Any]) -> None:
         time.sleep(self.callback_delay)

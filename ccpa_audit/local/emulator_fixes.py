@@ -16,7 +16,7 @@ state, never what our code sends or what AWS would answer, and they refuse to ap
   partition the Query names.
 - Item memory: moto keeps an item as a dict of objects (about 5 KB for one of our index items);
   `emulator_packed_items` keeps it pickled while no call uses it; `emulator_s3_bodies` keeps a small S3 body
-  as bytes rather than a spooled file.
+  as bytes rather than a spooled file; `emulator_s3_keys` lets object records share their default ACL.
 """
 
 import copy
@@ -25,7 +25,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from ccpa_audit.local import emulator_packed_items, emulator_query_index, emulator_s3_bodies
+from ccpa_audit.local import emulator_packed_items, emulator_query_index, emulator_s3_bodies, emulator_s3_keys
 
 PINNED_MOTO = "5.2.5"
 DYNAMODB_WRITES = ("put_item", "update_item", "delete_item", "batch_write_item", "transact_write_items",
@@ -53,6 +53,7 @@ def apply() -> None:
     _serialize_writes()
     _direct_shard_reads()
     emulator_s3_bodies.apply()
+    emulator_s3_keys.apply()
     emulator_query_index.apply()  # after the rollback fix, so a restored item is re-placed in the key maps
     _applied = True
 

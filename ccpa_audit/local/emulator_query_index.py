@@ -24,14 +24,16 @@ _MAPS = "_local_key_maps"  # attribute on a moto Table
 
 
 class _KeyMaps:
-    """index name -> partition value -> {table key: None}; plus where each table key is placed."""
+    """index name -> partition value -> its members; plus where each table key is placed. Most partitions hold one
+    item (a request's own rows, a consumer's tag), so a lone member is stored as its key and a dict
+    ({table key: None}) only from the second on: an empty-ish dict per partition was most of the maps' memory."""
 
     def __init__(self, table: Any) -> None:
         self.lock = threading.Lock()
         self.partition_attrs = {index.name: [k["AttributeName"] for k in index.schema if k["KeyType"] == "HASH"]
                                 for index in table.all_indexes()}
-        self.partitions: dict[str, dict[Any, dict[Any, None]]] = {name: {} for name in self.partition_attrs}
-        self.placed: dict[Any, list[tuple[str, Any]]] = {}
+        self.partitions: dict[str, dict[Any, Any]] = {name: {} for name in self.partition_attrs}
+        self.placed: dict[Any, tuple[tuple[str, Any], ...]] = {}
         for item in _every_item(table):
             self.place(table, item.hash_key, item.range_key)
 
@@ -39,12 +41,8 @@ class _KeyMaps:
         key = (hash_key, range_key)  # moto's own key objects: hashable, equal as moto compares keys
         item = _current(table, hash_key, range_key)
         with self.lock:
-            for name, value in self.placed.pop(key, []):
-                members = self.partitions[name].get(value)
-                if members is not None:
-                    members.pop(key, None)
-                    if not members:
-                        del self.partitions[name][value]
+            for name, value in self.placed.pop(key, ()):
+                _remove(self.partitions[name], value, key)
             if item is None:
                 return
             places = []
@@ -53,14 +51,39 @@ class _KeyMaps:
                 if any(value is None for value in values):
                     continue  # sparse: an item without the index's partition key is not in the index
                 value = tuple(_plain(v) for v in values)
-                self.partitions[name].setdefault(value, {})[key] = None
+                _add(self.partitions[name], value, key)
                 places.append((name, value))
             if places:
-                self.placed[key] = places
+                self.placed[key] = tuple(places)
 
     def members(self, index_name: str, value: tuple[Any, ...]) -> list[Any]:
         with self.lock:
-            return list(self.partitions.get(index_name, {}).get(value, {}))
+            members = self.partitions.get(index_name, {}).get(value)
+        if members is None:
+            return []
+        return list(members) if isinstance(members, dict) else [members]
+
+
+def _add(partitions: dict[Any, Any], value: Any, key: tuple[Any, Any]) -> None:
+    members = partitions.get(value)
+    if members is None:
+        partitions[value] = key
+    elif isinstance(members, dict):
+        members[key] = None
+    elif members != key:
+        partitions[value] = {members: None, key: None}
+
+
+def _remove(partitions: dict[Any, Any], value: Any, key: tuple[Any, Any]) -> None:
+    members = partitions.get(value)
+    if isinstance(members, dict):
+        members.pop(key, None)
+        if len(members) == 1:
+            partitions[value] = next(iter(members))
+        elif not members:
+            del partitions[value]
+    elif members is not None and members == key:
+        del partitions[value]
 
 
 def _plain(value: Any) -> Any:

@@ -9,6 +9,7 @@ Choice, Wait, Succeed, Fail, Map (inline, MaxConcurrency), and Task on `sqs:send
 `.waitForTaskToken`) with Parameters, ResultSelector, ResultPath, InputPath/OutputPath, TimeoutSeconds(Path),
 Retry and Catch. A definition that uses anything else is refused when the execution starts."""
 
+import functools
 import heapq
 import itertools
 import json
@@ -16,6 +17,7 @@ import queue
 import secrets
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -26,6 +28,33 @@ from ccpa_audit.local.asl_data import StatesError, choice_matches, read_path, re
 SUPPORTED_STATES = {"Pass", "Choice", "Wait", "Succeed", "Fail", "Map", "Task"}
 SQS_SEND = "arn:aws:states:::sqs:sendMessage"
 SendMessage = Callable[[str, str], None]
+RECENT_OBJECTS = 256
+
+
+class _SharedObjects:
+    """A `json.loads` hook that returns one dict for identical JSON objects parsed recently: every opt-out's input
+    lists the same registered systems, and thousands of executions wait for a manual one. Sharing is safe because
+    the engine never changes data in place (ResultPath writes to a copy, templates build new objects)."""
+
+    def __init__(self, size: int = RECENT_OBJECTS) -> None:
+        self._recent: OrderedDict[str, dict[str, Any]] = OrderedDict()
+        self._size = size
+        self._lock = threading.Lock()  # executions start on moto's request threads
+
+    def __call__(self, pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        key = json.dumps(pairs, separators=(",", ":"))
+        found = self._recent.get(key)
+        if found is not None:
+            self._recent.move_to_end(key)
+            return found
+        self._recent[key] = parsed = dict(pairs)
+        if len(self._recent) > self._size:
+            self._recent.popitem(last=False)
+        return parsed
+
+    def loads(self, text: str) -> Any:
+        with self._lock:
+            return json.loads(text, object_pairs_hook=self)
 
 
 @dataclass
@@ -79,6 +108,7 @@ class Engine:
         self._waiting: dict[str, _Waiter] = {}
         self._executions: dict[str, LocalExecution] = {}
         self._by_machine: dict[str, dict[str, LocalExecution]] = {}
+        self._parsed = _SharedObjects()
         self._stopped = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="step-functions", daemon=True)
         self._thread.start()
@@ -98,7 +128,7 @@ class Engine:
         execution = LocalExecution(arn, name, machine_arn, execution_input)
         named[name] = execution
         self._executions[arn] = execution
-        data = json.loads(execution_input)
+        data = self._parsed.loads(execution_input)
         context = {"Execution": {"Id": arn, "Name": name, "Input": data, "StartTime": _iso(execution.start_date)},
                    "StateMachine": {"Id": machine_arn, "Name": machine_arn.rsplit(":", 1)[-1]}}
         branch = _Branch(execution, definition["States"], context,
@@ -266,7 +296,7 @@ class Engine:
 
     def _task_succeeded(self, waiter: _Waiter, output: str) -> None:
         try:
-            result = json.loads(output)
+            result = self._parsed.loads(output)
         except ValueError:
             result = output
         self._task_result(waiter.branch, waiter.name, waiter.data, result)
@@ -379,6 +409,12 @@ def _iso(moment: datetime) -> str:
     return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
+@functools.lru_cache(maxsize=16)
+def _definition(text: str) -> dict[str, Any]:
+    """One parsed definition per state machine version, shared by its executions (the engine only reads it)."""
+    return dict(json.loads(text))
+
+
 def install(send_message: SendMessage) -> Engine:
     """Serve moto's execution APIs from an Engine (the state machines themselves stay moto's)."""
     import uuid
@@ -392,7 +428,7 @@ def install(send_message: SendMessage) -> Engine:
     def start_execution(self: Any, state_machine_arn: str, name: str | None = None,
                         execution_input: str | None = None, trace_header: Any = None) -> LocalExecution:
         machine = self.describe_state_machine(state_machine_arn)
-        return engine.start_execution(machine.arn, json.loads(machine.definition), name or str(uuid.uuid4()),
+        return engine.start_execution(machine.arn, _definition(machine.definition), name or str(uuid.uuid4()),
                                       execution_input or "{}", ExecutionAlreadyExists)
 
     def describe_execution(self: Any, execution_arn: str) -> LocalExecution:

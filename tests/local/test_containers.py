@@ -65,3 +65,31 @@ def test_closing_the_pool_stops_every_container(tmp_path):
     assert all(p.poll() is not None for p in processes)
     with pytest.raises(FunctionCrashedError):
         containers.invoke("count", {}, "1")
+
+
+def test_a_function_goes_back_to_the_container_that_already_runs_it_and_others_to_a_fresh_one(tmp_path):
+    pool = ContainerPool(2, {}, FUNCTIONS)
+    try:
+        pool.prestart(2)
+        counted = [pool.invoke("count", {}, str(n))["pid"] for n in range(3)]
+        touched = [pool.invoke("touch", {"path": str(tmp_path / "t")}, str(n))["pid"] for n in range(3)]
+    finally:
+        pool.close()
+
+    # Each function keeps to one container and they do not share, so neither imports the other's modules.
+    assert len(set(counted)) == 1 and len(set(touched)) == 1 and counted[0] != touched[0]
+
+
+def test_functions_of_one_family_share_a_container(tmp_path, monkeypatch):
+    from ccpa_audit.local import containers
+
+    monkeypatch.setattr(containers, "FAMILIES", {"count": "heavy", "touch": "heavy"})
+    pool = ContainerPool(2, {}, FUNCTIONS)
+    try:
+        pool.prestart(2)
+        counted = pool.invoke("count", {}, "1")["pid"]
+        touched = pool.invoke("touch", {"path": str(tmp_path / "t")}, "2")["pid"]
+    finally:
+        pool.close()
+
+    assert counted == touched

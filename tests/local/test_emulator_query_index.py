@@ -173,3 +173,26 @@ def test_a_partiql_write_is_seen_by_the_next_query(db):
 
     assert db.query(TableName="t", IndexName="GOnly", KeyConditionExpression="g = :g",
                     ExpressionAttributeValues={":g": {S: "q"}})["Count"] == 1
+
+
+def test_a_partition_grows_from_one_item_to_several_and_back_and_every_query_finds_its_members(db):
+    from moto.dynamodb.models import dynamodb_backends
+
+    def query(value):
+        return sorted(i["sk"][S] for i in db.query(TableName="t", IndexName="GOnly", KeyConditionExpression="g = :g",
+                                                   ExpressionAttributeValues={":g": {S: value}})["Items"])
+
+    db.put_item(TableName="t", Item={"pk": {S: "a"}, "sk": {S: "1"}, "g": {S: "shared"}, "r": {S: "x"}})
+    assert query("shared") == ["1"]
+    maps = dynamodb_backends["123456789012"]["us-east-1"].tables["t"].__dict__["_local_key_maps"]
+    assert not isinstance(maps.partitions["GOnly"][(("S", "shared"),)], dict)  # a lone member: no dict of its own
+
+    db.put_item(TableName="t", Item={"pk": {S: "b"}, "sk": {S: "2"}, "g": {S: "shared"}, "r": {S: "y"}})
+    db.put_item(TableName="t", Item={"pk": {S: "a"}, "sk": {S: "1"}, "g": {S: "shared"}, "r": {S: "z"}})  # again
+    assert query("shared") == ["1", "2"]
+    db.delete_item(TableName="t", Key={"pk": {S: "b"}, "sk": {S: "2"}})
+    assert query("shared") == ["1"]
+    db.update_item(TableName="t", Key={"pk": {S: "a"}, "sk": {S: "1"}}, UpdateExpression="SET g = :g",
+                   ExpressionAttributeValues={":g": {S: "other"}})
+    assert query("shared") == [] and query("other") == ["1"]
+    assert (("S", "shared"),) not in maps.partitions["GOnly"]

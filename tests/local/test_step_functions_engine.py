@@ -207,3 +207,19 @@ def test_a_definition_with_an_unsupported_resource_is_refused_at_start():
             start(running, definition)
     finally:
         running.shutdown()
+
+
+def test_waiting_executions_share_their_identical_inputs_and_each_still_ends_with_its_own_results(engine, sqs):
+    first = start(engine, payload={**fanout_input(system("mail")), "request_id": "r-1"}, name="one")
+    second = start(engine, payload={**fanout_input(system("mail")), "request_id": "r-2"}, name="two")
+    tokens = {message["request_id"]: message["task_token"] for message in (sqs.next(), sqs.next())}
+    waiting = {waiter.data["request_id"]: waiter.data for waiter in engine._waiting.values()}
+
+    assert waiting["r-1"]["system"] is waiting["r-2"]["system"]  # one parsed record of the same system
+    engine.answer(tokens["r-1"], output=json.dumps({"status": "completed"}))
+    engine.answer(tokens["r-2"], error="InstructionRefusedError", cause="http_400")
+    finals = {message["request_id"]: message for message in (sqs.next(), sqs.next())}
+
+    assert finals["r-1"]["results"][0]["status"] == "confirmed" and finals["r-2"]["results"][0]["status"] == "failed"
+    assert finals["r-1"]["systems"] == finals["r-2"]["systems"] == [system("mail")]  # neither changed the other's
+    assert first.status == second.status == "RUNNING"
