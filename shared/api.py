@@ -22,7 +22,7 @@ from shared.errors import (
 from shared.http import error_body, status_for
 from shared.json_input import parse_json
 from shared.ledger.envelope import Actor
-from shared.models.api import FieldRuleError
+from shared.models.api import STAFF_CHANNELS, FieldRuleError
 from shared.models.domain import Role
 from shared.observability import logger
 from shared.text_rules import unsafe_issue
@@ -198,3 +198,10 @@ def consent_caller(app: APIGatewayHttpResolver) -> tuple[Actor, Any]:
     if not (isinstance(data, dict) and data.get("method") == "web_form" and data.get("initiated_by") == "consumer"):
         raise UnauthorizedError("This request needs a bearer token (only a consumer's own web_form record is public).")
     return Actor(type="consumer"), data
+
+
+def submitter(app: APIGatewayHttpResolver, data: Any) -> Actor:
+    """Who submits a request: a consumer, unless the caller sends a token or names a staff channel, in which case
+    an agent's token is required (staff entry must be attributable)."""
+    staff = caller(app) is not None or (isinstance(data, dict) and data.get("channel") in STAFF_CHANNELS)
+    return require_token(app, (Role.AGENT,))[0].actor(Role.AGENT) if staff else Actor(type="consumer")

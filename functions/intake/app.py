@@ -6,7 +6,6 @@ from shared import wiring
 from shared.api import (
     allow,
     build_resolver,
-    caller,
     consent_caller,
     current_actor,
     json_body,
@@ -15,11 +14,10 @@ from shared.api import (
     parse_action,
     query_params,
     raw_body,
-    require_token,
+    submitter,
 )
 from shared.clocks.engine import ClockRules
-from shared.ledger.envelope import Actor
-from shared.models.api import STAFF_CHANNELS, SubmitRequestBody
+from shared.models.api import SubmitRequestBody
 from shared.models.domain import Role
 from shared.observability import logger, metrics, tracer
 from shared.services import presenters
@@ -46,8 +44,7 @@ def openapi():
 @app.post("/requests")
 def create_request():
     data = json_body(app)
-    staff = caller(app) is not None or (isinstance(data, dict) and data.get("channel") in STAFF_CHANNELS)
-    actor = require_token(app, (Role.AGENT,))[0].actor(Role.AGENT) if staff else Actor(type="consumer")
+    actor = submitter(app, data)  # the token is checked before the body
     submission = Submission(parse(SubmitRequestBody, data), actor, app.current_event.headers.get("idempotency-key"))
     result = accept_request(wiring.ledger(), wiring.downstream(), submission, wiring.status_tokens())
     metrics.add_metric(name="RequestsReceived" if result.created else "RequestsReplayed", unit="Count", value=1)
