@@ -157,6 +157,23 @@ def test_access_log_searches_by_consumer_email_actor_service_and_action_when_fil
     expect(page.get_by_text("No access event matches.")).to_be_visible()
 
 
+def test_staff_reads_appear_in_the_access_log_in_words_not_json(open_page, api, screenshot):
+    request = new_request(api, "know", email=unique_email("scope"))
+    status, _ = api("GET", "/requests?status=received&type=know", token="local-analyst")
+    assert status == 200
+    status, _ = api("POST", "/exports", {"request_id": request["request_id"]}, token="local-analyst")
+    assert status in (201, 202)
+    page = sign_in(open_page, "auditor", route="#/access-log")
+    page.get_by_label("Service").fill("ccpa-audit")
+    page.get_by_role("button", name="Search").click()
+    table = page.get_by_role("region", name="Access events (table)")
+    expect(table).to_contain_text(f"request id {request['request_id']}")
+    expect(table).not_to_contain_text("{")
+    width = page.evaluate("() => [document.querySelector('.table-wrap').scrollWidth, document.querySelector('.table-wrap').clientWidth]")
+    assert width[0] <= width[1] + 1, f"the table overflows its region: {width}"
+    screenshot(page, "console-auditor-1280-access-log-staff-reads")
+
+
 def test_systems_are_read_only_for_analysts_and_edited_by_admins(open_page):
     page = sign_in(open_page, "analyst", route="#/systems")
     expect(page.get_by_role("heading", name=re.compile("demo-vendor"))).to_be_visible()

@@ -78,11 +78,24 @@ export async function render(view, route) {
 
 function describe(item) {
   if (item.resource) return item.resource;
-  if (item.scope) {
-    return Object.entries(item.scope)
-      .filter(([key]) => key !== "consumer_tag")
-      .map(([key, value]) => `${key.replaceAll("_", " ")}: ${typeof value === "object" ? JSON.stringify(value) : value}`)
-      .join(", ");
-  }
+  if (item.scope) return h("span", { class: "scope" }, plain(item.scope, new Set(["consumer_tag"])));
   return item.type ? item.type.replaceAll("_", " ") : "";
+}
+
+/** A staff read's scope (filters, limits, an export's selection) as short words, never raw JSON: nested values
+ * read "filters: status open, channel web", and empty or internal fields are left out. */
+function plain(value, skip = new Set()) {
+  if (Array.isArray(value)) return value.map((entry) => plain(entry)).filter(Boolean).join(", ");
+  if (value && typeof value === "object") {
+    return Object.entries(value)
+      .filter(([key, entry]) => !skip.has(key) && entry !== null && entry !== "" && !(Array.isArray(entry) && !entry.length))
+      .map(([key, entry]) => {
+        const text = plain(entry);
+        const label = key.replaceAll("_", " ");
+        return entry && typeof entry === "object" && !Array.isArray(entry) ? `${label}: ${text}` : `${label} ${text}`;
+      })
+      .filter(Boolean)
+      .join(typeof value === "object" && Object.values(value).some((entry) => entry && typeof entry === "object") ? "; " : ", ");
+  }
+  return value === undefined || value === null ? "" : String(value);
 }
