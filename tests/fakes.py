@@ -381,3 +381,30 @@ class FakeAccessLeaves:
 
     def set_cursor(self, key: str) -> None:
         self.position = max(self.position, key)
+
+
+class FakePrefixObjects:
+    """FakeEvidenceStore's objects by prefix, in key order."""
+
+    def __init__(self, evidence: FakeEvidenceStore) -> None:
+        self.evidence = evidence
+
+    def under(self, prefix: str) -> list[tuple[str, str]]:
+        return [(k, self.evidence.objects[k][1]) for k in sorted(self.evidence.objects) if k.startswith(prefix)]
+
+    def first_after(self, prefix: str) -> str | None:
+        return next((k for k, _ in self.under(prefix)), None)
+
+
+class FakeCompactionState:
+    def __init__(self) -> None:
+        self.watermark = None
+
+    def compacted_before(self):
+        return self.watermark
+
+    def advance(self, expected, to) -> bool:
+        if self.watermark != expected:
+            return False
+        self.watermark = to
+        return True
