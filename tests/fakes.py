@@ -408,3 +408,19 @@ class FakeCompactionState:
             return False
         self.watermark = to
         return True
+
+
+class CrashingPuts:
+    """Stands in for an evidence store's put_new: the first `allowed` writes go through, the next one raises, as if
+    the function had stopped there."""
+
+    def __init__(self, put_new, allowed: int) -> None:
+        self.put_new = put_new
+        self.allowed = allowed
+        self.keys: list[str] = []
+
+    def __call__(self, key, body, **kwargs):
+        if len(self.keys) == self.allowed:
+            raise RuntimeError("the function timed out")
+        self.keys.append(key)
+        return self.put_new(key, body, **kwargs)

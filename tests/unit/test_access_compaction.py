@@ -24,7 +24,7 @@ from shared.models.access_compaction import (COMPACTED_PREFIX, compacted_key, la
 from shared.services.access_compaction import compact_closed_days, compact_day
 from shared.services.access_query import Source, access_sql, day_sources, holds_sql, inline, table_name
 from tests.contract_batches import consumer_tag_of, parquet_bytes, synthetic_rows
-from tests.fakes import FakeCompactionState, FakeEvidenceStore, FakePrefixObjects
+from tests.fakes import CrashingPuts, FakeCompactionState, FakeEvidenceStore, FakePrefixObjects
 from tests.unit.test_access_query import LocalBatches, brute, page_through
 
 START = datetime(2026, 10, 1, tzinfo=UTC)
@@ -130,19 +130,12 @@ def test_a_crash_mid_day_leaves_it_uncompacted_and_a_rerun_finishes_it_without_d
     monkeypatch.setattr(model, "ROWS_PER_PART", 100)  # several parts per day
     store = Store()
     real_put = store.evidence.put_new
-    puts = []
-
-    def crash_on_third_put(key, body, **kwargs):
-        if len(puts) == 2:
-            raise RuntimeError("the function timed out")
-        puts.append(key)
-        return real_put(key, body, **kwargs)
-
-    monkeypatch.setattr(store.evidence, "put_new", crash_on_third_put)
+    puts = CrashingPuts(real_put, allowed=2)
+    monkeypatch.setattr(store.evidence, "put_new", puts)
     with pytest.raises(RuntimeError):
         store.compact()
     assert store.state.watermark is None  # the day is not declared compacted
-    assert len(puts) == 2
+    assert len(puts.keys) == 2
 
     monkeypatch.setattr(store.evidence, "put_new", real_put)
     first = store.compact().days[0]
