@@ -12,6 +12,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from shared.models import access_compaction
 from shared.models.access_batch import (COLUMNS, COMPRESSION, ROW_GROUP_ROWS, SORT_COLUMNS, AccessBatchRow,
                                         arrow_schema)
 
@@ -25,12 +26,13 @@ def encode_batch(rows: Iterable[AccessBatchRow]) -> bytes:
                                         schema=arrow_schema()))
 
 
-def _encode(table: pa.Table) -> bytes:
+def _encode(table: pa.Table, row_group_rows: int | None = None) -> bytes:
     """The one writer of batch and compacted objects (rows already in order)."""
     sink = pa.BufferOutputStream()
     # Statistics are what lets an engine skip row groups by consumer tag; the writer keeps them on by default,
     # but the search side depends on them, so they are asked for by name.
-    pq.write_table(table, sink, compression=COMPRESSION, row_group_size=ROW_GROUP_ROWS, write_statistics=True,
+    pq.write_table(table, sink, compression=COMPRESSION, row_group_size=row_group_rows or ROW_GROUP_ROWS,
+                   write_statistics=True,
                    use_dictionary=["action", "service", "actor_tag"])
     return sink.getvalue().to_pybytes()
 
@@ -79,7 +81,8 @@ def compact_tables(tables: list[pa.Table]) -> bytes | None:
     ids = table["event_id"].combine_chunks()
     first = pa.concat_arrays([pa.array([True]), pc.not_equal(ids.slice(1), ids.slice(0, len(ids) - 1))])
     table = table.filter(first)
-    return _encode(table.take(pc.sort_indices(table, sort_keys=[(name, "ascending") for name in SORT_COLUMNS])))
+    return _encode(table.take(pc.sort_indices(table, sort_keys=[(name, "ascending") for name in SORT_COLUMNS])),
+                   access_compaction.ROW_GROUP_ROWS)
 
 
 def table_digests(table: pa.Table) -> list[tuple[str, str]]:

@@ -281,6 +281,7 @@ def test_the_athena_form_over_both_tables_parses_as_trino():
 
 def test_compaction_admits_about_one_row_group_per_day_for_a_consumer(monkeypatch, tmp_path):
     monkeypatch.setattr("shared.adapters.parquet_batches.ROW_GROUP_ROWS", 50)
+    monkeypatch.setattr(model, "ROW_GROUP_ROWS", 50)
     store = Store(rows_per_day_object=300)
     store.compact()
     store.write_files(tmp_path)
