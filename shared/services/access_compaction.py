@@ -92,7 +92,8 @@ def _check(day: date, bodies: list[bytes], expected: dict[str, list[tuple[str, s
     found = [pair for pairs in stored.values() for pair in pairs]
     ids = {event_id for event_id, _ in found}
     if set(stored) != set(expected):
-        raise CompactionMismatchError(f"compacted objects of {day}: stored {sorted(stored)}, planned {sorted(expected)}")
+        raise CompactionMismatchError(f"compacted objects of {day}: stored {sorted(stored)}, "
+                                      f"planned {sorted(expected)}")
     if len(ids) != len(found) or ids != {event_id for event_id, _ in copies} or not set(found) <= copies:
         raise CompactionMismatchError(f"compacted objects of {day} do not hold each of its {len(copies)} stored "
                                       f"copies' events exactly once ({len(found)} rows, {len(ids)} ids)")

@@ -1,14 +1,14 @@
 """One query builder for the access log's two engines: DuckDB over the batch objects (local) and Athena over the
-Glue table of the same objects (AWS). Both run the same SQL text; only the relation (`source`) differs.
+Glue tables of the same objects (AWS). Both run the same SQL text; only the relations (`Source`) differ.
 
 Every value is a `?` parameter: DuckDB binds Python values, Athena gets them as `ExecutionParameters` literals
 (`athena_literal`, quotes doubled). Identifiers come from configuration and are checked, never from a request.
 
 The SQL prunes partitions by `date` (the day a batch was received), reads each day from one copy (the compacted
-copy before the compaction watermark, the batch objects after: `day_sources`), filters the clustered `consumer_tag` column
-(row-group statistics skip what cannot match), de-duplicates by `event_id` (at-least-once delivery may store an
-event twice: each event shows once, as its earliest copy) and returns one page newest first by
-(recorded_at DESC, event_id DESC) after the keyset position `before`, plus one row to tell whether more follow.
+copy before the compaction watermark, the batch objects after: `day_sources`), filters the clustered
+`consumer_tag` column (row-group statistics skip what cannot match), de-duplicates by `event_id` (at-least-once
+delivery may store an event twice: each event shows once, as its earliest copy) and returns one page newest first
+by (recorded_at DESC, event_id DESC) after the keyset position `before`, plus one row to tell whether more follow.
 """
 
 import re

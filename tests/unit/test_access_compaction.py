@@ -200,8 +200,8 @@ def test_a_part_missing_one_event_is_refused():
 def engines(tmp_path: Path, store: Store):
     store.write_files(tmp_path)
     raw = DuckDbAccessEngine(LocalBatches(tmp_path / "access" / "batches"))
-    mixed = DuckDbAccessEngine(LocalBatches(tmp_path / "access" / "batches"), LocalBatches(tmp_path / "access" / "compacted"),
-                               store.state)
+    mixed = DuckDbAccessEngine(LocalBatches(tmp_path / "access" / "batches"),
+                               LocalBatches(tmp_path / "access" / "compacted"), store.state)
     return raw, mixed
 
 
