@@ -298,3 +298,24 @@ def test_compaction_admits_about_one_row_group_per_day_for_a_consumer(monkeypatc
     days = len(list((tmp_path / "access/compacted").glob("date=*")))
     assert raw_admitted >= 3 * days  # at least one row group in each of a day's three batch objects
     assert compacted_admitted <= 2 * days  # about one a day (two where the tag sits on a boundary)
+
+
+def test_the_athena_engine_reads_compacted_days_from_the_compacted_table_as_the_watermark_says():
+    from shared.adapters.athena_access_engine import AthenaAccessEngine
+    from tests.unit.test_access_search_merge import FakeAthena, rows
+
+    state = FakeCompactionState()
+    client = FakeAthena(["SUCCEEDED"], [{"ResultSet": {"Rows": rows(header=True)}}] * 3)
+    engine = AthenaAccessEngine(client, database="db", table="access_events", workgroup="wg",
+                                compacted_table="access_events_compacted", watermark=state, sleep=lambda _: None)
+    query = AccessQuery(START, START + timedelta(days=3), consumer_tag=consumer_tag_of(1))
+
+    engine.search(query)  # nothing compacted yet
+    state.watermark = START.date() + timedelta(days=2)
+    engine.search(query)
+    engine.holds("e-1", START.date(), START.date() + timedelta(days=1))  # every day asked is compacted
+
+    tables = [{t.name for t in sqlglot.parse_one(sent["QueryString"], dialect="trino").find_all(exp.Table)}
+              for sent in client.started]
+    assert tables == [{"access_events"}, {"access_events_compacted", "access_events"}, {"access_events_compacted"}]
+    assert client.started[1]["ExecutionParameters"][:2] == ["'2026-10-01'", "'2026-10-02'"]
