@@ -5,9 +5,8 @@ nearly every tag, so min/max statistics cannot skip any of them. Once a day is c
 land in its partition), its events are rewritten as `access/compacted/date=YYYY-MM-DD/part-NNNN-of-MMMM.parquet`:
 the day split into tag ranges (parts), each event once, sorted by (consumer_tag, recorded_at, event_id) in row
 groups of ROW_GROUP_ROWS, so a consumer's search is admitted by about one row group per day, and reads that small
-row group's filter columns rather than a whole batch's. Same columns and
-`date` partition (the received day) as the batch objects. The batch objects stay: they are what the Merkle
-leaves bind, and proofs keep pointing at them. Search reads a compacted day's copy and the other days' batches,
+row group's filter columns rather than a whole batch's. Same columns and `date` partition (the received day) as
+the batch objects. The batch objects stay: they are what the Merkle leaves bind, and proofs keep pointing at them. Search reads a compacted day's copy and the other days' batches,
 chosen per day by the compaction watermark (`compacted_before`: every day before it is compacted).
 """
 

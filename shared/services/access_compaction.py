@@ -65,8 +65,8 @@ def compact_day(objects: PrefixObjects, evidence: EvidenceStore, settings: Setti
         except EvidenceExistsError:
             pass  # a concurrent run wrote it first: checked below like any other part
     stored = dict(objects.under(compacted_partition(day)))
-    _check(day, bodies, expected, {key: parquet.event_digests(evidence.get_version(key, version))
-                                   for key, version in stored.items()})
+    _check(day, {pair for body in bodies for pair in parquet.event_digests(body)}, expected,
+           {key: parquet.event_digests(evidence.get_version(key, version)) for key, version in stored.items()})
     return DayCompacted(day, sum(map(len, expected.values())), len(sources), written, len(stored) - written)
 
 
@@ -76,19 +76,15 @@ def _planned_parts(existing: dict[str, str], rows: int, day: date) -> int:
     planned = {parts_of(key) for key in existing}
     if not planned:
         return part_count(rows)
-    (parts,) = planned if len(planned) == 1 else (None,)
-    if parts is None:
+    if len(planned) > 1 or None in planned:
         raise CompactionMismatchError(f"compacted objects of {day} do not come from one plan: {sorted(existing)}")
-    return parts
+    return next(parts for parts in planned if parts is not None)
 
 
-def _check(day: date, bodies: list[bytes], expected: dict[str, list[tuple[str, str]]],
+def _check(day: date, copies: set[tuple[str, str]], expected: dict[str, list[tuple[str, str]]],
            stored: dict[str, list[tuple[str, str]]]) -> None:
-    """Every event id of the day's batch objects exactly once across the stored parts, each as one of its stored
-    copies, and each part as this run would write it."""
-    from shared.adapters.parquet_batches import event_digests
-
-    copies = {pair for body in bodies for pair in event_digests(body)}
+    """Every event id of the day's batch objects (their (event_id, event_hash) `copies`) exactly once across the
+    stored parts, each as one of its stored copies, and each part as this run would write it."""
     found = [pair for pairs in stored.values() for pair in pairs]
     ids = {event_id for event_id, _ in found}
     if set(stored) != set(expected):
