@@ -97,6 +97,7 @@ class Settings(BaseModel):
     access_cache_dir: str = ""  # empty: <temp dir>/ccpa-access-batches
     athena_database: str = "ccpa_audit"
     athena_access_table: str = "access_events"
+    athena_compacted_table: str = "access_events_compacted"  # the compacted copies (access/compacted/)
     athena_workgroup: str = "primary"
     athena_output_location: str = ""  # empty: the workgroup's enforced result location
 

@@ -148,6 +148,13 @@ class LedgerInconsistentError(DomainError):
     code = "ledger_inconsistent"
 
 
+class CompactionMismatchError(DomainError):
+    """A day's compacted access-log copy does not hold each of the day's events exactly once: the day is not
+    declared compacted (search keeps reading its batch objects) until someone looks."""
+
+    code = "compaction_mismatch"
+
+
 class DownstreamUnavailableError(DomainError):
     """A downstream system could not be reached or answered 5xx/429: the state machine retries the instruction."""
 

@@ -115,6 +115,30 @@ class BatchObjects(Protocol):
         ...
 
 
+class PrefixObjects(Protocol):
+    """Objects of the evidence bucket under a prefix, in key order (compaction reads a day's partition)."""
+
+    def under(self, prefix: str) -> list[tuple[str, str]]:
+        """Every (key, version id) of a create-only object whose key starts with `prefix`."""
+        ...
+
+    def first_after(self, prefix: str) -> str | None:
+        """The first key under `prefix`, or None."""
+        ...
+
+
+class CompactionState(Protocol):
+    """The compaction watermark: every access-log day before it reads from its compacted copy."""
+
+    def compacted_before(self) -> date | None:
+        """None until a first day is compacted."""
+        ...
+
+    def advance(self, expected: date | None, to: date) -> bool:
+        """Move the watermark from `expected` to `to`; False (nothing written) when it is no longer `expected`."""
+        ...
+
+
 class AccessLeaves(Protocol):
     """What the sealer records of batched access events: one sealed-batch marker per object, and per sealed event
     its leaf (the id -> leaf lookup that proofs and de-duplication need), plus the listing cursor."""

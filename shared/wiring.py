@@ -12,7 +12,7 @@ from shared.services.ledger_writer import Ledger
 if TYPE_CHECKING:  # the log's services load cryptography: only the functions that serve or seal the log pay for it
     from datetime import datetime
 
-    from shared.ports import AccessLeaves, AccessStream
+    from shared.ports import AccessLeaves, AccessStream, CompactionState, PrefixObjects
     from shared.services.access_normalizers import CloudTrailMapping
     from shared.services.access_seal import AccessBatchQueue
     from shared.services.consents import Consents
@@ -110,6 +110,21 @@ def access_batch_queue(now: "datetime") -> "AccessBatchQueue":
 
 
 @lru_cache(maxsize=1)
+def prefix_objects() -> "PrefixObjects":
+    """The evidence bucket's objects by prefix (the compactor reads a day's batch objects and compacted copy)."""
+    from shared.adapters.s3_batch_objects import S3BatchObjects
+
+    return S3BatchObjects(get_settings().evidence_bucket, aws_client("s3"))
+
+
+@lru_cache(maxsize=1)
+def compaction_state() -> "CompactionState":
+    from shared.adapters.dynamo_compaction_state import DynamoCompactionState
+
+    return DynamoCompactionState(get_settings().index_table, aws_client("dynamodb"))
+
+
+@lru_cache(maxsize=1)
 def cloudtrail_mapping() -> "CloudTrailMapping":
     from shared.services.access_normalizers import CloudTrailMapping
 
@@ -123,6 +138,8 @@ def reset() -> None:
     merkle_log.cache_clear()
     access_stream.cache_clear()
     access_leaves.cache_clear()
+    prefix_objects.cache_clear()
+    compaction_state.cache_clear()
     cloudtrail_mapping.cache_clear()
     alert_publisher.cache_clear()
     downstream.cache_clear()
@@ -207,15 +224,20 @@ def access_engine() -> AccessEngine:
 
         return AthenaAccessEngine(aws_client("athena"), database=settings.athena_database,
                                   table=settings.athena_access_table, workgroup=settings.athena_workgroup,
-                                  output_location=settings.athena_output_location)
+                                  output_location=settings.athena_output_location,
+                                  compacted_table=settings.athena_compacted_table, watermark=compaction_state())
     import tempfile
     from pathlib import Path
 
     from shared.adapters.duckdb_access_engine import DuckDbAccessEngine
     from shared.adapters.s3_access_batches import S3AccessBatches
+    from shared.models.access_compaction import COMPACTED_PREFIX
 
-    cache = settings.access_cache_dir or str(Path(tempfile.gettempdir()) / "ccpa-access-batches")
-    return DuckDbAccessEngine(S3AccessBatches(settings.evidence_bucket, aws_client("s3"), cache))
+    cache = Path(settings.access_cache_dir or Path(tempfile.gettempdir()) / "ccpa-access-batches")
+    return DuckDbAccessEngine(
+        S3AccessBatches(settings.evidence_bucket, aws_client("s3"), str(cache)),
+        S3AccessBatches(settings.evidence_bucket, aws_client("s3"), str(cache / "compacted"), COMPACTED_PREFIX),
+        compaction_state())
 
 
 @lru_cache(maxsize=1)

@@ -381,3 +381,46 @@ class FakeAccessLeaves:
 
     def set_cursor(self, key: str) -> None:
         self.position = max(self.position, key)
+
+
+class FakePrefixObjects:
+    """FakeEvidenceStore's objects by prefix, in key order."""
+
+    def __init__(self, evidence: FakeEvidenceStore) -> None:
+        self.evidence = evidence
+
+    def under(self, prefix: str) -> list[tuple[str, str]]:
+        return [(k, self.evidence.objects[k][1]) for k in sorted(self.evidence.objects) if k.startswith(prefix)]
+
+    def first_after(self, prefix: str) -> str | None:
+        return next((k for k, _ in self.under(prefix)), None)
+
+
+class FakeCompactionState:
+    def __init__(self) -> None:
+        self.watermark = None
+
+    def compacted_before(self):
+        return self.watermark
+
+    def advance(self, expected, to) -> bool:
+        if self.watermark != expected:
+            return False
+        self.watermark = to
+        return True
+
+
+class CrashingPuts:
+    """Stands in for an evidence store's put_new: the first `allowed` writes go through, the next one raises, as if
+    the function had stopped there."""
+
+    def __init__(self, put_new, allowed: int) -> None:
+        self.put_new = put_new
+        self.allowed = allowed
+        self.keys: list[str] = []
+
+    def __call__(self, key, body, **kwargs):
+        if len(self.keys) == self.allowed:
+            raise RuntimeError("the function timed out")
+        self.keys.append(key)
+        return self.put_new(key, body, **kwargs)

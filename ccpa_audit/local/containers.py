@@ -28,10 +28,11 @@ HANDLERS = {
     "deadline_sweeper": "functions.deadline_sweeper.app",
     "access_batcher": "functions.access_batcher.app",
     "cloudtrail_access": "functions.cloudtrail_access.app",
+    "access_compactor": "functions.access_compactor.app",
 }
 # Functions that load the same large libraries (pyarrow for the Parquet batch objects): kept in the same container
 # where they can be, so that one container rather than every one pays for those imports.
-FAMILIES = {"seal": "parquet", "access_batcher": "parquet"}
+FAMILIES = {"seal": "parquet", "access_batcher": "parquet", "access_compactor": "parquet"}
 CRASH_RESPONSE = {"statusCode": 502, "headers": {"content-type": "application/json"},
                   "body": '{"error": "function_crashed", "message": "The function stopped before it answered; '
                           'retry the call.", "details": []}'}

@@ -155,6 +155,8 @@ def start(host: str = "127.0.0.1", port: int = 3000, moto_port: int | None = Non
     stop_engine.start()
     every(sweep_every, lambda: sweep(utc_now()), stop)
     every(seal_every or float(os.environ.get("LOCAL_SEAL_EVERY", "5")), lambda: seal(utc_now()), stop)
+    # AccessCompactorFunction's schedule (hourly, as template.yaml): closed days of the access log, for search.
+    every(3600.0, lambda: invoke("access_compactor", scheduled_event(utc_now(), "ccpa-local-compact")), stop)
     every(TRIM_EVERY_SECONDS, native_memory.trim, stop)
     queue = stack.env["INSTRUCTION_QUEUE_URL"]
     # SuppressFunction's event source mapping: long-polls the instruction queue (the wait paces the loop).

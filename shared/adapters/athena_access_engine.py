@@ -1,4 +1,5 @@
-"""Access-log search on Amazon Athena over the Glue table of the batch objects (partition projection on `date`).
+"""Access-log search on Amazon Athena over the Glue tables of the batch objects and of their compacted copies
+(partition projection on `date`; the compaction watermark picks each day's table).
 
 The same SQL as the local engine (services/access_query.py), its values sent as execution parameters. A search
 waits for its query (polling get_query_execution) up to a deadline below the API's own timeout.
@@ -12,17 +13,23 @@ from typing import Any
 from shared.errors import StorageUnavailableError
 from shared.models.access_batches import AccessQuery, AccessRow
 from shared.observability import logger, tracer
-from shared.services.access_query import Sql, access_sql, athena_literal, holds_sql, table_name
+from shared.ports import CompactionState
+from shared.services.access_query import (BATCHES, COMPACTED, Source, Sql, access_sql, athena_literal, day_sources,
+                                          holds_sql, table_name)
 
 DONE = {"SUCCEEDED", "FAILED", "CANCELLED"}
 
 
 class AthenaAccessEngine:
     def __init__(self, client: Any, *, database: str, table: str, workgroup: str, output_location: str = "",
+                 compacted_table: str = "", watermark: CompactionState | None = None,
                  timeout_seconds: float = 20.0, sleep: Callable[[float], None] = time.sleep) -> None:
         self._athena = client
         self._database = database
-        self._source = table_name(database, table)
+        self._tables = {BATCHES: table_name(database, table)}
+        if compacted_table and watermark is not None:
+            self._tables[COMPACTED] = table_name(database, compacted_table)
+        self._watermark = watermark
         self._workgroup = workgroup
         self._output = output_location
         self._timeout = timeout_seconds
@@ -33,11 +40,18 @@ class AthenaAccessEngine:
         return [AccessRow(event_id, datetime.fromisoformat(recorded_at).replace(tzinfo=UTC), action, service,
                           event_hash, envelope)
                 for event_id, recorded_at, action, service, event_hash, envelope
-                in self._run(access_sql(query, self._source))]
+                in self._run(access_sql(query, self._sources(*query.days())))]
 
     @tracer.capture_method(capture_response=False)
     def holds(self, event_id: str, first_day: date, last_day: date) -> bool:
-        return any(True for _ in self._run(holds_sql(event_id, first_day, last_day, self._source)))
+        return any(True for _ in self._run(holds_sql(event_id, first_day, last_day,
+                                                     self._sources(first_day, last_day))))
+
+    def _sources(self, first_day: date, last_day: date) -> list[Source]:
+        """Each day from one table: the compacted table before the compaction watermark, the batch table after."""
+        watermark = self._watermark.compacted_before() if COMPACTED in self._tables and self._watermark else None
+        return [Source(self._tables[layout], first, last) for layout, first, last in
+                day_sources(first_day, last_day, watermark)]
 
     def _run(self, sql: Sql) -> Iterator[list[Any]]:
         """The query's result rows as text cells, once it has succeeded."""

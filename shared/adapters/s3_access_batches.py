@@ -17,10 +17,13 @@ from shared.observability import tracer
 
 
 class S3AccessBatches:
-    def __init__(self, bucket: str, client: Any, cache_dir: str) -> None:
+    """The objects under `prefix`: the batch objects, or (access/compacted/) their compacted copies."""
+
+    def __init__(self, bucket: str, client: Any, cache_dir: str, prefix: str = BATCH_PREFIX) -> None:
         self._bucket = bucket
         self._s3 = client
         self._cache = Path(cache_dir)
+        self._prefix = prefix
 
     @tracer.capture_method(capture_response=False)
     def files(self, first_day: date, last_day: date) -> list[str]:
@@ -29,9 +32,9 @@ class S3AccessBatches:
 
     def _listed(self, first_day: date, last_day: date) -> list[tuple[str, str]]:
         # Keys sort by day, so one listing from the first day's prefix covers the range in order.
-        stop = partition_prefix(last_day)
-        params: dict[str, Any] = {"Bucket": self._bucket, "Prefix": BATCH_PREFIX,
-                                  "StartAfter": partition_prefix(first_day)[:-1]}
+        stop = partition_prefix(last_day, self._prefix)
+        params: dict[str, Any] = {"Bucket": self._bucket, "Prefix": self._prefix,
+                                  "StartAfter": partition_prefix(first_day, self._prefix)[:-1]}
         found = []
         while True:
             page = self._s3.list_objects_v2(**params)
@@ -46,7 +49,7 @@ class S3AccessBatches:
             params["ContinuationToken"] = page["NextContinuationToken"]
 
     def _local(self, key: str, etag: str) -> str:
-        partition = key.removeprefix(BATCH_PREFIX).split("/", 1)[0]
+        partition = key.removeprefix(self._prefix).split("/", 1)[0]
         digest = hashlib.sha256(f"{key}\n{etag}".encode()).hexdigest()[:32]
         path = self._cache / partition / f"{digest}.parquet"
         if not path.exists():

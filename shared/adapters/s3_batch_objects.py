@@ -1,6 +1,8 @@
-"""S3BatchObjects: listing the access-event batch objects of the evidence bucket with their version ids.
+"""S3BatchObjects: listing the access-event batch objects (and their compacted copies) of the evidence bucket with
+their version ids.
 
-Batch keys are create-only, so each has one version; ListObjectVersions gives key and version in one call."""
+Batch and compacted keys are create-only, so each has one version; ListObjectVersions gives key and version in
+one call."""
 
 from typing import Any
 
@@ -30,3 +32,19 @@ class S3BatchObjects:
                 break
             params.update(KeyMarker=page["NextKeyMarker"], VersionIdMarker=page["NextVersionIdMarker"])
         return found[:limit]
+
+    @tracer.capture_method(capture_response=False)
+    def under(self, prefix: str) -> list[tuple[str, str]]:
+        found: list[tuple[str, str]] = []
+        params: dict[str, Any] = {"Bucket": self._bucket, "Prefix": prefix, "MaxKeys": PAGE}
+        while True:
+            page = self._s3.list_object_versions(**params)
+            found += [(v["Key"], v["VersionId"]) for v in page.get("Versions", [])]
+            if not page.get("IsTruncated"):
+                return found
+            params.update(KeyMarker=page["NextKeyMarker"], VersionIdMarker=page["NextVersionIdMarker"])
+
+    @tracer.capture_method(capture_response=False)
+    def first_after(self, prefix: str) -> str | None:
+        contents = self._s3.list_objects_v2(Bucket=self._bucket, Prefix=prefix, MaxKeys=1).get("Contents", [])
+        return contents[0]["Key"] if contents else None

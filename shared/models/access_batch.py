@@ -36,6 +36,7 @@ _COLUMNS = (
     ("envelope", "string", False),
 )
 COLUMNS = tuple(name for name, _, _ in _COLUMNS)
+SORT_COLUMNS = ("consumer_tag", "recorded_at", "event_id")  # the row order of every batch and compacted object
 
 
 @cache

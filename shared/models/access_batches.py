@@ -32,8 +32,8 @@ COLUMNS = {
 }
 
 
-def partition_prefix(day: date) -> str:
-    return f"{BATCH_PREFIX}date={day.isoformat()}/"
+def partition_prefix(day: date, prefix: str = BATCH_PREFIX) -> str:
+    return f"{prefix}date={day.isoformat()}/"
 
 
 @dataclass(frozen=True)

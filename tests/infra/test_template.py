@@ -14,7 +14,7 @@ from ccpa_audit.local.resources import REPO_ROOT, load_template
 from shared.config import Settings
 
 FUNCTIONS = ["IntakeFunction", "SuppressFunction", "DeadlineSweeperFunction", "ExportFunction", "SealFunction",
-             "AccessBatcherFunction", "CloudTrailAccessFunction"]
+             "AccessBatcherFunction", "CloudTrailAccessFunction", "AccessCompactorFunction"]
 
 # API.md (HTTP API contract v1), plus GET /openapi.json. The _local/* routes exist only in local mode.
 PUBLIC_ROUTES = {
@@ -377,6 +377,7 @@ def test_schedules_run_the_sweeper_every_15_minutes_and_the_sealer_every_minute(
 
     assert schedules("DeadlineSweeperFunction") == ["rate(15 minutes)"]
     assert schedules("SealFunction") == ["rate(1 minute)"]
+    assert schedules("AccessCompactorFunction") == ["rate(1 hour)"]
 
 
 # ------------------------------------------------------------------------------------------------- least privilege
@@ -444,7 +445,8 @@ def test_no_function_may_delete_evidence_or_change_its_retention(resources_):
 def test_retention_may_be_set_only_on_the_locked_buckets_objects_and_never_bypassed(resources_):
     # PutObjectRetention (lock headers on writes, extensions of superseded notices and withdrawn consents) only on
     # objects of the two COMPLIANCE-locked buckets; the bucket policy denies bypassing or weakening a lock.
-    locked = {"${EvidenceBucket.Arn}/*", "${ExportBucket.Arn}/*", "${EvidenceBucket.Arn}/access/batches/*"}
+    locked = {"${EvidenceBucket.Arn}/*", "${ExportBucket.Arn}/*", "${EvidenceBucket.Arn}/access/batches/*",
+              "${EvidenceBucket.Arn}/access/compacted/*"}
     for owner, statement in _function_policy_statements(resources_):
         if "s3:PutObjectRetention" in _as_list(statement["Action"]):
             resources = {r["Fn::Sub"] if isinstance(r, dict) else r for r in _as_list(statement["Resource"])}
@@ -763,18 +765,21 @@ def test_every_function_that_reads_event_bodies_can_publish_integrity_alerts(res
     assert not {"sns:Publish", "events:PutEvents"} & actions_of("SealFunction")  # it reads no event body
 
 
-def test_the_access_table_reads_the_batch_objects_by_the_contracts_columns_with_projected_dates(resources_):
+@pytest.mark.parametrize("name", ["AccessEventsTable", "AccessEventsCompactedTable"])
+def test_the_access_table_reads_the_batch_objects_by_the_contracts_columns_with_projected_dates(resources_, name):
     from shared.models.access_batches import BATCH_PREFIX, COLUMNS
+    from shared.models.access_compaction import COMPACTED_PREFIX
 
-    table = resources_["AccessEventsTable"]["Properties"]["TableInput"]
+    prefix = COMPACTED_PREFIX if name == "AccessEventsCompactedTable" else BATCH_PREFIX
+    table = resources_[name]["Properties"]["TableInput"]
     storage = table["StorageDescriptor"]
     assert {c["Name"]: c["Type"] for c in storage["Columns"]} == COLUMNS
     assert [c["Name"] for c in storage["Columns"]] == list(COLUMNS)
-    assert storage["Location"] == {"Fn::Sub": "s3://${EvidenceBucket}/" + BATCH_PREFIX}
+    assert storage["Location"] == {"Fn::Sub": "s3://${EvidenceBucket}/" + prefix}
     assert table["PartitionKeys"] == [{"Name": "date", "Type": "string"}]
     params = table["Parameters"]
     assert params["projection.enabled"] == "true" and params["projection.date.format"] == "yyyy-MM-dd"
-    assert params["storage.location.template"] == {"Fn::Sub": "s3://${EvidenceBucket}/" + BATCH_PREFIX + "date=${!date}/"}
+    assert params["storage.location.template"] == {"Fn::Sub": "s3://${EvidenceBucket}/" + prefix + "date=${!date}/"}
     group = resources_["AccessSearchWorkGroup"]["Properties"]["WorkGroupConfiguration"]
     assert group["EnforceWorkGroupConfiguration"] is True and group["BytesScannedCutoffPerQuery"] > 0
     assert group["ResultConfiguration"]["EncryptionConfiguration"]["EncryptionOption"] == "SSE_KMS"
@@ -791,7 +796,7 @@ def test_only_the_searching_functions_query_athena_and_only_in_their_workgroup_r
                             "${AccessSearchWorkGroup}"}]
             assert all(a.startswith("athena:") and ("Get" in a or a.endswith("QueryExecution")) for a in actions)
         if statement.get("Sid") == "ListBatchObjects":
-            assert statement["Condition"] == {"StringLike": {"s3:prefix": ["access/batches/*"]}}
+            assert statement["Condition"] == {"StringLike": {"s3:prefix": ["access/batches/*", "access/compacted/*"]}}
         if statement.get("Sid") == "ReadBatchObjects":
             assert actions == ["s3:GetObject"]
     assert searchers == {"IntakeFunction", "ExportFunction"}
