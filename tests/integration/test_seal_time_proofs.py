@@ -1,7 +1,7 @@
 """Seal-time proofs (issue 16): the sealer records each event's inclusion path against the checkpoint it signs, and
 an export through the handler builds its proofs from those paths, reading no Merkle tile for them; the one
 consistency proof per sealing checkpoint is computed once (by the sealer, from the checkpoint before the one it
-signs; otherwise by the first export that needs it) and then read back as one object."""
+signs; otherwise by the first export that needs it) and then read back, with that checkpoint, as one object."""
 
 import json
 import zipfile
@@ -85,14 +85,16 @@ def test_an_export_reads_no_tile_for_its_proofs_and_the_consistency_proof_once(i
     assert "OK: every event" in capsys.readouterr().out
     tile_reads = [k for k in first_reads if k.startswith("ledger/tile/")]
     assert tile_reads, "the first export computes the consistency proof 2 -> latest from tiles"
-    # The sealer stored the proof from the checkpoint before the latest as it signed the latest: no tiles for it.
-    assert consistency_key(middle, latest) in first_reads
+    # The sealer stored the proof from the checkpoint before the latest as it signed the latest, with that
+    # checkpoint: one object, no tiles and no checkpoint object for it.
+    assert consistency_key(middle, latest) in first_reads and checkpoint_key(middle) not in first_reads
 
     s3_reads.clear()
     status, again, _ = export(exporter, request_id=rid)
     bundle_of(again)
-    assert not [k for k in s3_reads if k.startswith("ledger/tile/")], s3_reads
-    assert consistency_key(2, latest) in s3_reads
+    assert not [k for k in s3_reads if k.startswith(("ledger/tile/", "ledger/checkpoints/"))], s3_reads
+    assert [k for k in s3_reads if k.startswith("ledger/")] == [consistency_key(2, latest),
+                                                               consistency_key(middle, latest)]
 
 
 def test_an_event_sealed_before_paths_were_recorded_gets_its_proof_from_the_tiles(intake, exporter, tmp_path, stack):
