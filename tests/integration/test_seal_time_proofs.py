@@ -15,6 +15,7 @@ from shared import wiring
 from shared.ledger import checkpoint, merkle
 from shared.services.merkle_log import checkpoint_key, consistency_key, public_key_pem
 from tests.integration.test_exports import act, bundle_of, create, export, iso
+from tests.integration.test_access_batches import batcher, item, post  # noqa: F401  (batcher: a fixture)
 from tests.integration.test_ledger_seal import first_event_id, seal
 
 pytestmark = pytest.mark.usefixtures("stack")
@@ -118,3 +119,32 @@ def test_an_event_sealed_before_paths_were_recorded_gets_its_proof_from_the_tile
     assert [p["tree_size"] for p in proofs] == [latest]
     (tmp_path / "bundle.zip").write_bytes(data)
     assert cli(["verify", str(tmp_path / "bundle.zip")]) == 0
+
+
+def test_batched_access_events_keep_their_path_so_their_bundle_reads_no_tile(intake, batcher, s3_reads, tmp_path):
+    from shared.ledger.envelope import Actor
+    from shared.models.export import ExportJob, ExportScope
+    from shared.services.build_bundle import build_bundle
+    from shared.services.export_selection import Selection
+
+    ids = post(intake, [item(n) for n in range(0, 25, 5)])[1]["event_ids"]  # all five for one consumer
+    batcher.pump_once()
+    seal()
+    create(intake)  # a later checkpoint: the batched events' proofs are against the one before it
+    seal()
+    log = wiring.merkle_log()
+    events = [log.access_leaves.get(event_id) for event_id in ids]
+    assert all(e.inclusion_path is not None and e.sealed_size < log.state.get().size for e in events)
+
+    s3_reads.clear()
+    job = ExportJob(export_id="e-1", status="building", scope=ExportScope(consumer_tag=events[0].consumer_tag),
+                    requested_by=Actor(type="staff", id="auditor-1", role="auditor"), requested_at=datetime.now(UTC))
+    built = build_bundle(wiring.ledger(), log, Selection(requests=[], standalone=events), job, None,
+                         lambda done, total: None)
+
+    assert not [k for k in s3_reads if k.startswith(("ledger/tile/", "ledger/checkpoints/"))], s3_reads
+    archive = zipfile.ZipFile(BytesIO(built.data))
+    proofs = [json.loads(line) for line in archive.read("proofs.jsonl").splitlines()]
+    assert {p["tree_size"] for p in proofs} == {events[0].sealed_size}
+    (tmp_path / "access.zip").write_bytes(built.data)
+    assert cli(["verify", str(tmp_path / "access.zip")]) == 0
