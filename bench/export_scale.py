@@ -54,9 +54,11 @@ def _scenario(total: int) -> dict[str, tuple[float, Counter[str], int, Counter[s
     import boto3
     from moto import mock_aws
 
+    from ccpa_audit.local import emulator_fixes
     from ccpa_audit.local.resources import create_local_resources
     from shared import wiring
 
+    emulator_fixes.apply()  # moto as `make run` and the tests run it: a Query reads its partition, not the table
     with mock_aws(), tempfile.TemporaryDirectory() as cache:
         stack = create_local_resources(lambda service: boto3.client(service, region_name="us-east-1"))
         os.environ.update(stack.env)

@@ -55,12 +55,14 @@ def _scenario(requests: int, open_clocks: int, transitions: int) -> tuple[list[s
     import boto3
     from moto import mock_aws
 
+    from ccpa_audit.local import emulator_fixes
     from ccpa_audit.local.resources import create_local_resources
     from shared import wiring
     from shared.adapters import index_items
     from shared.adapters.dynamo_ledger_index import _av
     from shared.services.sweep_deadlines import sweep_deadlines
 
+    emulator_fixes.apply()  # moto as `make run` and the tests run it: a Query reads its partition, not the table
     with mock_aws():
         stack = create_local_resources(lambda service: boto3.client(service, region_name="us-east-1"))
         os.environ.update(stack.env)
