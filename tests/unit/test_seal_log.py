@@ -250,3 +250,24 @@ def test_the_sealer_keeps_the_previous_checkpoint_with_the_consistency_proof_it_
                                                public_key_pem(log.signer.public_key_der()).encode())[2]
              for note in (first_note, log.state.get().checkpoint)]
     assert merkle.verify_consistency(5, 8, *roots, [bytes.fromhex(h) for h in stored["proof"]])
+
+
+def test_a_consistency_object_kept_before_it_held_its_checkpoint_still_serves_with_the_checkpoint_read(ledger, clock,
+                                                                                                       log):
+    from shared.services.merkle_log import cached_consistency, checkpoint_key, consistency_key
+
+    add_events(ledger, clock, 5)
+    seal_log(log, clock.moment)
+    add_events(ledger, clock, 3)
+    seal_log(log, clock.moment)
+    key = consistency_key(5, 8)
+    body, version, until = ledger.evidence.objects[key]
+    ledger.evidence.objects[key] = (json.dumps({k: v for k, v in json.loads(body).items() if k != "from_checkpoint"})
+                                    .encode(), version, until)
+    ledger.evidence.reads.clear()
+
+    proof, note = cached_consistency(log, 5, 8, lambda: pytest.fail("no tiles for a kept pair"), clock.moment)
+
+    assert ledger.evidence.reads == [key, checkpoint_key(5)]
+    assert note == ledger.evidence.objects[checkpoint_key(5)][0]
+    assert proof == [bytes.fromhex(h) for h in json.loads(body)["proof"]]
