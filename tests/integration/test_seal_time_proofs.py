@@ -53,6 +53,10 @@ def test_the_sealer_records_each_events_path_against_the_checkpoint_it_signs(int
     path = [stored.inclusion_path[i:i + 32] for i in range(0, len(stored.inclusion_path), 32)]
     leaf = merkle.leaf_hash(merkle.leaf_data(stored.event_hash, stored.consumer_tag))
     assert merkle.verify_inclusion(leaf, stored.leaf_index, size, path, root)
+    # The state item keeps the latest tree's right edge (8 leaves: one complete subtree), which gives its root.
+    state = log.state.get()
+    edge = dict(zip(merkle.edge_nodes(8), (bytes.fromhex(h) for h in state.edge), strict=True))
+    assert merkle.root_at(8, lambda level, index: edge[level, index]).hex() == state.root
 
 
 def test_an_export_reads_no_tile_for_its_proofs_and_the_consistency_proof_once(intake, exporter, s3_reads, tmp_path,
