@@ -1,7 +1,7 @@
 """DynamoAccessLeaves: the sealer's records of batched access events in the index table.
 
 `pk = ALEAF#<event_id>, sk = LEAF`: one item per sealed event (its StoredEvent as JSON: batch key and version,
-leaf index), read by GetItem for proofs and exports and by BatchGetItem for de-duplication. `pk = ABATCH#<key>,
+leaf index; and `path`, its inclusion path against the checkpoint that sealed it, as binary), read by GetItem for proofs and exports and by BatchGetItem for de-duplication. `pk = ABATCH#<key>,
 sk = SEALED`: the sealed-batch marker of one object. `pk = ABATCH#cursor, sk = META`: the listing cursor. None of
 these carry GSI keys, so they never appear in the index's searches. Writes go 25 items per BatchWriteItem.
 """
@@ -45,12 +45,17 @@ class DynamoAccessLeaves:
 
     @tracer.capture_method(capture_response=False)
     def put(self, events: Sequence[StoredEvent]) -> None:
-        self._write_many([{**_leaf_key(e.event_id), "entity": {"S": "access_leaf"},
-                           "event": {"S": e.model_dump_json()}} for e in events])
+        self._write_many([{**_leaf_key(e.event_id), "entity": {"S": "access_leaf"}, "event": {"S": e.model_dump_json()},
+                           **({"path": {"B": e.inclusion_path}} if e.inclusion_path is not None else {})}
+                          for e in events])
 
     def get(self, event_id: str) -> StoredEvent | None:
         raw = self._db.get_item(TableName=self._table, Key=_leaf_key(event_id), ConsistentRead=True).get("Item")
-        return StoredEvent.model_validate_json(raw["event"]["S"]) if raw else None
+        if not raw:
+            return None
+        event = StoredEvent.model_validate_json(raw["event"]["S"])
+        path = raw.get("path", {}).get("B")  # leaves sealed before paths were recorded have none
+        return event.model_copy(update={"inclusion_path": bytes(path)}) if path is not None else event
 
     def cursor(self) -> str:
         raw = self._db.get_item(TableName=self._table, Key=CURSOR, ConsistentRead=True).get("Item")

@@ -219,6 +219,19 @@ def _range_root(start: int, end: int, hash_at: HashAt) -> bytes:
     return acc
 
 
+def edge_nodes(size: int) -> list[tuple[int, int]]:
+    """(level, index) of the complete subtrees that make up the first `size` leaves, largest first (one per binary
+    digit of size): the nodes root_at reads, and every partial right edge a proof in this tree needs is made of
+    them."""
+    nodes: list[tuple[int, int]] = []
+    pos = 0
+    for level in range(size.bit_length() - 1, -1, -1):
+        if size >> level & 1:
+            nodes.append((level, pos >> level))
+            pos += 1 << level
+    return nodes
+
+
 def root_at(size: int, hash_at: HashAt) -> bytes:
     """The root of the first `size` leaves from stored subtrees: popcount(size) hash_at calls."""
     if size < 0:

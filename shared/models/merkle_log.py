@@ -57,3 +57,6 @@ class LogState(BaseModel):
     key_id: str  # signed-note key ID (hex) of the key that signed the checkpoint
     batch_key: str  # the object holding the batch that produced this size
     marked: bool  # every event of that batch carries its leaf index
+    # The hashes of merkle.edge_nodes(size) (hex): the tree's right edge, which every proof to this size ends in,
+    # so readers need not open the partial tiles of each level for it. Empty in states written before it was kept.
+    edge: list[str] = Field(default_factory=list)

@@ -58,7 +58,9 @@ class AccessBatchQueue:
         return offered
 
     def mark_sealed(self, batch: LogBatch) -> None:
-        events = [self._stored(leaf, index, batch.end) for index, leaf in enumerate(batch.leaves, start=batch.start)]
+        paths = batch.paths or [None] * len(batch.leaves)
+        events = [self._stored(leaf, index, batch.end, path)
+                  for index, leaf, path in zip(range(batch.start, batch.end), batch.leaves, paths, strict=True)]
         self.leaves.put(events)
         self.leaves.mark(list(dict.fromkeys(leaf.index_key for leaf in batch.leaves)))
         self._rows.clear()  # a queue may live as long as its container
@@ -72,7 +74,9 @@ class AccessBatchQueue:
             self._rows[key, version] = {row.event_id: row for row in reversed(rows)}
         return self._rows[key, version]
 
-    def _stored(self, leaf: LogLeaf, index: int, sealed_size: int) -> StoredEvent:
+    def _stored(self, leaf: LogLeaf, index: int, sealed_size: int, path: bytes | None) -> StoredEvent:
+        """The event's record, with its inclusion path against the checkpoint that sealed it (so exports read no
+        tile for it, as for the index's events)."""
         key, version = leaf.index_key
         row = self._read(key, version)[leaf.event_id]
         actor = json.loads(row.envelope)["actor"]
@@ -82,7 +86,7 @@ class AccessBatchQueue:
             recorded_at=row.recorded_at, record_type=RecordType.ACCESS_EVENT, actor_type=actor["type"],
             actor_role=actor.get("role"), s3_key=key, s3_version_id=version, leaf_index=index,
             sealed_size=sealed_size, batch_version=version, actor_tag=row.actor_tag, access_action=row.action,
-            access_service=row.service)
+            access_service=row.service, inclusion_path=path)
 
     def _advance(self, cursor: str, listed: list[tuple[str, str]], marked: set[str]) -> None:
         settled = self.now - LISTING_GRACE

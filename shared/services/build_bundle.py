@@ -161,19 +161,24 @@ def _file_order(event: ExportedEvent) -> tuple[int, int, str, str]:
 def _proofs(log: MerkleLog, state: LogState, ordered: list[ExportedEvent], bundle: Bundle, now: datetime) -> None:
     """proofs.jsonl (bundle v2): each event's inclusion proof against the checkpoint that sealed it, as the sealer
     recorded it in the index, so no tile is read for it; the checkpoints those proofs use; and one consistency
-    proof from each of them to the latest (cached per pair). Events sealed before the sealer recorded proofs get
-    one built from the tiles against the latest checkpoint."""
+    proof from each of them to the latest, read with its checkpoint from one cached object per pair. Events sealed
+    before the sealer recorded proofs get one built from the tiles against the latest checkpoint."""
     sealed = [event for event in ordered if event.sealed]
     latest = state.size
     pem = public_key_pem(log.signer.public_key_der()).encode()
     notes = {latest: state.checkpoint.encode()}
     roots = {latest: bytes.fromhex(state.root)}
+    legacy = [e.stored.leaf_index or 0 for e in sealed if _recorded_path(e, latest) is None]
+    tiles = _LazyTiles(log, state, legacy)
+    proofs: dict[int, list[bytes]] = {}
     for size in sorted({e.stored.sealed_size for e in sealed if e.stored.sealed_size} - {latest}):
         if size < latest:
-            notes[size] = log.objects.get_current(checkpoint_key(size))[0]
+            proofs[size], notes[size] = cached_consistency(log, size, latest, tiles.hash_at, now)
             roots[size] = _checkpoint_root(notes[size], size, log.key_name, pem)
-    legacy = [e.stored.leaf_index or 0 for e in sealed if _recorded_path(e, latest) is None]
-    tiles = _LazyTiles(log, latest, legacy)
+            # Proof that the latest tree extends each sealing checkpoint: nothing in the scope was rewritten
+            # after it entered the log.
+            if not merkle.verify_consistency(size, latest, roots[size], roots[latest], proofs[size]):
+                raise LedgerInconsistentError(f"the log gives no valid consistency proof from {size} to {latest}")
     lines = []
     for event in sealed:
         index = event.stored.leaf_index or 0
@@ -192,13 +197,9 @@ def _proofs(log: MerkleLog, state: LogState, ordered: list[ExportedEvent], bundl
     bundle.files[PROOFS] = b"".join(lines)
     for size, note in notes.items():
         bundle.files[f"checkpoints/{size}.note"] = note
-    for size in sorted(notes):
-        if size < latest:
-            # Proof that the latest tree extends each sealing checkpoint: nothing in the scope was rewritten
-            # after it entered the log.
-            proof = cached_consistency(log, size, latest, tiles.hash_at, now)
-            bundle.files[f"consistency/{size}-{latest}.json"] = json.dumps(
-                {"from": size, "to": latest, "proof": [h.hex() for h in proof]}, sort_keys=True).encode()
+    for size, proof in sorted(proofs.items()):
+        bundle.files[f"consistency/{size}-{latest}.json"] = json.dumps(
+            {"from": size, "to": latest, "proof": [h.hex() for h in proof]}, sort_keys=True).encode()
 
 
 def _recorded_path(event: ExportedEvent, latest: int) -> list[bytes] | None:
@@ -223,13 +224,13 @@ class _LazyTiles:
     """Subtree hashes of the latest tree from its tiles, opened only when something needs them (events sealed
     before proofs were recorded, or a consistency proof not cached yet)."""
 
-    def __init__(self, log: MerkleLog, size: int, leaves: list[int]) -> None:
-        self.log, self.size, self.leaves = log, size, leaves
+    def __init__(self, log: MerkleLog, state: LogState, leaves: list[int]) -> None:
+        self.log, self.state, self.leaves = log, state, leaves
         self._hash_at: merkle.HashAt | None = None
 
     def hash_at(self) -> merkle.HashAt:
         if self._hash_at is None:
-            self._hash_at = stored_hash_at(self.log, self.size, self.leaves)
+            self._hash_at = stored_hash_at(self.log, self.state.size, self.leaves, self.state)
         return self._hash_at
 
 

@@ -45,7 +45,7 @@ def event_proof(ledger: Ledger, log: MerkleLog, event_id: str, reader: Actor,
         raise LedgerInconsistentError(f"event {event_id} has leaf {event.leaf_index} beyond size {state.size}")
     data = merkle.leaf_data(event.event_hash, event.consumer_tag, event.batch_version)
     leaf = merkle.leaf_hash(data)
-    path = merkle.inclusion_proof(event.leaf_index, state.size, stored_hash_at(log, state.size))
+    path = merkle.inclusion_proof(event.leaf_index, state.size, stored_hash_at(log, state.size, state=state))
     if not merkle.verify_inclusion(leaf, event.leaf_index, state.size, path, bytes.fromhex(state.root)):
         raise LedgerInconsistentError(f"the stored tiles give no valid proof for event {event_id}")
     record_audit_read(ledger, reader, {"event_id": event_id, "tree_size": state.size}, event.consumer_tag)
@@ -75,7 +75,7 @@ def consistency(log: MerkleLog, old_size: int, new_size: int) -> ConsistencyOut:
     if new_size > size:
         issue = f"must not exceed the latest tree size ({size})"
         raise ValidationError(f"Field to {issue}.", [{"field": "to", "issue": issue}])
-    proof = merkle.consistency_proof(old_size, new_size, stored_hash_at(log, size))
+    proof = merkle.consistency_proof(old_size, new_size, stored_hash_at(log, size, state=state))
     return ConsistencyOut(from_=old_size, to=new_size, proof=[h.hex() for h in proof])
 
 

@@ -3,8 +3,9 @@
 Every object is create-only and COMPLIANCE-locked, so nothing here is ever rewritten:
 `ledger/tile/<L>/<N>[.p/<W>]` (C2SP tlog-tiles; a partial tile of each width is its own key),
 `ledger/checkpoints/<size:020d>` (signed notes), `ledger/batches/<start:020d>.json` (which events extend the
-tree of size `start`, in leaf order) and `ledger/consistency/<m:020d>-<n:020d>.json` (consistency proofs that
-exports have needed, each computed once). The latest checkpoint is named by the log state item in the index.
+tree of size `start`, in leaf order) and `ledger/consistency/<m:020d>-<n:020d>.json` (a consistency proof with the
+signed checkpoint of m: the sealer's from the previous checkpoint, and any other pair an export has needed, each
+computed once). The latest checkpoint is named by the log state item in the index.
 """
 
 import json
@@ -20,6 +21,7 @@ from shared.errors import EvidenceExistsError
 from shared.ledger import checkpoint, merkle
 from shared.ledger.retention import minimum_retain_until, retain_until
 from shared.models.domain import RecordType
+from shared.models.merkle_log import LogState
 from shared.ports import AccessLeaves, CheckpointSigner, EvidenceStore, LogStateStore, UnsealedEvents
 
 PREFIX = "ledger/"
@@ -65,9 +67,11 @@ def lock_until(settings: Settings, now: datetime) -> tuple[datetime, datetime]:
     return until, floor
 
 
-def stored_hash_at(log: MerkleLog, size: int, leaves: Iterable[int] = ()) -> merkle.HashAt:
+def stored_hash_at(log: MerkleLog, size: int, leaves: Iterable[int] = (), state: LogState | None = None) -> merkle.HashAt:
     """Subtree hashes of the tree of `size` leaves read from its tiles; each tile is fetched at most once. The
-    level-0 tiles of `leaves` (proofs about to be built for scattered events) are fetched up front, in parallel."""
+    level-0 tiles of `leaves` (proofs about to be built for scattered events) are fetched up front, in parallel.
+    `state`, when it is the latest state of this size, gives the tree's right edge without its partial tiles (one
+    per level), once its hashes are seen to give the checkpointed root."""
     tiles: dict[merkle.Tile, bytes] = {}
 
     def read_tile(tile: merkle.Tile) -> bytes:
@@ -82,7 +86,31 @@ def stored_hash_at(log: MerkleLog, size: int, leaves: Iterable[int] = ()) -> mer
     if wanted:
         with ThreadPoolExecutor(max_workers=TILE_READERS) as pool:
             list(pool.map(read_tile, wanted))
-    return merkle.hash_at_from_tiles(size, read_tile)
+    from_tiles = merkle.hash_at_from_tiles(size, read_tile)
+    edge = _edge(state, size)
+    if not edge:
+        return from_tiles
+    return lambda level, index: edge.get((level, index)) or from_tiles(level, index)
+
+
+def _edge(state: LogState | None, size: int) -> dict[tuple[int, int], bytes]:
+    """The right edge the state records for this size, if it gives the state's root (else tiles serve it)."""
+    if state is None or state.size != size:
+        return {}
+    nodes = merkle.edge_nodes(size)
+    try:
+        hashes = [bytes.fromhex(h) for h in state.edge]
+    except ValueError:
+        return {}
+    if len(hashes) != len(nodes) or any(len(h) != merkle.HASH_SIZE for h in hashes):
+        return {}
+    edge = dict(zip(nodes, hashes, strict=True))
+    return edge if merkle.root_at(size, lambda level, index: edge[level, index]).hex() == state.root else {}
+
+
+def edge_of(size: int, hash_at: merkle.HashAt) -> list[str]:
+    """What LogState.edge records for a tree of `size` leaves."""
+    return [hash_at(level, index).hex() for level, index in merkle.edge_nodes(size)]
 
 
 def consistency_key(old_size: int, new_size: int) -> str:
@@ -90,20 +118,29 @@ def consistency_key(old_size: int, new_size: int) -> str:
 
 
 def cached_consistency(log: MerkleLog, old_size: int, new_size: int, hash_at: Callable[[], merkle.HashAt],
-                       now: datetime) -> list[bytes]:
-    """PROOF(old_size, D[new_size]), computed from tiles once per pair and kept as a create-only object, so later
-    exports against the same checkpoint read one object instead of the tiles (a proof never changes)."""
+                       now: datetime) -> tuple[list[bytes], bytes]:
+    """(PROOF(old_size, D[new_size]), the signed checkpoint of old_size). The pair is kept as one create-only
+    object, written by the sealer for the previous checkpoint and by the first export that needs any other, so
+    later exports against the same checkpoint read that one object: no tiles, no checkpoint object (a proof
+    between two sizes of one log never changes). Callers check both against the signed roots."""
     key = consistency_key(old_size, new_size)
     cached = log.objects.find_current(key)
     if cached is not None:
-        return [bytes.fromhex(h) for h in json.loads(cached)["proof"]]
+        stored = json.loads(cached)
+        proof = [bytes.fromhex(h) for h in stored["proof"]]
+        if isinstance(stored.get("from_checkpoint"), str):
+            return proof, stored["from_checkpoint"].encode()
+        return proof, log.objects.get_current(checkpoint_key(old_size))[0]  # kept before notes went with proofs
+    note = log.objects.get_current(checkpoint_key(old_size))[0]
     proof = merkle.consistency_proof(old_size, new_size, hash_at())
-    store_consistency(log, old_size, new_size, proof, now)
-    return proof
+    store_consistency(log, old_size, new_size, proof, note.decode(), now)
+    return proof, note
 
 
-def store_consistency(log: MerkleLog, old_size: int, new_size: int, proof: list[bytes], now: datetime) -> None:
-    body = json.dumps({"from": old_size, "to": new_size, "proof": [h.hex() for h in proof]}).encode()
+def store_consistency(log: MerkleLog, old_size: int, new_size: int, proof: list[bytes], old_checkpoint: str,
+                      now: datetime) -> None:
+    body = json.dumps({"from": old_size, "to": new_size, "proof": [h.hex() for h in proof],
+                       "from_checkpoint": old_checkpoint}).encode()
     until, floor = lock_until(log.settings, now)
     try:
         log.objects.put_new(consistency_key(old_size, new_size), body, retain_until=until,

@@ -10,6 +10,7 @@ from shared.services.merkle_log import (
     MerkleLog,
     batch_key,
     checkpoint_key,
+    edge_of,
     lock_until,
     public_key_pem,
     store_consistency,
@@ -52,11 +53,13 @@ def seal_log(log: MerkleLog, now: datetime) -> SealResult:
     _write_tiles(log, size, batch.end, hash_at, now)
     root = merkle.root_at(batch.end, hash_at)
     note, version = _write_checkpoint(log, batch.end, root, now)
-    if size:
-        # The tree is in hand: the proof from the previous checkpoint costs no read, and exports reuse it.
-        store_consistency(log, size, batch.end, merkle.consistency_proof(size, batch.end, hash_at), now)
+    if state is not None:
+        # The tree and the previous note are in hand: that pair costs no read here, and exports reuse it whole.
+        store_consistency(log, size, batch.end, merkle.consistency_proof(size, batch.end, hash_at), state.checkpoint,
+                          now)
     advanced = LogState(size=batch.end, root=root.hex(), checkpoint=note, checkpoint_key=checkpoint_key(batch.end),
-                        checkpoint_version=version, key_id=log.key_id(), batch_key=batch_key(size), marked=False)
+                        checkpoint_version=version, key_id=log.key_id(), batch_key=batch_key(size), marked=False,
+                        edge=edge_of(batch.end, hash_at))
     if not log.state.advance(advanced, expected_size=size):
         current = log.state.get()
         return SealResult(current.size if current is not None else size, 0)

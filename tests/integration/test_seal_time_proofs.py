@@ -1,7 +1,7 @@
 """Seal-time proofs (issue 16): the sealer records each event's inclusion path against the checkpoint it signs, and
 an export through the handler builds its proofs from those paths, reading no Merkle tile for them; the one
 consistency proof per sealing checkpoint is computed once (by the sealer, from the checkpoint before the one it
-signs; otherwise by the first export that needs it) and then read back as one object."""
+signs; otherwise by the first export that needs it) and then read back, with that checkpoint, as one object."""
 
 import json
 import zipfile
@@ -15,6 +15,7 @@ from shared import wiring
 from shared.ledger import checkpoint, merkle
 from shared.services.merkle_log import checkpoint_key, consistency_key, public_key_pem
 from tests.integration.test_exports import act, bundle_of, create, export, iso
+from tests.integration.test_access_batches import batcher, item, post  # noqa: F401  (batcher: a fixture)
 from tests.integration.test_ledger_seal import first_event_id, seal
 
 pytestmark = pytest.mark.usefixtures("stack")
@@ -52,6 +53,10 @@ def test_the_sealer_records_each_events_path_against_the_checkpoint_it_signs(int
     path = [stored.inclusion_path[i:i + 32] for i in range(0, len(stored.inclusion_path), 32)]
     leaf = merkle.leaf_hash(merkle.leaf_data(stored.event_hash, stored.consumer_tag))
     assert merkle.verify_inclusion(leaf, stored.leaf_index, size, path, root)
+    # The state item keeps the latest tree's right edge (8 leaves: one complete subtree), which gives its root.
+    state = log.state.get()
+    edge = dict(zip(merkle.edge_nodes(8), (bytes.fromhex(h) for h in state.edge), strict=True))
+    assert merkle.root_at(8, lambda level, index: edge[level, index]).hex() == state.root
 
 
 def test_an_export_reads_no_tile_for_its_proofs_and_the_consistency_proof_once(intake, exporter, s3_reads, tmp_path,
@@ -85,14 +90,16 @@ def test_an_export_reads_no_tile_for_its_proofs_and_the_consistency_proof_once(i
     assert "OK: every event" in capsys.readouterr().out
     tile_reads = [k for k in first_reads if k.startswith("ledger/tile/")]
     assert tile_reads, "the first export computes the consistency proof 2 -> latest from tiles"
-    # The sealer stored the proof from the checkpoint before the latest as it signed the latest: no tiles for it.
-    assert consistency_key(middle, latest) in first_reads
+    # The sealer stored the proof from the checkpoint before the latest as it signed the latest, with that
+    # checkpoint: one object, no tiles and no checkpoint object for it.
+    assert consistency_key(middle, latest) in first_reads and checkpoint_key(middle) not in first_reads
 
     s3_reads.clear()
     status, again, _ = export(exporter, request_id=rid)
     bundle_of(again)
-    assert not [k for k in s3_reads if k.startswith("ledger/tile/")], s3_reads
-    assert consistency_key(2, latest) in s3_reads
+    assert not [k for k in s3_reads if k.startswith(("ledger/tile/", "ledger/checkpoints/"))], s3_reads
+    assert [k for k in s3_reads if k.startswith("ledger/")] == [consistency_key(2, latest),
+                                                               consistency_key(middle, latest)]
 
 
 def test_an_event_sealed_before_paths_were_recorded_gets_its_proof_from_the_tiles(intake, exporter, tmp_path, stack):
@@ -116,3 +123,32 @@ def test_an_event_sealed_before_paths_were_recorded_gets_its_proof_from_the_tile
     assert [p["tree_size"] for p in proofs] == [latest]
     (tmp_path / "bundle.zip").write_bytes(data)
     assert cli(["verify", str(tmp_path / "bundle.zip")]) == 0
+
+
+def test_batched_access_events_keep_their_path_so_their_bundle_reads_no_tile(intake, batcher, s3_reads, tmp_path):
+    from shared.ledger.envelope import Actor
+    from shared.models.export import ExportJob, ExportScope
+    from shared.services.build_bundle import build_bundle
+    from shared.services.export_selection import Selection
+
+    ids = post(intake, [item(n) for n in range(0, 25, 5)])[1]["event_ids"]  # all five for one consumer
+    batcher.pump_once()
+    seal()
+    create(intake)  # a later checkpoint: the batched events' proofs are against the one before it
+    seal()
+    log = wiring.merkle_log()
+    events = [log.access_leaves.get(event_id) for event_id in ids]
+    assert all(e.inclusion_path is not None and e.sealed_size < log.state.get().size for e in events)
+
+    s3_reads.clear()
+    job = ExportJob(export_id="e-1", status="building", scope=ExportScope(consumer_tag=events[0].consumer_tag),
+                    requested_by=Actor(type="staff", id="auditor-1", role="auditor"), requested_at=datetime.now(UTC))
+    built = build_bundle(wiring.ledger(), log, Selection(requests=[], standalone=events), job, None,
+                         lambda done, total: None)
+
+    assert not [k for k in s3_reads if k.startswith(("ledger/tile/", "ledger/checkpoints/"))], s3_reads
+    archive = zipfile.ZipFile(BytesIO(built.data))
+    proofs = [json.loads(line) for line in archive.read("proofs.jsonl").splitlines()]
+    assert {p["tree_size"] for p in proofs} == {events[0].sealed_size}
+    (tmp_path / "access.zip").write_bytes(built.data)
+    assert cli(["verify", str(tmp_path / "access.zip")]) == 0

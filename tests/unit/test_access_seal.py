@@ -160,3 +160,15 @@ def test_the_batched_leaf_binds_the_version():
     assert merkle.leaf_data(event_hash, tag) == merkle.LEAF_LABEL + bytes.fromhex(tag + event_hash)  # v1 unchanged
     with pytest.raises(ValueError):
         merkle.leaf_data(event_hash, tag, "")
+
+
+def test_each_batched_event_keeps_its_path_against_the_checkpoint_that_sealed_it(ledger, clock, log, leaves):
+    add_events(ledger, clock, 3)
+    write(ledger, rows(ledger, clock, range(6)))
+    seal_everything(log, queue(ledger, leaves), clock.moment)
+    root = bytes.fromhex(log.state.get().root)
+
+    for stored in leaves.leaves.values():
+        path = [stored.inclusion_path[i:i + 32] for i in range(0, len(stored.inclusion_path), 32)]
+        leaf = merkle.leaf_hash(merkle.leaf_data(stored.event_hash, stored.consumer_tag, stored.batch_version))
+        assert stored.sealed_size == 9 and merkle.verify_inclusion(leaf, stored.leaf_index, 9, path, root)

@@ -9,6 +9,7 @@ from shared.ledger.merkle import (
     Tile,
     consistency_proof,
     consistency_proof_for_leaves,
+    edge_nodes,
     hash_at_from_leaves,
     hash_at_from_tiles,
     inclusion_proof,
@@ -506,3 +507,16 @@ def test_root_names_the_bad_leaf_when_one_of_many_is_not_32_bytes():
         root(leaves[:7] + [bytes(31)] + leaves[8:])
     with pytest.raises(ValueError, match=r"leaf_hashes\[2\]"):
         hash_at_from_leaves(leaves[:2] + ["00" * 32] + leaves[3:])
+
+
+@pytest.mark.parametrize("size", [1, 2, 3, 7, 8, 255, 256, 1000, 70_000])
+def test_edge_nodes_cover_the_tree_in_order_and_give_its_root(size):
+    nodes = edge_nodes(size)
+    assert len(nodes) == bin(size).count("1")
+    spans = [(index << level, (index + 1) << level) for level, index in nodes]
+    assert spans[0][0] == 0 and spans[-1][1] == size
+    assert all(left[1] == right[0] for left, right in zip(spans, spans[1:]))
+    leaves = [hashlib.sha256(str(i).encode()).digest() for i in range(size)]
+    known = hash_at_from_leaves(leaves)
+    edge = {node: known(*node) for node in nodes}
+    assert root_at(size, lambda level, index: edge[level, index]) == root(leaves)

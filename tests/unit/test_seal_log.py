@@ -205,3 +205,69 @@ def test_proof_and_checkpoint_reads_refuse_what_is_not_sealed_yet(ledger, clock,
     with pytest.raises(ValidationError):
         ledger_proofs.consistency(log, 0, 2)
     assert ledger_proofs.consistency(log, 0, 1).proof == []
+
+
+def test_the_state_keeps_the_right_edge_so_a_proof_opens_no_edge_tile(ledger, clock, log):
+    events = add_events(ledger, clock, 5000)
+    seal_log(log, clock.moment)
+    state = log.state.get()
+    assert state is not None and len(state.edge) == bin(5000).count("1")
+    ledger.evidence.reads.clear()
+
+    proof = ledger_proofs.event_proof(ledger, log, events[1234].event_id, AUDITOR)
+
+    # The leaf's tile and the level-1 tile: the partial level-0 tile at the edge (5000 = 19 * 256 + 136) is not read.
+    assert sorted(ledger.evidence.reads) == ["ledger/tile/0/004", "ledger/tile/1/000.p/19"]
+    assert merkle.verify_inclusion(bytes.fromhex(proof.leaf_hash), 1234, 5000,
+                                   [bytes.fromhex(h) for h in proof.inclusion_path], bytes.fromhex(proof.root))
+
+
+def test_an_edge_that_does_not_give_the_checkpointed_root_is_ignored_for_the_tiles(ledger, clock, log):
+    events = add_events(ledger, clock, 600)
+    seal_log(log, clock.moment)
+    state = log.state.get()
+    log.state.state = state.model_copy(update={"edge": [bytes(32).hex()] * len(state.edge)})
+    ledger.evidence.reads.clear()
+
+    proof = ledger_proofs.event_proof(ledger, log, events[5].event_id, AUDITOR)
+
+    assert "ledger/tile/0/002.p/88" in ledger.evidence.reads
+    assert merkle.verify_inclusion(bytes.fromhex(proof.leaf_hash), 5, 600,
+                                   [bytes.fromhex(h) for h in proof.inclusion_path], bytes.fromhex(proof.root))
+
+
+def test_the_sealer_keeps_the_previous_checkpoint_with_the_consistency_proof_it_stores(ledger, clock, log):
+    add_events(ledger, clock, 5)
+    seal_log(log, clock.moment)
+    first_note = log.state.get().checkpoint
+    add_events(ledger, clock, 3)
+    seal_log(log, clock.moment)
+
+    stored = json.loads(ledger.evidence.objects["ledger/consistency/00000000000000000005-00000000000000000008.json"][0])
+
+    assert stored["from_checkpoint"] == first_note
+    roots = [checkpoint.open_signed_checkpoint(note.encode(), log.key_name,
+                                               public_key_pem(log.signer.public_key_der()).encode())[2]
+             for note in (first_note, log.state.get().checkpoint)]
+    assert merkle.verify_consistency(5, 8, *roots, [bytes.fromhex(h) for h in stored["proof"]])
+
+
+def test_a_consistency_object_kept_before_it_held_its_checkpoint_still_serves_with_the_checkpoint_read(ledger, clock,
+                                                                                                       log):
+    from shared.services.merkle_log import cached_consistency, checkpoint_key, consistency_key
+
+    add_events(ledger, clock, 5)
+    seal_log(log, clock.moment)
+    add_events(ledger, clock, 3)
+    seal_log(log, clock.moment)
+    key = consistency_key(5, 8)
+    body, version, until = ledger.evidence.objects[key]
+    ledger.evidence.objects[key] = (json.dumps({k: v for k, v in json.loads(body).items() if k != "from_checkpoint"})
+                                    .encode(), version, until)
+    ledger.evidence.reads.clear()
+
+    proof, note = cached_consistency(log, 5, 8, lambda: pytest.fail("no tiles for a kept pair"), clock.moment)
+
+    assert ledger.evidence.reads == [key, checkpoint_key(5)]
+    assert note == ledger.evidence.objects[checkpoint_key(5)][0]
+    assert proof == [bytes.fromhex(h) for h in json.loads(body)["proof"]]
