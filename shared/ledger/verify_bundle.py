@@ -57,28 +57,30 @@ class _InclusionChecker:
     """RFC 9162 section 2.1.3.2 inclusion verification against one signed root, remembering the nodes the last
     verified proof passed through (at most one per depth: the ancestors of that leaf). Events come in leaf order,
     so the next leaf's path soon meets one of them at the same position and depth, and the walk stops there: same
-    result, a few hashes per event instead of log2(n), and memory of O(log n) whatever the bundle's size.
-
-    The siblings are 32-byte hashes, or (`hexed`) the proof's hex strings already checked to be 64 hex digits
-    each: then only those the walk reaches are decoded."""
+    result, a few hashes per event instead of log2(n), and memory of O(log n) whatever the bundle's size."""
 
     def __init__(self, size: int, root: bytes) -> None:
         self.size = size
         self.root = root
         self.proven: dict[int, tuple[int, int, bytes]] = {}  # depth -> (fn, sn, node) as the walk saw it
+        self.checked: list[str] = []  # the last path whose every string is 64 hex digits
 
-    def verify(self, leaf: bytes, index: int, siblings: list[str] | list[bytes], hexed: bool) -> bool:
+    def verify(self, leaf: bytes, index: int, siblings: list[str] | list[bytes], hexed: bool) -> int:
+        """How many siblings the walk used to prove the leaf, or -1 when they do not. The siblings are 32-byte
+        hashes, or (`hexed`) a proof's strings, of which only those the walk reaches are decoded: one that is not
+        64 hex digits raises ValueError (or TypeError), and the walk remembers nothing."""
         if index >= self.size:
-            return False
+            return -1
         fn, sn, node = index, self.size - 1, leaf
         proven, copy, fromhex = self.proven, _NODE_HASHER.copy, bytes.fromhex
         steps: list[tuple[int, int, int, bytes]] = []  # (depth, fn, sn, node) of each node this walk computes
-        depth = len(siblings)
+        count = depth = len(siblings)
         for sibling in siblings:
             if sn == 0:
-                return False
+                return -1
             if hexed:
-                sibling = fromhex(sibling)
+                if len(sibling) != 64 or len(sibling := fromhex(sibling)) != 32:  # fromhex skips spaces
+                    raise ValueError("a sibling is not 64 hex digits")
             hasher = copy()
             if fn & 1 or fn == sn:
                 hasher.update(sibling)
@@ -97,16 +99,16 @@ class _InclusionChecker:
             known = proven.get(depth)
             if known is not None and known[0] == fn and known[1] == sn:
                 if known[2] != node:
-                    return False
+                    return -1
                 break
             if depth:
                 steps.append((depth, fn, sn, node))
         else:
             if sn != 0 or node != self.root:
-                return False
-        for depth, fn, sn, node in steps:
-            proven[depth] = (fn, sn, node)
-        return True
+                return -1
+        for step in steps:
+            proven[step[0]] = step[1:]
+        return count - depth
 
 
 def verify_bundle(bundle: Bundle, pin: KeyPin | None = None) -> Report:
@@ -470,17 +472,40 @@ class _Leaves:
         self.tags: dict[str | None, bytes] = {}  # consumer tag -> its 32 bytes, for the tags met so far
 
     def check(self, event_id: str, event_digest: bytes, tag: Any) -> int | None:
-        """The leaf index the event's proof claims (for the order check), None without a usable one."""
-        report = self.report
+        """The leaf index the event's proof claims (for the order check), None without a usable one.
+
+        The common case first: a well-typed proof whose walk decodes only the siblings it uses, and whose other
+        strings equal those of the last path known valid (they are the shared upper levels), or are checked all
+        at once. Anything else takes `_check_parsed`, which names what is wrong as it always did."""
         try:
             proof = self.proofs.take(event_id)
         except ValueError:  # v1: the proof file is not JSON
-            report.fail(f"event {event_id}", "its inclusion proof is malformed")
+            self.report.fail(f"event {event_id}", "its inclusion proof is malformed")
             return None
+        if type(proof) is dict:  # parsed JSON: exactly a dict
+            index, size, hexes = proof.get("leaf_index"), proof.get("tree_size"), proof.get("inclusion_path")
+            checker = self.checkers.get(size) if type(size) is int else None  # bool is not a size
+            if checker is not None and type(index) is int and index >= 0 and type(hexes) is list:
+                try:
+                    used = checker.verify(self._leaf(event_digest, tag, proof.get("batch_version")), index, hexes,
+                                          True)
+                except (ValueError, TypeError):
+                    pass
+                else:
+                    if hexes[max(used, 0):] == checker.checked[max(used, 0):] or _hex_hashes(hexes):
+                        checker.checked = hexes
+                        if used < 0:
+                            self._not_leaf(event_id, index, size)
+                        return index
+                    checker.proven.clear()  # it may hold nodes of a proof that turns out malformed
+        return self._check_parsed(proof, event_id, event_digest, tag)
+
+    def _check_parsed(self, proof: Any, event_id: str, event_digest: bytes, tag: Any) -> int | None:
+        report = self.report
         fields = _proof_fields(proof, event_id, report)
         if fields is None:
             return None
-        index, size, siblings, hexed, batch_version = fields
+        index, size, siblings, batch_version = fields
         checker = self.checkers.get(size)
         if checker is None:
             if size not in self.checkpoints:
@@ -493,10 +518,13 @@ class _Leaves:
         except (ValueError, TypeError) as error:
             report.fail(f"event {event_id}", f"cannot form its leaf ({error})")
             return index
-        if siblings is None or not checker.verify(leaf, index, siblings, hexed):
-            report.fail(f"event {event_id}",
-                        f"is not leaf {index} of the log signed at size {size} (changed, or not in the log)")
+        if siblings is None or checker.verify(leaf, index, siblings, False) < 0:
+            self._not_leaf(event_id, index, size)
         return index
+
+    def _not_leaf(self, event_id: str, index: int, size: int) -> None:
+        self.report.fail(f"event {event_id}",
+                         f"is not leaf {index} of the log signed at size {size} (changed, or not in the log)")
 
     def _leaf(self, event_digest: bytes, tag: Any, batch_version: Any) -> bytes:
         if batch_version is not None:  # only batched access events' leaves carry one
@@ -515,30 +543,26 @@ class _Leaves:
         return hasher.digest()
 
 
-def _proof_fields(proof: Any, event_id: str, report: Report) -> tuple[int, int, Any, bool, Any] | None:
-    """(leaf_index, tree_size, siblings, hexed, batch_version) of a parsed proof object (siblings None when they
-    cannot be a path), or None with its failure."""
+def _proof_fields(proof: Any, event_id: str, report: Report) -> tuple[int, int, list[bytes] | None, Any] | None:
+    """(leaf_index, tree_size, siblings, batch_version) of a parsed proof object (siblings None when they cannot
+    be a path), or None with its failure."""
     if proof is None:
         report.fail(f"event {event_id}", "has no inclusion proof")
         return None
     try:
         index, size, hexes = proof["leaf_index"], proof["tree_size"], proof["inclusion_path"]
         batch_version = proof.get("batch_version")  # only batched access events' leaves carry one
-        if _hex_hashes(hexes):
-            siblings, hexed = hexes, True
-        else:
-            if type(hexes) is not list or set(map(len, hexes)) - {64}:  # parsed JSON: exactly a list
-                raise ValueError("inclusion_path is not a list of 64 hex digits each")
-            path = bytes.fromhex("".join(hexes))  # hex digits may be spaced (then fewer hashes than strings)
-            siblings = None if len(path) & 31 else [path[at:at + 32] for at in range(0, len(path), 32)]
-            hexed = False
+        if type(hexes) is not list or set(map(len, hexes)) - {64}:  # parsed JSON: exactly a list
+            raise ValueError("inclusion_path is not a list of 64 hex digits each")
+        path = bytes.fromhex("".join(hexes))  # hex digits may be spaced (then fewer hashes than strings)
     except (KeyError, ValueError, TypeError, IndexError, AttributeError):
         report.fail(f"event {event_id}", "its inclusion proof is malformed")
         return None
     if not (type(index) is int and type(size) is int and index >= 0 and size >= 0):  # bool is not an index
         report.fail(f"event {event_id}", "its inclusion proof's leaf_index and tree_size are not non-negative integers")
         return None
-    return index, size, siblings, hexed, batch_version
+    siblings = None if len(path) & 31 else [path[at:at + 32] for at in range(0, len(path), 32)]
+    return index, size, siblings, batch_version
 
 
 # The JSON of a list of hex hashes with each digit (of either case: bytes.fromhex takes both) as "h": one
