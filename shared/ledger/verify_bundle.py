@@ -7,6 +7,7 @@ trust.py) or, without a pin, the bundle's own keys, which the report then says."
 
 import base64
 import binascii
+import gc
 import hashlib
 import json
 from collections import defaultdict
@@ -129,7 +130,13 @@ def verify_bundle(bundle: Bundle, pin: KeyPin | None = None) -> Report:
     else:
         _consistency(bundle, checkpoints, report)
     proofs = _StreamedProofs(bundle, listed.get(PROOFS), report) if v2 else _ProofFiles(bundle)
-    _events(bundle, manifest, checkpoints, proofs, listed.get(EVENTS), report)
+    collecting = gc.isenabled()
+    gc.disable()  # the event pass makes no reference cycles; collections would only rescan what it keeps
+    try:
+        _events(bundle, manifest, checkpoints, proofs, listed.get(EVENTS), report)
+    finally:
+        if collecting:
+            gc.enable()
     return report
 
 
@@ -223,9 +230,11 @@ def _file_sha256(bundle: Bundle, path: str) -> str:
     return digest.hexdigest()
 
 
-def _line_chunks(bundle: Bundle, path: str, digest: "hashlib._Hash") -> Iterator[tuple[list[bytes], bool]]:
+def _line_chunks(bundle: Bundle, path: str, digest: "hashlib._Hash",
+                 judge: bool = True) -> Iterator[tuple[list[bytes], bool]]:
     """The file's lines (without their newline), a read chunk's worth at a time, hashed as they pass, each list
-    with whether all its lines are plain (canonical.plain: one search over the chunk instead of one per line)."""
+    with whether all its lines are plain (canonical.plain: one search over the chunk instead of one per line;
+    False without `judge`)."""
     if path not in bundle.files:
         return
     with bundle.open(path) as stream:
@@ -238,13 +247,13 @@ def _line_chunks(bundle: Bundle, path: str, digest: "hashlib._Hash") -> Iterator
             carried = bool(rest)
             lines[0] = rest + lines[0]
             rest = lines.pop()
-            yield lines, plain(chunk) and (not carried or not lines or plain(lines[0]))
+            yield lines, judge and plain(chunk) and (not carried or not lines or plain(lines[0]))
         if rest:
-            yield [rest], plain(rest)
+            yield [rest], judge and plain(rest)
 
 
 def _lines(bundle: Bundle, path: str, digest: "hashlib._Hash") -> Iterator[bytes]:
-    return itertools.chain.from_iterable(lines for lines, _ in _line_chunks(bundle, path, digest))
+    return itertools.chain.from_iterable(lines for lines, _ in _line_chunks(bundle, path, digest, judge=False))
 
 
 def _check_streamed_hash(path: str, expected: str | None, digest: "hashlib._Hash", report: Report) -> None:
@@ -400,6 +409,8 @@ def _events(bundle: Bundle, manifest: dict[str, Any], checkpoints: dict[int, _Ch
     leaves = _Leaves(proofs, checkpoints, report)
     file_digest = hashlib.sha256()
     sha256 = hashlib.sha256
+    if orjson is not None:
+        loads, dumps, orjson_errors = orjson.loads, orjson.dumps, (orjson.JSONDecodeError, orjson.JSONEncodeError)
     number = events = 0
     for lines, plain_lines in _line_chunks(bundle, EVENTS, file_digest):
         for line in lines:
@@ -407,10 +418,10 @@ def _events(bundle: Bundle, manifest: dict[str, Any], checkpoints: dict[int, _Ch
             envelope = canonical_problem = None
             if plain_lines:  # orjson's exact round trip is the canonical check (canonical.plain)
                 try:
-                    envelope = orjson.loads(line)
-                    if orjson.dumps(envelope, option=ROUND_TRIP) != line:
+                    envelope = loads(line)
+                    if dumps(envelope, option=ROUND_TRIP) != line:
                         envelope = None
-                except (orjson.JSONDecodeError, orjson.JSONEncodeError):
+                except orjson_errors:
                     envelope = None
             if envelope is None:
                 try:
@@ -426,9 +437,10 @@ def _events(bundle: Bundle, manifest: dict[str, Any], checkpoints: dict[int, _Ch
                 report.fail(f"events.jsonl line {number}", "not an event envelope")
                 continue
             ids.append(event_id)
-            if event_id in seen:
-                report.fail(f"event {event_id}", "appears twice")
+            known = len(seen)
             seen.add(event_id)
+            if len(seen) == known:
+                report.fail(f"event {event_id}", "appears twice")
             if canonical_problem:
                 report.fail(f"event {event_id}", f"not in canonical form ({canonical_problem})")
             digest = sha256(line).digest()
@@ -492,7 +504,8 @@ class _Leaves:
                 except (ValueError, TypeError):
                     pass
                 else:
-                    if hexes[max(used, 0):] == checker.checked[max(used, 0):] or _hex_hashes(hexes):
+                    rest = max(used, 0)
+                    if hexes[rest:] == checker.checked[rest:] or _hex_hashes(hexes):
                         checker.checked = hexes
                         if used < 0:
                             self._not_leaf(event_id, index, size)
