@@ -86,9 +86,13 @@ def _normalize_naming_path(value: Any, path: str) -> Any:
     raise CanonicalError(f"{path}: {type(value).__name__} is not allowed in canonical JSON")
 
 
+# json.dumps with these options builds an encoder per call; one built once writes the same bytes.
+_ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
 def canonical_bytes(value: Any) -> bytes:
     """Keys sorted, no whitespace, UTF-8, NFC; json's escaping of control characters matches RFC 8785."""
-    return json.dumps(normalize(value), sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    return _ENCODER.encode(normalize(value)).encode("utf-8")
 
 
 def sha256_hex(data: bytes) -> str:
@@ -135,8 +139,7 @@ def _parse_canonical_stdlib(data: bytes) -> Any:
         raise CanonicalError("nested too deeply") from None
     simple = data.isascii() and not _LONG_NUMBER.search(data)  # 16+ digits: maybe beyond 2^53, check fully
     try:
-        encoded = (json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
-                   if simple else canonical_bytes(value))
+        encoded = _ENCODER.encode(value).encode("utf-8") if simple else canonical_bytes(value)
     except RecursionError:
         raise CanonicalError("nested too deeply") from None
     except UnicodeEncodeError:
