@@ -74,7 +74,7 @@ class _InclusionChecker:
             return -1
         fn, sn, node = index, self.size - 1, leaf
         proven, copy, fromhex = self.proven, _NODE_HASHER.copy, bytes.fromhex
-        steps: list[tuple[int, int, int, bytes]] = []  # (depth, fn, sn, node) of each node this walk computes
+        steps: list[tuple[int, tuple[int, int, bytes]]] = []  # (depth, (fn, sn, node)) of each node it computes
         count = depth = len(siblings)
         for sibling in siblings:
             if sn == 0:
@@ -103,12 +103,11 @@ class _InclusionChecker:
                     return -1
                 break
             if depth:
-                steps.append((depth, fn, sn, node))
+                steps.append((depth, (fn, sn, node)))
         else:
             if sn != 0 or node != self.root:
                 return -1
-        for step in steps:
-            proven[step[0]] = step[1:]
+        proven.update(steps)
         return count - depth
 
 
@@ -499,8 +498,15 @@ class _Leaves:
             checker = self.checkers.get(size) if type(size) is int else None  # bool is not a size
             if checker is not None and type(index) is int and index >= 0 and type(hexes) is list:
                 try:
-                    used = checker.verify(self._leaf(event_digest, tag, proof.get("batch_version")), index, hexes,
-                                          True)
+                    batch_version = proof.get("batch_version")
+                    if batch_version is None and type(tag) is str and (tag_bytes := self.tags.get(tag)) is not None:
+                        hasher = merkle.EVENT_LEAF_HASHER.copy()  # _leaf's common case, without the call
+                        hasher.update(tag_bytes)
+                        hasher.update(event_digest)
+                        leaf = hasher.digest()
+                    else:
+                        leaf = self._leaf(event_digest, tag, batch_version)
+                    used = checker.verify(leaf, index, hexes, True)
                 except (ValueError, TypeError):
                     pass
                 else:
