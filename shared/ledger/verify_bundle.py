@@ -385,8 +385,9 @@ class _StreamedProofs:
         _check_streamed_hash(PROOFS, self.expected, self.digest, report)
 
 
-# What the chain check keeps of an event: its hash (bytes), its prev_event_hash as written, its id.
-_Link = tuple[bytes, Any, str]
+# What the chain check keeps of an event: its hash, its prev_event_hash as written, its id.
+_Link = tuple[str, Any, str]
+_NEW = object()  # a request not met before
 
 
 def _events(bundle: Bundle, manifest: dict[str, Any], checkpoints: dict[int, _Checkpoint],
@@ -402,6 +403,9 @@ def _events(bundle: Bundle, manifest: dict[str, Any], checkpoints: dict[int, _Ch
         unsealed_ids = []
     unsealed = set(unsealed_ids)
     chains: dict[str, dict[int, _Link]] = defaultdict(dict)
+    # Per request, while its links have come as a whole chain so far (seq 1 opening it, each next naming the last):
+    # the last seq and hash; None once they have not. Such a request's check at the end finds nothing to say.
+    heads: dict[str, tuple[int, str] | None] = {}
     seen: set[str] = set()
     last_leaf = -1
     ids: list[str] = []
@@ -459,7 +463,14 @@ def _events(bundle: Bundle, manifest: dict[str, Any], checkpoints: dict[int, _Ch
                     last_leaf = leaf
             request_id, seq = envelope.get("request_id"), envelope.get("seq")
             if isinstance(request_id, str) and isinstance(seq, int):
-                chains[request_id][seq] = (digest, envelope.get("prev_event_hash"), event_id)
+                event_hash, prev_event_hash = digest.hex(), envelope.get("prev_event_hash")
+                chains[request_id][seq] = (event_hash, prev_event_hash, event_id)
+                head = heads.get(request_id, _NEW)
+                if head is _NEW:
+                    heads[request_id] = (seq, event_hash) if seq == 1 and prev_event_hash is None else None
+                elif head is not None:
+                    heads[request_id] = (seq, event_hash) if seq == head[0] + 1 and prev_event_hash == head[1] \
+                        else None
             events += 1
     report.events += events
     _check_streamed_hash(EVENTS, expected_sha256, file_digest, report)
@@ -470,7 +481,8 @@ def _events(bundle: Bundle, manifest: dict[str, Any], checkpoints: dict[int, _Ch
         extra = [i for i in ids if i not in listed]
         report.fail("events.jsonl", f"does not hold the manifest's events in order (missing {missing[:3]}, "
                                     f"extra {extra[:3]})")
-    _chains(chains, bool(manifest.get("complete_chains")), report)
+    _chains(chains, {request_id for request_id, head in heads.items() if head is not None},
+            bool(manifest.get("complete_chains")), report)
 
 
 class _Leaves:
@@ -601,9 +613,12 @@ def _hex_hashes(value: Any) -> bool:
         return False
 
 
-def _chains(chains: dict[str, dict[int, _Link]], complete: bool, report: Report) -> None:
+def _chains(chains: dict[str, dict[int, _Link]], whole: set[str], complete: bool, report: Report) -> None:
+    """Each request's links in seq order (`whole`: requests already seen to form a whole chain, in order)."""
     report.requests += len(chains)
     for request_id, links in chains.items():
+        if request_id in whole:
+            continue
         seqs = sorted(links)
         if complete and seqs != list(range(1, len(seqs) + 1)):
             # Not 1..k: then some position within 1..k is missing (a seq of 2^53 must not make us count to it).
@@ -615,7 +630,7 @@ def _chains(chains: dict[str, dict[int, _Link]], complete: bool, report: Report)
             _, prev_event_hash, event_id = link
             if seq == 1 and prev_event_hash is not None:
                 report.fail(f"event {event_id}", "opens its request but names a previous event")
-            elif previous_seq == seq - 1 and prev_event_hash != previous[0].hex():
+            elif previous_seq == seq - 1 and prev_event_hash != previous[0]:
                 report.fail(f"event {event_id}", f"prev_event_hash does not match event {previous[2]} (seq {seq - 1})")
             previous_seq, previous = seq, link
 

@@ -1,6 +1,7 @@
 """The verifier's fast paths (shared/ledger/verify_bundle.py) accept exactly what its slow paths accept: a read
 chunk judged plain at once, proof strings checked as the walk decodes them and the rest by equality with the last
-valid path. Each tampered bundle below gets the same report with the fast paths on as with them off."""
+valid path, request chains seen whole as they stream left out of the final check. Each tampered bundle below gets
+the same report with the fast paths on as with them off."""
 
 import json
 
@@ -24,8 +25,12 @@ def lines():
 
 
 def slow_paths(monkeypatch):
-    """Every line through parse_canonical, every proof through _check_parsed: the checks as they were written."""
+    """Every line through parse_canonical, every proof through _check_parsed, every chain checked at the end: the
+    checks as they were written."""
+    every_chain = verifier._chains
     monkeypatch.setattr(verifier, "plain", lambda data: False)
+    monkeypatch.setattr(verifier, "_chains", lambda chains, whole, complete, report: every_chain(
+        chains, set(), complete, report))
     monkeypatch.setattr(verifier._Leaves, "check", lambda self, event_id, digest, tag: self._check_parsed(
         self.proofs.take(event_id), event_id, digest, tag))
 
@@ -116,3 +121,31 @@ def test_a_non_canonical_line_is_named_whatever_chunk_it_falls_in(key, lines, mo
     assert fast.failures == slow.failures
     assert sum("not in canonical form" in failure for failure in fast.failures) == sum(
         line != original for line, original in zip(changed, lines, strict=True))
+
+
+def relinked(line, **changes):
+    envelope = json.loads(line)
+    envelope.update(changes)
+    return json.dumps(envelope, sort_keys=True, separators=(",", ":")).encode()
+
+
+CHAIN_EDITS = {
+    "a link named wrong": lambda lines: [*lines[:9], relinked(lines[9], prev_event_hash="00" * 32), *lines[10:]],
+    "an opening naming a previous": lambda lines: [relinked(lines[0], prev_event_hash="00" * 32), *lines[1:]],
+    "a link dropped": lambda lines: [*lines[:5], *lines[6:]],
+    "two links swapped": lambda lines: [*lines[:4], lines[8], *lines[5:8], lines[4], *lines[9:]],
+    "a seq repeated": lambda lines: [*lines[:9], relinked(lines[9], seq=2), *lines[10:]],
+    "a seq as a boolean": lambda lines: [relinked(lines[0], seq=True), *lines[1:]],
+    "a request id changed": lambda lines: [*lines[:6], relinked(lines[6], request_id="other"), *lines[7:]],
+}
+
+
+@pytest.mark.parametrize("edit", CHAIN_EDITS)
+def test_a_broken_chain_gets_the_same_report_on_the_fast_path(key, lines, monkeypatch, edit):
+    bundle = build_bundle(lines, SIZES, key, version=2)
+    changed = CHAIN_EDITS[edit](lines)
+    bundle.files["events.jsonl"] = b"\n".join(changed) + b"\n"
+    reseal(bundle, key, [json.loads(line)["event_id"] for line in changed])
+    fast, slow = both_reports(bundle, monkeypatch)
+    assert fast.failures == slow.failures
+    assert not fast.ok
