@@ -43,6 +43,8 @@ def _plane_noncharacter(text: str) -> str | None:
 
 def line_issue(text: str) -> str | None:
     """Why `text` is not a single safe line, or None."""
+    if text.isascii() and text.isprintable():  # the common case: no control, line break or DEL, nothing else to find
+        return None
     found = _LINE_BREAKS.search(text)
     if found:
         return f"must be a single line (contains U+{ord(found.group()):04X})"

@@ -8,7 +8,11 @@ accepted raises StorageUnavailableError: the producer's retry stores nothing twi
 
 import json
 from collections.abc import Iterator, Sequence
+from functools import cache
 from typing import Any
+
+import orjson
+from pydantic import TypeAdapter
 
 from shared.errors import StorageUnavailableError
 from shared.ledger.envelope import Actor
@@ -23,11 +27,29 @@ ATTEMPTS = 4
 
 
 def record_data(accepted: AcceptedAccess) -> bytes:
-    values = {"event": accepted.event.model_dump(mode="json", exclude_none=True),
-              "producer": accepted.producer.model_dump(), "consumer_tag": accepted.consumer_tag,
-              "actor_tag": accepted.actor_tag, "producer_key": accepted.producer_key,
-              "received_at": rfc3339(accepted.received_at)}
-    return json.dumps(values, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    return records_data([accepted])[0]
+
+
+def records_data(events: Sequence[AcceptedAccess]) -> list[bytes]:
+    """Each event's record: the event as pydantic's core writes it, its tags and key, then the producer and the
+    receipt time, written once for the run of events that share them (a batch shares them)."""
+    event_json = _event_json().dump_json
+    producer, received_at, tail = None, None, b""
+    out = []
+    for accepted in events:
+        if accepted.producer is not producer or accepted.received_at != received_at:
+            producer, received_at = accepted.producer, accepted.received_at
+            tail = orjson.dumps({"producer": producer.model_dump(), "received_at": rfc3339(received_at)})[1:]
+        keys = orjson.dumps({"consumer_tag": accepted.consumer_tag, "actor_tag": accepted.actor_tag,
+                             "producer_key": accepted.producer_key})
+        out.append(b"".join((b'{"event":', event_json(accepted.event, exclude_none=True), b",", keys[1:-1],
+                             b",", tail)))
+    return out
+
+
+@cache
+def _event_json() -> TypeAdapter[AccessEventIn]:
+    return TypeAdapter(AccessEventIn)
 
 
 def accepted_of(data: bytes) -> AcceptedAccess:
@@ -46,7 +68,9 @@ class KinesisAccessStream:
 
     @tracer.capture_method(capture_response=False)
     def put(self, events: Sequence[AcceptedAccess]) -> None:
-        for chunk in _chunks([{"Data": record_data(e), "PartitionKey": e.producer_key} for e in events]):
+        records = [{"Data": data, "PartitionKey": e.producer_key} for data, e in zip(records_data(events), events,
+                                                                                        strict=True)]
+        for chunk in _chunks(records):
             self._put_all(chunk)
 
     def _put_all(self, records: list[dict[str, Any]]) -> None:

@@ -20,9 +20,10 @@ _LONG_NUMBER = re.compile(rb"[:,\[]-?[0-9]{16,}")
 # A decimal fraction as it would end a number token of compact JSON. orjson round-trips such floats (1.5 -> 1.5),
 # so lines holding one take the standard library's path; other floats (1e5, 1.0e3) never round-trip exactly. The
 # pattern can match inside a string too (then the line is only checked more slowly), never misses such a number.
-_FRACTION = re.compile(rb"\.[0-9]+(?:[,}\]]|\Z)")
+# A newline ends a number too, so one search over many lines finds what a search of each line would.
+_FRACTION = re.compile(rb"\.[0-9]+(?:[,}\]\n]|\Z)")
 # orjson refuses to write integers beyond +/-(2^53-1), the ledger's limit, so those leave the fast path too.
-_ORJSON_OPTIONS = orjson.OPT_SORT_KEYS | orjson.OPT_STRICT_INTEGER if orjson is not None else 0
+ROUND_TRIP = orjson.OPT_SORT_KEYS | orjson.OPT_STRICT_INTEGER if orjson is not None else 0
 
 
 class CanonicalError(ValueError):
@@ -85,9 +86,13 @@ def _normalize_naming_path(value: Any, path: str) -> Any:
     raise CanonicalError(f"{path}: {type(value).__name__} is not allowed in canonical JSON")
 
 
+# json.dumps with these options builds an encoder per call; one built once writes the same bytes.
+_ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
 def canonical_bytes(value: Any) -> bytes:
     """Keys sorted, no whitespace, UTF-8, NFC; json's escaping of control characters matches RFC 8785."""
-    return json.dumps(normalize(value), sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    return _ENCODER.encode(normalize(value)).encode("utf-8")
 
 
 def sha256_hex(data: bytes) -> str:
@@ -103,15 +108,22 @@ def _no_float(text: str) -> Any:
     raise CanonicalError(f"number {text} is not an integer")
 
 
+def plain(data: bytes) -> bool:
+    """True when orjson's exact round trip (`orjson.dumps(orjson.loads(line), option=ROUND_TRIP) == line`) decides
+    whether each line of `data` is canonical: orjson is there, and the bytes are ASCII without a decimal fraction.
+    One call can cover many newline-separated lines (the verifier checks a read chunk at once)."""
+    return orjson is not None and data.isascii() and not _FRACTION.search(data)
+
+
 def parse_canonical(data: bytes) -> Any:
     """Parse bytes that claim to be canonical and return the value; CanonicalError if they are not exactly the
     canonical form. Pure-ASCII input (the common case) is checked by orjson: for ASCII its escapes and key order
     equal the standard library's, so an exact round trip without floats or unsafe integers is the canonical form.
     Anything else, or anything orjson refuses, takes the standard library, which has the final word."""
-    if orjson is not None and data.isascii() and not _FRACTION.search(data):
+    if plain(data):
         try:
             value = orjson.loads(data)
-            if orjson.dumps(value, option=_ORJSON_OPTIONS) == data:
+            if orjson.dumps(value, option=ROUND_TRIP) == data:
                 return value
         except (orjson.JSONDecodeError, orjson.JSONEncodeError):
             pass
@@ -127,8 +139,7 @@ def _parse_canonical_stdlib(data: bytes) -> Any:
         raise CanonicalError("nested too deeply") from None
     simple = data.isascii() and not _LONG_NUMBER.search(data)  # 16+ digits: maybe beyond 2^53, check fully
     try:
-        encoded = (json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
-                   if simple else canonical_bytes(value))
+        encoded = _ENCODER.encode(value).encode("utf-8") if simple else canonical_bytes(value)
     except RecursionError:
         raise CanonicalError("nested too deeply") from None
     except UnicodeEncodeError:

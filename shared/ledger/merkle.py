@@ -32,6 +32,9 @@ _NODE_PREFIX = b"\x01"
 # dominates hashing 65 bytes), and spares the concatenation of the prefix.
 _LEAF_HASHER = hashlib.sha256(_LEAF_PREFIX)
 _NODE_HASHER = hashlib.sha256(_NODE_PREFIX)
+# An event's leaf without a batch version: copy, feed tag_bytes(consumer tag) and the event digest, digest() is
+# leaf_hash(leaf_data_of_digest(digest, tag)) without building the leaf data (the verifier does it per event).
+EVENT_LEAF_HASHER = hashlib.sha256(_LEAF_PREFIX + LEAF_LABEL)
 _ZERO_TAG = bytes(HASH_SIZE)
 _TAGS: dict[str, bytes] = {}  # consumer tag hex -> bytes: a sealer or verifier meets the same few tags again
 _TAGS_KEPT = 4096
@@ -93,13 +96,13 @@ def leaf_data(event_hash_hex: str, consumer_tag_hex: str | None, batch_version: 
     """
     digest = _hex32(event_hash_hex, "event_hash_hex")
     if batch_version is None:  # every ledger event but batched access events: spare a call per leaf
-        return LEAF_LABEL + _tag_bytes(consumer_tag_hex) + digest
+        return LEAF_LABEL + tag_bytes(consumer_tag_hex) + digest
     return leaf_data_of_digest(digest, consumer_tag_hex, batch_version)
 
 
 def leaf_data_of_digest(event_digest: bytes, consumer_tag_hex: str | None, batch_version: str | None = None) -> bytes:
     """leaf_data for an event hash already in bytes (the verifier hashes each line itself)."""
-    tag = _tag_bytes(consumer_tag_hex)
+    tag = tag_bytes(consumer_tag_hex)
     if batch_version is None:
         return LEAF_LABEL + tag + event_digest
     if not isinstance(batch_version, str) or not batch_version:
@@ -107,7 +110,8 @@ def leaf_data_of_digest(event_digest: bytes, consumer_tag_hex: str | None, batch
     return BATCH_LEAF_LABEL + tag + hashlib.sha256(batch_version.encode("utf-8")).digest() + event_digest
 
 
-def _tag_bytes(consumer_tag_hex: str | None) -> bytes:
+def tag_bytes(consumer_tag_hex: str | None) -> bytes:
+    """A leaf's consumer tag field: 32 zero bytes for None, else the 64 lowercase hex digits' bytes (ValueError)."""
     if consumer_tag_hex is None:
         return _ZERO_TAG
     tag = _TAGS.get(consumer_tag_hex) if type(consumer_tag_hex) is str else None

@@ -7,17 +7,19 @@ trust.py) or, without a pin, the bundle's own keys, which the report then says."
 
 import base64
 import binascii
+import gc
 import hashlib
 import json
 from collections import defaultdict
+import itertools
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple
+from typing import Any
 
 from shared.ledger import checkpoint as notes
 from shared.ledger import merkle
 from shared.ledger.bundle_format import EVENTS, FORMAT_V2, FORMATS, MANIFEST, PROOFS, SIGNATURE, Bundle
-from shared.ledger.canonical import CanonicalError, parse_canonical, parse_json
+from shared.ledger.canonical import ROUND_TRIP, CanonicalError, orjson, parse_canonical, parse_json, plain
 from shared.ledger.trust import KeyPin, TrustedKey, trusted_key
 
 
@@ -40,8 +42,9 @@ class Report:
         self.failures.append(f"{where}: {what}")
 
 
-_CHUNK = 1 << 20
+_CHUNK = 1 << 16  # inflating in pieces that stay in cache is faster than in 1 MiB ones
 _NODE_HASHER = hashlib.sha256(b"\x01")  # copied per node: cheaper than a new hasher
+_TAGS_KEPT = 1 << 16  # consumer tags remembered as bytes (a bundle of one consumer has one)
 
 
 @dataclass(frozen=True)
@@ -61,22 +64,27 @@ class _InclusionChecker:
         self.size = size
         self.root = root
         self.proven: dict[int, tuple[int, int, bytes]] = {}  # depth -> (fn, sn, node) as the walk saw it
+        self.checked: list[str] = []  # the last path whose every string is 64 hex digits
 
-    def verify(self, leaf: bytes, index: int, path: bytes) -> bool:
-        """`path`: the siblings, deepest first, as one string of 32-byte hashes."""
-        count = len(path) >> 5
-        if index >= self.size or len(path) != count << 5:
-            return False
+    def verify(self, leaf: bytes, index: int, siblings: list[str] | list[bytes], hexed: bool) -> int:
+        """How many siblings the walk used to prove the leaf, or -1 when they do not. The siblings are 32-byte
+        hashes, or (`hexed`) a proof's strings, of which only those the walk reaches are decoded: one that is not
+        64 hex digits raises ValueError (or TypeError), and the walk remembers nothing."""
+        if index >= self.size:
+            return -1
         fn, sn, node = index, self.size - 1, leaf
-        proven, copy = self.proven, _NODE_HASHER.copy
-        steps: list[tuple[int, int, int, bytes]] = []  # (depth, fn, sn, node) of each node this walk computes
-        depth = count
-        for offset in range(0, count << 5, 32):
+        proven, copy, fromhex = self.proven, _NODE_HASHER.copy, bytes.fromhex
+        steps: list[tuple[int, tuple[int, int, bytes]]] = []  # (depth, (fn, sn, node)) of each node it computes
+        count = depth = len(siblings)
+        for sibling in siblings:
             if sn == 0:
-                return False
+                return -1
+            if hexed:
+                if len(sibling) != 64 or len(sibling := fromhex(sibling)) != 32:  # fromhex skips spaces
+                    raise ValueError("a sibling is not 64 hex digits")
             hasher = copy()
             if fn & 1 or fn == sn:
-                hasher.update(path[offset:offset + 32])
+                hasher.update(sibling)
                 hasher.update(node)
                 if not fn & 1:
                     while not fn & 1 and fn != 0:
@@ -84,28 +92,23 @@ class _InclusionChecker:
                         sn >>= 1
             else:
                 hasher.update(node)
-                hasher.update(path[offset:offset + 32])
+                hasher.update(sibling)
             node = hasher.digest()
             fn >>= 1
             sn >>= 1
             depth -= 1
             known = proven.get(depth)
             if known is not None and known[0] == fn and known[1] == sn:
-                ok = known[2] == node
-                if ok:
-                    self._remember(steps)
-                return ok
-            steps.append((depth, fn, sn, node))
-        ok = sn == 0 and node == self.root
-        if ok:
-            self._remember(steps)
-        return ok
-
-    def _remember(self, steps: list[tuple[int, int, int, bytes]]) -> None:
-        proven = self.proven
-        for depth, fn, sn, node in steps:
+                if known[2] != node:
+                    return -1
+                break
             if depth:
-                proven[depth] = (fn, sn, node)
+                steps.append((depth, (fn, sn, node)))
+        else:
+            if sn != 0 or node != self.root:
+                return -1
+        proven.update(steps)
+        return count - depth
 
 
 def verify_bundle(bundle: Bundle, pin: KeyPin | None = None) -> Report:
@@ -126,7 +129,13 @@ def verify_bundle(bundle: Bundle, pin: KeyPin | None = None) -> Report:
     else:
         _consistency(bundle, checkpoints, report)
     proofs = _StreamedProofs(bundle, listed.get(PROOFS), report) if v2 else _ProofFiles(bundle)
-    _events(bundle, manifest, checkpoints, proofs, listed.get(EVENTS), report)
+    collecting = gc.isenabled()
+    gc.disable()  # the event pass makes no reference cycles; collections would only rescan what it keeps
+    try:
+        _events(bundle, manifest, checkpoints, proofs, listed.get(EVENTS), report)
+    finally:
+        if collecting:
+            gc.enable()
     return report
 
 
@@ -220,20 +229,30 @@ def _file_sha256(bundle: Bundle, path: str) -> str:
     return digest.hexdigest()
 
 
-def _lines(bundle: Bundle, path: str, digest: "hashlib._Hash") -> Iterator[bytes]:
-    """The file's lines (without their newline), read in large chunks and hashed as they pass."""
+def _line_chunks(bundle: Bundle, path: str, digest: "hashlib._Hash",
+                 judge: bool = True) -> Iterator[tuple[list[bytes], bool]]:
+    """The file's lines (without their newline), a read chunk's worth at a time, hashed as they pass, each list
+    with whether all its lines are plain (canonical.plain: one search over the chunk instead of one per line;
+    False without `judge`)."""
     if path not in bundle.files:
         return
     with bundle.open(path) as stream:
         rest = b""
         while chunk := stream.read(_CHUNK):
             digest.update(chunk)
-            parts = chunk.split(b"\n")
-            parts[0] = rest + parts[0]  # the line the last chunk left open; joining just it spares copying the chunk
-            rest = parts.pop()
-            yield from parts
+            lines = chunk.split(b"\n")
+            # The line the last chunk left open: joining just it spares copying the chunk; it spans two chunks, so
+            # neither chunk's search covers it whole.
+            carried = bool(rest)
+            lines[0] = rest + lines[0]
+            rest = lines.pop()
+            yield lines, judge and plain(chunk) and (not carried or not lines or plain(lines[0]))
         if rest:
-            yield rest
+            yield [rest], judge and plain(rest)
+
+
+def _lines(bundle: Bundle, path: str, digest: "hashlib._Hash") -> Iterator[bytes]:
+    return itertools.chain.from_iterable(lines for lines, _ in _line_chunks(bundle, path, digest, judge=False))
 
 
 def _check_streamed_hash(path: str, expected: str | None, digest: "hashlib._Hash", report: Report) -> None:
@@ -328,14 +347,17 @@ class _StreamedProofs:
         self.lines = enumerate(_lines(bundle, PROOFS, self.digest), start=1)
         self.expected, self.report = expected_sha256, report
         self.ahead: dict[str, Any] = {}
+        self.parse = orjson.loads if orjson is not None else parse_json  # parse_json's fast path, without a call
 
     def take(self, event_id: str) -> Any:
+        """The event's parsed proof object, None when it has none."""
         ahead = self.ahead
         if ahead and event_id in ahead:
             return ahead.pop(event_id)
+        parse = self.parse
         for number, line in self.lines:
             try:
-                proof = parse_json(line)
+                proof = parse(line)
             except ValueError:
                 proof = None
             claimed = proof.get("event_id") if type(proof) is dict else None  # parsed JSON: exactly a dict
@@ -363,6 +385,11 @@ class _StreamedProofs:
         _check_streamed_hash(PROOFS, self.expected, self.digest, report)
 
 
+# What the chain check keeps of an event: its hash, its prev_event_hash as written, its id.
+_Link = tuple[str, Any, str]
+_NEW = object()  # a request not met before
+
+
 def _events(bundle: Bundle, manifest: dict[str, Any], checkpoints: dict[int, _Checkpoint],
             proofs: _ProofFiles | _StreamedProofs, expected_sha256: str | None, report: Report) -> None:
     """One pass over events.jsonl, keeping per event only what the chain and order checks need."""
@@ -376,50 +403,76 @@ def _events(bundle: Bundle, manifest: dict[str, Any], checkpoints: dict[int, _Ch
         unsealed_ids = []
     unsealed = set(unsealed_ids)
     chains: dict[str, dict[int, _Link]] = defaultdict(dict)
+    # Per request, while its links have come as a whole chain so far (seq 1 opening it, each next naming the last):
+    # the last seq and hash; None once they have not. Such a request's check at the end finds nothing to say.
+    heads: dict[str, tuple[int, str] | None] = {}
     seen: set[str] = set()
     last_leaf = -1
-    ids = []
-    checkers: dict[int, _InclusionChecker] = {}
+    ids: list[str] = []
+    leaves = _Leaves(proofs, checkpoints, report)
     file_digest = hashlib.sha256()
     sha256 = hashlib.sha256
-    for number, line in enumerate(_lines(bundle, EVENTS, file_digest), start=1):
-        canonical_problem = None
-        try:
-            envelope = parse_canonical(line)
-        except CanonicalError as error:
-            canonical_problem = str(error)
-            try:
-                envelope = json.loads(line)
-            except (ValueError, RecursionError):
-                envelope = None
-        event_id = envelope.get("event_id") if type(envelope) is dict else None  # parsed JSON: exactly a dict
-        if type(event_id) is not str:
-            report.fail(f"events.jsonl line {number}", "not an event envelope")
-            continue
-        ids.append(event_id)
-        if event_id in seen:
-            report.fail(f"event {event_id}", "appears twice")
-        seen.add(event_id)
-        if canonical_problem:
-            report.fail(f"event {event_id}", f"not in canonical form ({canonical_problem})")
-        digest = sha256(line).digest()
-        if unsealed and event_id in unsealed:
-            # The signed manifest says the log does not hold it yet: no proof to check, and it is counted.
-            report.unsealed += 1
-            if proofs.has(event_id):
-                report.fail(f"event {event_id}", "is listed as unsealed but has an inclusion proof")
-            leaf = None
-        else:
-            leaf = _inclusion(proofs, event_id, digest, envelope.get("consumer_tag"), checkpoints, checkers, report)
-        if leaf is not None:
-            if leaf <= last_leaf:
-                report.fail(f"event {event_id}", f"leaf {leaf} comes after leaf {last_leaf}: events are out of order")
+    if orjson is not None:
+        loads, dumps, orjson_errors = orjson.loads, orjson.dumps, (orjson.JSONDecodeError, orjson.JSONEncodeError)
+    number = events = 0
+    for lines, plain_lines in _line_chunks(bundle, EVENTS, file_digest):
+        for line in lines:
+            number += 1
+            envelope = canonical_problem = None
+            if plain_lines:  # orjson's exact round trip is the canonical check (canonical.plain)
+                try:
+                    envelope = loads(line)
+                    if dumps(envelope, option=ROUND_TRIP) != line:
+                        envelope = None
+                except orjson_errors:
+                    envelope = None
+            if envelope is None:
+                try:
+                    envelope = parse_canonical(line)
+                except CanonicalError as error:
+                    canonical_problem = str(error)
+                    try:
+                        envelope = json.loads(line)
+                    except (ValueError, RecursionError):
+                        envelope = None
+            event_id = envelope.get("event_id") if type(envelope) is dict else None  # parsed JSON: exactly a dict
+            if type(event_id) is not str:
+                report.fail(f"events.jsonl line {number}", "not an event envelope")
+                continue
+            ids.append(event_id)
+            known = len(seen)
+            seen.add(event_id)
+            if len(seen) == known:
+                report.fail(f"event {event_id}", "appears twice")
+            if canonical_problem:
+                report.fail(f"event {event_id}", f"not in canonical form ({canonical_problem})")
+            digest = sha256(line).digest()
+            if unsealed and event_id in unsealed:
+                # The signed manifest says the log does not hold it yet: no proof to check, and it is counted.
+                report.unsealed += 1
+                if proofs.has(event_id):
+                    report.fail(f"event {event_id}", "is listed as unsealed but has an inclusion proof")
+                leaf = None
             else:
-                last_leaf = leaf
-        request_id, seq = envelope.get("request_id"), envelope.get("seq")
-        if isinstance(request_id, str) and isinstance(seq, int):
-            chains[request_id][seq] = _Link(digest.hex(), envelope.get("prev_event_hash"), event_id)
-        report.events += 1
+                leaf = leaves.check(event_id, digest, envelope.get("consumer_tag"))
+            if leaf is not None:
+                if leaf <= last_leaf:
+                    report.fail(f"event {event_id}",
+                                f"leaf {leaf} comes after leaf {last_leaf}: events are out of order")
+                else:
+                    last_leaf = leaf
+            request_id, seq = envelope.get("request_id"), envelope.get("seq")
+            if isinstance(request_id, str) and isinstance(seq, int):
+                event_hash, prev_event_hash = digest.hex(), envelope.get("prev_event_hash")
+                chains[request_id][seq] = (event_hash, prev_event_hash, event_id)
+                head = heads.get(request_id, _NEW)
+                if head is _NEW:
+                    heads[request_id] = (seq, event_hash) if seq == 1 and prev_event_hash is None else None
+                elif head is not None:
+                    heads[request_id] = (seq, event_hash) if seq == head[0] + 1 and prev_event_hash == head[1] \
+                        else None
+            events += 1
+    report.events += events
     _check_streamed_hash(EVENTS, expected_sha256, file_digest, report)
     proofs.finish(unsealed, report)
     if isinstance(order, list) and order != ids:
@@ -428,69 +481,158 @@ def _events(bundle: Bundle, manifest: dict[str, Any], checkpoints: dict[int, _Ch
         extra = [i for i in ids if i not in listed]
         report.fail("events.jsonl", f"does not hold the manifest's events in order (missing {missing[:3]}, "
                                     f"extra {extra[:3]})")
-    _chains(chains, bool(manifest.get("complete_chains")), report)
+    _chains(chains, {request_id for request_id, head in heads.items() if head is not None},
+            bool(manifest.get("complete_chains")), report)
 
 
-class _Link(NamedTuple):
-    """What the chain check keeps of an event."""
+class _Leaves:
+    """Each sealed event's inclusion proof, checked against the signed checkpoint it names."""
 
-    event_hash: str
-    prev_event_hash: Any
-    event_id: str
+    def __init__(self, proofs: _ProofFiles | _StreamedProofs, checkpoints: dict[int, _Checkpoint],
+                 report: Report) -> None:
+        self.proofs, self.checkpoints, self.report = proofs, checkpoints, report
+        self.checkers: dict[int, _InclusionChecker] = {}
+        self.tags: dict[str | None, bytes] = {}  # consumer tag -> its 32 bytes, for the tags met so far
 
+    def check(self, event_id: str, event_digest: bytes, tag: Any) -> int | None:
+        """The leaf index the event's proof claims (for the order check), None without a usable one.
 
-def _inclusion(proofs: _ProofFiles | _StreamedProofs, event_id: str, event_digest: bytes, tag: str | None,
-               checkpoints: dict[int, _Checkpoint], checkers: dict[int, _InclusionChecker],
-               report: Report) -> int | None:
-    try:
-        proof = proofs.take(event_id)
-        if proof is None:
-            report.fail(f"event {event_id}", "has no inclusion proof")
+        The common case first: a well-typed proof whose walk decodes only the siblings it uses, and whose other
+        strings equal those of the last path known valid (they are the shared upper levels), or are checked all
+        at once. Anything else takes `_check_parsed`, which names what is wrong as it always did."""
+        try:
+            proof = self.proofs.take(event_id)
+        except ValueError:  # v1: the proof file is not JSON
+            self.report.fail(f"event {event_id}", "its inclusion proof is malformed")
             return None
+        if type(proof) is dict:  # parsed JSON: exactly a dict
+            index, size, hexes = proof.get("leaf_index"), proof.get("tree_size"), proof.get("inclusion_path")
+            checker = self.checkers.get(size) if type(size) is int else None  # bool is not a size
+            if checker is not None and type(index) is int and index >= 0 and type(hexes) is list:
+                try:
+                    batch_version = proof.get("batch_version")
+                    if batch_version is None and type(tag) is str and (tag_bytes := self.tags.get(tag)) is not None:
+                        hasher = merkle.EVENT_LEAF_HASHER.copy()  # _leaf's common case, without the call
+                        hasher.update(tag_bytes)
+                        hasher.update(event_digest)
+                        leaf = hasher.digest()
+                    else:
+                        leaf = self._leaf(event_digest, tag, batch_version)
+                    used = checker.verify(leaf, index, hexes, True)
+                except (ValueError, TypeError):
+                    pass
+                else:
+                    rest = max(used, 0)
+                    if hexes[rest:] == checker.checked[rest:] or _hex_hashes(hexes):
+                        checker.checked = hexes
+                        if used < 0:
+                            self._not_leaf(event_id, index, size)
+                        return index
+                    checker.proven.clear()  # it may hold nodes of a proof that turns out malformed
+        return self._check_parsed(proof, event_id, event_digest, tag)
+
+    def _check_parsed(self, proof: Any, event_id: str, event_digest: bytes, tag: Any) -> int | None:
+        report = self.report
+        fields = _proof_fields(proof, event_id, report)
+        if fields is None:
+            return None
+        index, size, siblings, batch_version = fields
+        checker = self.checkers.get(size)
+        if checker is None:
+            if size not in self.checkpoints:
+                report.fail(f"event {event_id}",
+                            f"its proof is against tree size {size}, which no checkpoint in the bundle signs")
+                return index
+            checker = self.checkers[size] = _InclusionChecker(size, self.checkpoints[size].root)
+        try:
+            leaf = self._leaf(event_digest, tag, batch_version)
+        except (ValueError, TypeError) as error:
+            report.fail(f"event {event_id}", f"cannot form its leaf ({error})")
+            return index
+        if siblings is None or checker.verify(leaf, index, siblings, False) < 0:
+            self._not_leaf(event_id, index, size)
+        return index
+
+    def _not_leaf(self, event_id: str, index: int, size: int) -> None:
+        self.report.fail(f"event {event_id}",
+                         f"is not leaf {index} of the log signed at size {size} (changed, or not in the log)")
+
+    def _leaf(self, event_digest: bytes, tag: Any, batch_version: Any) -> bytes:
+        if batch_version is not None:  # only batched access events' leaves carry one
+            return merkle.leaf_hash(merkle.leaf_data_of_digest(event_digest, tag, batch_version))
+        tags = self.tags
+        try:
+            tag_bytes = tags[tag]
+        except (KeyError, TypeError):  # a new tag, or JSON that is not one (merkle names the problem)
+            tag_bytes = merkle.tag_bytes(tag)
+            if len(tags) >= _TAGS_KEPT:
+                tags.clear()
+            tags[tag] = tag_bytes
+        hasher = merkle.EVENT_LEAF_HASHER.copy()
+        hasher.update(tag_bytes)
+        hasher.update(event_digest)
+        return hasher.digest()
+
+
+def _proof_fields(proof: Any, event_id: str, report: Report) -> tuple[int, int, list[bytes] | None, Any] | None:
+    """(leaf_index, tree_size, siblings, batch_version) of a parsed proof object (siblings None when they cannot
+    be a path), or None with its failure."""
+    if proof is None:
+        report.fail(f"event {event_id}", "has no inclusion proof")
+        return None
+    try:
         index, size, hexes = proof["leaf_index"], proof["tree_size"], proof["inclusion_path"]
         batch_version = proof.get("batch_version")  # only batched access events' leaves carry one
         if type(hexes) is not list or set(map(len, hexes)) - {64}:  # parsed JSON: exactly a list
             raise ValueError("inclusion_path is not a list of 64 hex digits each")
-        path = bytes.fromhex("".join(hexes))
-    except (KeyError, ValueError, TypeError, IndexError):
+        path = bytes.fromhex("".join(hexes))  # hex digits may be spaced (then fewer hashes than strings)
+    except (KeyError, ValueError, TypeError, IndexError, AttributeError):
         report.fail(f"event {event_id}", "its inclusion proof is malformed")
         return None
     if not (type(index) is int and type(size) is int and index >= 0 and size >= 0):  # bool is not an index
         report.fail(f"event {event_id}", "its inclusion proof's leaf_index and tree_size are not non-negative integers")
         return None
-    checker = checkers.get(size)
-    if checker is None:
-        if size not in checkpoints:
-            report.fail(f"event {event_id}",
-                        f"its proof is against tree size {size}, which no checkpoint in the bundle signs")
-            return index
-        checker = checkers[size] = _InclusionChecker(size, checkpoints[size].root)
+    siblings = None if len(path) & 31 else [path[at:at + 32] for at in range(0, len(path), 32)]
+    return index, size, siblings, batch_version
+
+
+# The JSON of a list of hex hashes with each digit (of either case: bytes.fromhex takes both) as "h": one
+# translate and compare checks every string of a proof's path.
+_SHAPE = bytes(ord("h") if chr(c) in "0123456789abcdefABCDEF" else c if chr(c) in '",[]' else ord("!")
+               for c in range(256))
+_SHAPES = {k: b"[" + b",".join([b'"' + b"h" * 64 + b'"'] * k) + b"]" for k in range(65)}
+
+
+def _hex_hashes(value: Any) -> bool:
+    """True when `value` is a list of strings of 64 hex digits each (at most 64 of them: a tree's depth)."""
+    if orjson is None or type(value) is not list or len(value) > 64:
+        return False
     try:
-        leaf = merkle.leaf_hash(merkle.leaf_data_of_digest(event_digest, tag, batch_version))
-    except (ValueError, TypeError) as error:
-        report.fail(f"event {event_id}", f"cannot form its leaf ({error})")
-        return index
-    if not checker.verify(leaf, index, path):
-        report.fail(f"event {event_id}", f"is not leaf {index} of the log signed at size {size} (changed, or not in the log)")
-    return index
+        return orjson.dumps(value).translate(_SHAPE) == _SHAPES[len(value)]
+    except orjson.JSONEncodeError:
+        return False
 
 
-def _chains(chains: dict[str, dict[int, _Link]], complete: bool, report: Report) -> None:
-    for request_id, chain in chains.items():
-        report.requests += 1
-        seqs = sorted(chain)
+def _chains(chains: dict[str, dict[int, _Link]], whole: set[str], complete: bool, report: Report) -> None:
+    """Each request's links in seq order (`whole`: requests already seen to form a whole chain, in order)."""
+    report.requests += len(chains)
+    for request_id, links in chains.items():
+        if request_id in whole:
+            continue
+        seqs = sorted(links)
         if complete and seqs != list(range(1, len(seqs) + 1)):
             # Not 1..k: then some position within 1..k is missing (a seq of 2^53 must not make us count to it).
-            gaps = [seq for seq in range(1, len(seqs) + 1) if seq not in chain]
+            gaps = [seq for seq in range(1, len(seqs) + 1) if seq not in links]
             report.fail(f"request {request_id}", f"chain is incomplete: events {gaps[:5]} are missing")
+        previous_seq, previous = None, None
         for seq in seqs:
-            link = chain[seq]
-            previous = chain.get(seq - 1)
-            if seq == 1 and link.prev_event_hash is not None:
-                report.fail(f"event {link.event_id}", "opens its request but names a previous event")
-            elif previous is not None and link.prev_event_hash != previous.event_hash:
-                report.fail(f"event {link.event_id}",
-                            f"prev_event_hash does not match event {previous.event_id} (seq {seq - 1})")
+            link = links[seq]
+            _, prev_event_hash, event_id = link
+            if seq == 1 and prev_event_hash is not None:
+                report.fail(f"event {event_id}", "opens its request but names a previous event")
+            elif previous_seq == seq - 1 and prev_event_hash != previous[0]:
+                report.fail(f"event {event_id}", f"prev_event_hash does not match event {previous[2]} (seq {seq - 1})")
+            previous_seq, previous = seq, link
 
 
 def _strings(value: Any) -> bool:

@@ -26,7 +26,7 @@ from shared.models.records import StoredEvent
 from shared.models.time_range import instant
 from shared.ports import AccessEngine, AccessStream, ScopeIndex
 from shared.services.access_batches import access_event_id
-from shared.services.access_ocsf import access_view, producer_key
+from shared.services.access_ocsf import access_view, producer_keys
 from shared.services.evidence_reads import read_event_body
 from shared.services.ledger_writer import Ledger, parse_envelope, tag_of
 from shared.services.read_requests import record_audit_read
@@ -59,14 +59,14 @@ def record_access_batch(ledger: Ledger, stream: AccessStream, events: list[Acces
     retried item (same producer, service and producer id) gets the id it got the first time (access_batches.py)."""
     received_at = ledger.now()
     consumers = [_consumer_subject(event) for event in events]
-    tags = _tags(ledger, [*consumers, *(actor_subject(event.actor.id) for event in events)])
-    keys = [producer_key(event, producer.id or producer.type) for event in events]
+    actors = [actor_subject(event.actor.id) for event in events]
+    tags = _tags(ledger, [*consumers, *actors])
+    keys = producer_keys(events, producer.id or producer.type)
     first: dict[str, int] = {}
     for number, key in enumerate(keys):
         first.setdefault(key, number)  # the same id twice in one batch is stored once
-    stream.put([AcceptedAccess(events[number], producer, tags[consumers[number]],
-                               tags[actor_subject(events[number].actor.id)], key, received_at)
-                for key, number in first.items()])
+    stream.put([AcceptedAccess(events[number], producer, tags[consumers[number]], tags[actors[number]], key,
+                               received_at) for key, number in first.items()])
     return [access_event_id(key) for key in keys]
 
 

@@ -35,8 +35,24 @@ def producer_key(event: AccessEventIn, service: str) -> str:
     """The dedupe key: hex SHA-256 over (producer, source service, producer event id). `service` is the
     authenticated producer (the caller's principal id): one producer can neither collide with another's ids nor
     pre-empt them, and a forwarder posting for several source services keeps their ids apart too."""
-    return sha256_hex(canonical_bytes(["ccpa-audit/access-event/v1", service, event.source.service,
-                                       event.event_id]))
+    return producer_keys([event], service)[0]
+
+
+def producer_keys(events: list[AccessEventIn], service: str) -> list[str]:
+    """producer_key of each event. The canonical list's first three items recur within a batch, so their bytes
+    are written once per source service: canonical bytes of a list are its items' joined by commas."""
+    prefixes: dict[str, bytes] = {}
+    keys = []
+    for event in events:
+        prefix = prefixes.get(event.source.service)
+        if prefix is None:
+            prefix = prefixes[event.source.service] = canonical_bytes(
+                [_KEY_LABEL, service, event.source.service])[:-1] + b","
+        keys.append(sha256_hex(prefix + canonical_bytes(event.event_id) + b"]"))
+    return keys
+
+
+_KEY_LABEL = "ccpa-audit/access-event/v1"
 
 
 def datastore(resource: str | None) -> dict[str, Any] | None:

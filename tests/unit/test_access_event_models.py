@@ -5,7 +5,8 @@ import pytest
 from shared.errors import ValidationError
 from shared.ledger.canonical import canonical_bytes, parse_canonical
 from shared.models.access_events import MAX_EVENTS, validate_batch
-from shared.services.access_ocsf import ocsf_details, producer_key
+from shared.services.access_ocsf import ocsf_details, producer_key, producer_keys
+from shared.ledger.canonical import sha256_hex
 
 NOW = datetime(2026, 11, 20, 18, 0, tzinfo=UTC)
 REQUEST_ID = "0193a5c2-7d4e-7b21-8c3f-2a9d6e1f4b70"
@@ -153,6 +154,14 @@ def test_dedupe_key_differs_when_producer_or_source_service_differs():
     assert len(producer_key(event, "svc-crm")) == 64
     assert producer_key(event, "svc-crm") != producer_key(event, "svc-billing")
     assert producer_key(event, "svc-crm") != producer_key(other_service, "svc-crm")
+
+
+def test_a_batch_s_dedupe_keys_are_each_event_s_canonical_key_whatever_its_text():
+    events = validate(item(), item(event_id="e\u0301-\"2\"\\"), item(event_id="x\u00e9\U0001f600", source={"service": "billing"}),
+                      item(source={"service": "Cre\u0301dit"}))
+    assert producer_keys(events, "svc-crm") == [
+        sha256_hex(canonical_bytes(["ccpa-audit/access-event/v1", "svc-crm", e.source.service, e.event_id]))
+        for e in events]
 
 
 # ---- OCSF details --------------------------------------------------------------------------------------------

@@ -46,3 +46,40 @@ def test_a_bundle_zipped_uncompressed_before_still_reads_and_verifies(bundle, tm
     assert main(["verify", str(old)]) == 0
     assert main(["verify", str(new)]) == 0
     assert "FAIL" not in capsys.readouterr().out
+
+
+def damaged(data: bytes, name: str, how: str) -> bytes:
+    """The zip with one member's compressed bytes changed in place, or its tail cut off (its declared size kept)."""
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        info = archive.getinfo(name)
+    start = info.header_offset + 30 + len(info.filename.encode()) + len(info.extra)
+    middle = start + info.compress_size // 2
+    if how == "flipped":
+        return data[:middle] + bytes([data[middle] ^ 0xFF]) + data[middle + 1:]
+    return data[:middle] + bytes(info.compress_size - (middle - start)) + data[start + info.compress_size:]
+
+
+@pytest.mark.parametrize("how", ["flipped", "zeroed tail"])
+@pytest.mark.parametrize("name", ["events.jsonl", "keys/ccpa-audit.test.pem"])
+def test_a_damaged_member_is_a_failure_not_a_traceback(bundle, tmp_path, capsys, name, how):
+    path = tmp_path / "b.zip"
+    path.write_bytes(damaged(to_zip(bundle), name, how))
+    assert main(["verify", str(path)]) == 1
+    out = capsys.readouterr().out
+    assert "Traceback" not in out and "OK" not in out
+
+
+def test_streamed_members_read_as_zipfile_reads_them_deflated_or_stored(bundle, tmp_path):
+    deflated = tmp_path / "deflated.zip"
+    deflated.write_bytes(to_zip(bundle))
+    stored = tmp_path / "stored.zip"
+    with zipfile.ZipFile(stored, "w") as archive:
+        for name in sorted(bundle.files):
+            archive.writestr(zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0)), bundle.files[name])
+    for path in (deflated, stored):
+        read = read_bundle(path)
+        for name in bundle.files:
+            with read.open(name) as stream:
+                assert b"".join(iter(lambda: stream.read(100), b"")) == bundle.files[name]
+            with read.open(name) as stream:
+                assert stream.read() == bundle.files[name]
