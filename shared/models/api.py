@@ -33,7 +33,9 @@ Email = Annotated[str, StringConstraints(strip_whitespace=True), AfterValidator(
 # Names, ids, methods, system names: one line of visible text (shared/text_rules.py).
 ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
                       AfterValidator(_single_line)]
-Strict = ConfigDict(extra="forbid", frozen=True)
+# Input models are built at their first validation (defer_build): a function loads every route's models, but a
+# cold start serves one route and should build only what that route reads.
+Strict = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
 
 class ConsumerIn(BaseModel):

@@ -8,9 +8,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
-from shared.models.api import ConsumerIn, Email, FieldRuleError, ShortText
-
-Strict = ConfigDict(extra="forbid", frozen=True)
+from shared.models.api import ConsumerIn, Email, FieldRuleError, ShortText, Strict
 
 # Notice ids are sort-key prefixes in the index: no '#', no spaces.
 NoticeId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$")]
