@@ -55,10 +55,15 @@ print(time.perf_counter() - t0, time.process_time() - c0)
 """
 
 
-def _median(code: str) -> tuple[float, float]:
-    """Median wall and CPU seconds over RUNS fresh processes."""
-    samples = [tuple(map(float, _run(code).split())) for _ in range(RUNS)]
-    return statistics.median(s[0] for s in samples), statistics.median(s[1] for s in samples)
+def _medians(code: str, baseline: str) -> tuple[float, float, float, float]:
+    """Median wall and CPU seconds over RUNS fresh processes each of `code` and `baseline`, run in turn so that both
+    meet the same load (a shared machine's load moves within a minute)."""
+    samples, base = [], []
+    for _ in range(RUNS):
+        samples.append(tuple(map(float, _run(code).split())))
+        base.append(tuple(map(float, _run(baseline).split())))
+    return (statistics.median(s[0] for s in samples), statistics.median(s[1] for s in samples),
+            statistics.median(s[0] for s in base), statistics.median(s[1] for s in base))
 
 
 def _run(code: str) -> str:
@@ -75,9 +80,10 @@ def run():
            f"clients built")
     worst = ("", 0.0)
     for name, builds in FIRST_REQUEST.items():
-        wall, cpu = _median(HANDLER.format(name=name, builds="\n".join(f"wiring.{b}()" for b in builds)))
         services = _client_services(name, builds)
-        base_wall, base_cpu = _median(BASELINE.format(services=services))
+        wall, cpu, base_wall, base_cpu = _medians(
+            HANDLER.format(name=name, builds="\n".join(f"wiring.{b}()" for b in builds)),
+            BASELINE.format(services=services))
         worst = max(worst, (name, cpu / base_cpu), key=lambda pair: pair[1])
         yield (f"  {name:18} {wall * 1000:7.0f} {base_wall * 1000:6.0f} {wall / base_wall:6.2f}   {cpu * 1000:6.0f} "
                f"{base_cpu * 1000:6.0f} {cpu / base_cpu:6.2f}  {' '.join(services)}")
