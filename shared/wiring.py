@@ -203,7 +203,7 @@ def exports() -> "Exports":
         bundles=S3BundleStore(settings.export_bucket, settings.evidence_key_id, s3),
         queue=SqsExportQueue(os.environ.get("EXPORT_QUEUE_URL", ""), aws_client("sqs")),
         log=merkle_log(),
-        access=access_engine(),
+        access=_OnFirstUse(access_engine),  # only a consumer's export searches the access log
         batches=access_batch_queue,
     )
 

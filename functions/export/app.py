@@ -1,6 +1,5 @@
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.logging import correlation_paths
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
@@ -15,7 +14,6 @@ app = build_resolver()
 READERS = (Role.ANALYST, Role.AUDITOR)
 # The queue's maxReceiveCount in template.yaml: the last delivery records a failure instead of raising.
 MAX_RECEIVES = 3
-processor = BatchProcessor(event_type=EventType.SQS)
 
 
 @app.post("/exports", middlewares=[allow(*READERS)])
@@ -57,6 +55,9 @@ def build_queued(record: SQSRecord) -> None:
 def lambda_handler(event: dict, context: LambdaContext) -> dict:
     """API Gateway routes (POST/GET /exports, GET /reports/metrics) and the export queue share one function."""
     if "Records" in event:
-        return process_partial_response(event=event, record_handler=build_queued, processor=processor,
-                                        context=context)
+        # Powertools' batch utility loads with the queue's first delivery: an API cold start does not pay for it.
+        from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+
+        return process_partial_response(event=event, record_handler=build_queued,
+                                        processor=BatchProcessor(event_type=EventType.SQS), context=context)
     return app.resolve(event, context)

@@ -91,8 +91,18 @@ _ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=
 
 
 def canonical_bytes(value: Any) -> bytes:
-    """Keys sorted, no whitespace, UTF-8, NFC; json's escaping of control characters matches RFC 8785."""
-    return _ENCODER.encode(normalize(value)).encode("utf-8")
+    """Keys sorted, no whitespace, UTF-8, NFC; json's escaping of control characters matches RFC 8785.
+
+    Every event written is encoded here, so orjson writes it: on the normalized subset (ASCII keys, safe integers,
+    no floats) its bytes equal the standard library's. What orjson refuses (lone surrogates, deep nesting) takes the
+    standard library, which answers or fails as it always has."""
+    normalized = normalize(value)
+    if orjson is not None:
+        try:
+            return orjson.dumps(normalized, option=ROUND_TRIP)
+        except orjson.JSONEncodeError:
+            pass
+    return _ENCODER.encode(normalized).encode("utf-8")
 
 
 def sha256_hex(data: bytes) -> str:

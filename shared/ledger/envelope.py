@@ -1,9 +1,10 @@
 """The ledger v1 event envelope: what is written, locked and hashed for every audit event."""
 
 from datetime import datetime
+from functools import cached_property
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, PrivateAttr
+from pydantic import BaseModel, ConfigDict
 
 from shared.ledger.canonical import canonical_bytes, sha256_hex
 from shared.ledger.ids import nonce_hex
@@ -39,7 +40,6 @@ class Envelope(BaseModel):
     retain_until: str
     details: dict[str, Any]
     nonce: str
-    _canonical: bytes | None = PrivateAttr(default=None)
 
     def to_json_dict(self) -> dict[str, Any]:
         data = self.model_dump(mode="json")
@@ -53,10 +53,13 @@ class Envelope(BaseModel):
         return cls.model_validate(data)
 
     def canonical(self) -> bytes:
-        # Computed once: an envelope is written, hashed and indexed from the same bytes.
-        if self._canonical is None:
-            self._canonical = canonical_bytes(self.to_json_dict())
-        return self._canonical
+        return self.encoded
+
+    @cached_property
+    def encoded(self) -> bytes:
+        # Computed once: an envelope is written, hashed and indexed from the same bytes. A cached_property is kept
+        # beside the fields (a private attribute costs every construction and read); pydantic compares fields only.
+        return canonical_bytes(self.to_json_dict())
 
     def hash(self) -> str:
         return sha256_hex(self.canonical())

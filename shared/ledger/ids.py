@@ -27,7 +27,8 @@ def uuid7(unix_ms: int | None = None) -> str:
         counter = _counter
     rand_b = int.from_bytes(os.urandom(8), "big") & ((1 << 62) - 1)
     value = (ms & ((1 << 48) - 1)) << 80 | 0x7 << 76 | counter << 64 | 0b10 << 62 | rand_b
-    return str(uuid.UUID(int=value))
+    hex_ = f"{value:032x}"  # str(uuid.UUID(int=value)), without building the object (three ids per request)
+    return f"{hex_[:8]}-{hex_[8:12]}-{hex_[12:16]}-{hex_[16:20]}-{hex_[20:]}"
 
 
 def nonce_hex() -> str:

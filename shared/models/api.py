@@ -33,7 +33,10 @@ Email = Annotated[str, StringConstraints(strip_whitespace=True), AfterValidator(
 # Names, ids, methods, system names: one line of visible text (shared/text_rules.py).
 ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
                       AfterValidator(_single_line)]
-Strict = ConfigDict(extra="forbid", frozen=True)
+# Input models are built at their first validation (defer_build): a function loads every route's models, but a
+# cold start serves one route and should build only what that route reads.
+Strict = ConfigDict(extra="forbid", frozen=True, defer_build=True)
+Lazy = ConfigDict(defer_build=True)  # response models likewise
 
 
 class ConsumerIn(BaseModel):
@@ -128,6 +131,7 @@ class SearchRequestsQuery(BaseModel):
 
 
 class ClockOut(BaseModel):
+    model_config = Lazy
     due: str
     satisfied_at: str | None
     met: bool | None
@@ -138,6 +142,7 @@ class ClockOut(BaseModel):
 
 
 class TimelineItemOut(BaseModel):
+    model_config = Lazy
     event_id: str
     type: str
     occurred_at: str
@@ -149,6 +154,7 @@ class TimelineItemOut(BaseModel):
 
 
 class Record7101Out(BaseModel):
+    model_config = Lazy
     request_date: str | None
     request_nature: str | None
     request_manner: str | None
@@ -159,6 +165,7 @@ class Record7101Out(BaseModel):
 
 
 class RequestSummaryOut(BaseModel):
+    model_config = Lazy
     request_id: str
     type: str
     channel: str
@@ -170,6 +177,7 @@ class RequestSummaryOut(BaseModel):
 
 
 class DownstreamOut(BaseModel):
+    model_config = Lazy
     system_id: str
     status: str  # pending | instructed | confirmed | failed | timed_out
     instruction_sent_at: str | None
@@ -190,6 +198,7 @@ class RequestRecordOut(RequestSummaryOut):
 
 
 class RequestPageOut(BaseModel):
+    model_config = Lazy
     items: list[RequestSummaryOut]
     cursor: str | None
     total: int | None = None

@@ -8,9 +8,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
-from shared.models.api import ConsumerIn, Email, FieldRuleError, ShortText
-
-Strict = ConfigDict(extra="forbid", frozen=True)
+from shared.models.api import ConsumerIn, Email, FieldRuleError, Lazy, ShortText, Strict
 
 # Notice ids are sort-key prefixes in the index: no '#', no spaces.
 NoticeId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$")]
@@ -60,7 +58,7 @@ class NoticeAtQuery(BaseModel):
 class NoticeVersion(BaseModel):
     """A published version as the index's notice catalog holds it (the locked event is the record)."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     notice_id: str
     version: str
@@ -76,6 +74,7 @@ class NoticeVersion(BaseModel):
 
 
 class NoticeOut(BaseModel):
+    model_config = Lazy
     notice_id: str
     version: str
     title: str
@@ -91,12 +90,14 @@ class NoticeTextOut(NoticeOut):
 
 
 class NoticeGroupOut(BaseModel):
+    model_config = Lazy
     notice_id: str
     in_force: str | None  # the version in force now (None before the first takes effect)
     versions: list[NoticeOut]
 
 
 class NoticeListOut(BaseModel):
+    model_config = Lazy
     items: list[NoticeGroupOut]
 
 
@@ -144,6 +145,7 @@ class ConsentBody(BaseModel):
 
 
 class ConsentOut(BaseModel):
+    model_config = Lazy
     consent_id: str
     event_id: str
     receipt: dict[str, Any]
@@ -165,12 +167,14 @@ class DecisionQuery(BaseModel):
 
 
 class EvidenceOut(BaseModel):
+    model_config = Lazy
     event_id: str
     type: str
     occurred_at: str
 
 
 class DecisionOut(BaseModel):
+    model_config = Lazy
     purpose: str
     allowed: bool
     reason: str
@@ -180,6 +184,7 @@ class DecisionOut(BaseModel):
 
 
 class ConsentRecordOut(BaseModel):
+    model_config = Lazy
     consent_id: str
     event_id: str
     type: str
@@ -197,13 +202,14 @@ class ConsentRecordOut(BaseModel):
 
 
 class ConsentListOut(BaseModel):
+    model_config = Lazy
     items: list[ConsentRecordOut]
 
 
 class ConsentEntry(BaseModel):
     """One consent record as the consumer's consent state remembers it (enough to decide and to extend locks)."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     consent_id: str
     event_id: str
@@ -221,7 +227,7 @@ class AgeFact(BaseModel):
     """The latest age band a record gave (never the birth year: the index holds no more about a person than it
     needs; a birth year stays in the locked record, where it sets the record's retention)."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     band: str
     event_id: str
@@ -234,7 +240,7 @@ class ConsentState(BaseModel):
     force, the last withdrawal per purpose and the latest age band. `seq` counts the events and is the optimistic
     lock of the consumer's consent log."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     consumer_tag: str
     seq: int = 0

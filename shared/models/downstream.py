@@ -4,10 +4,9 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from shared.models.api import Email, LongText
+from shared.models.api import Email, LongText, Strict
 
-Strict = ConfigDict(extra="forbid", frozen=True)
-Loose = ConfigDict(extra="ignore", frozen=True)
+Loose = ConfigDict(extra="ignore", frozen=True, defer_build=True)
 
 
 class SystemTask(BaseModel):

@@ -54,7 +54,7 @@ class RequestRecord(BaseModel):
     intake_key: str
     intake_version: str
     fanout: str | None = None  # name of the suppression execution once started
-    downstream: dict[str, DownstreamState] = {}
+    downstream: dict[str, DownstreamState] = Field(default_factory=dict)  # a `{}` default is deep-copied per record
 
     @property
     def closed(self) -> bool:

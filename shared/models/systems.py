@@ -13,7 +13,7 @@ from shared.models.domain import RequestType
 SYSTEM_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
 # Loopback may use plain HTTP (the local stack's demo systems); anything else must be HTTPS.
 _LOOPBACK = ("127.0.0.1", "localhost", "::1")
-Strict = ConfigDict(extra="forbid", frozen=True)
+Strict = ConfigDict(extra="forbid", frozen=True, defer_build=True)  # built at first use (shared/models/api.py)
 
 
 class SystemKind(StrEnum):

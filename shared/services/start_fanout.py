@@ -18,10 +18,13 @@ def fanout_due(record: RequestRecord) -> str:
     return clock.due.isoformat()
 
 
-def start_fanout(ledger: Ledger, downstream: Downstream, request_id: str) -> RequestRecord:
+def start_fanout(ledger: Ledger, downstream: Downstream, request_id: str,
+                 known: RequestRecord | None = None) -> RequestRecord:
     """Exactly one execution per request: its name is the request id, and a repeated start finds it. The systems
-    that apply are fixed when it starts and written into `suppression_started`, so the evidence shows them."""
-    record = ledger.index.get_request(request_id)
+    that apply are fixed when it starts and written into `suppression_started`, so the evidence shows them.
+    `known`: the request as the caller just indexed it, which spares both reads (a stale copy only costs a start
+    that finds the execution and a chain write that is refused and read again)."""
+    record = known or ledger.index.get_request(request_id)
     if record is None:
         raise RequestNotFoundError(f"No request with id {request_id}.")
     if record.fanout is not None or record.closed:
@@ -33,10 +36,11 @@ def start_fanout(ledger: Ledger, downstream: Downstream, request_id: str) -> Req
              for s in systems]
     payload = FanoutInput(request_id=request_id, request_type=record.type.value, due=due, systems=tasks)
     execution = downstream.workflow.start(request_id, payload.model_dump(mode="json"))
-    return record_started(ledger, payload, execution)
+    return record_started(ledger, payload, execution, record)
 
 
-def record_started(ledger: Ledger, payload: FanoutInput, execution_id: str) -> RequestRecord:
+def record_started(ledger: Ledger, payload: FanoutInput, execution_id: str,
+                   known: RequestRecord | None = None) -> RequestRecord:
     """`suppression_started`, once. Whoever gets here first writes it (the starter, or finalize when the starter
     crashed after starting), from the execution's own input, so both write the same facts."""
     details = {
@@ -50,14 +54,15 @@ def record_started(ledger: Ledger, payload: FanoutInput, execution_id: str) -> R
     def decide(current: RequestRecord) -> EventDraft | None:
         return None if current.fanout is not None else EventDraft(EventType.SUPPRESSION_STARTED, SUPPRESSOR, details)
 
-    return append_request_event(ledger, payload.request_id, decide)[0]
+    return append_request_event(ledger, payload.request_id, decide, known=known)[0]
 
 
-def start_fanout_soon(ledger: Ledger, downstream: Downstream, request_id: str) -> RequestRecord | None:
+def start_fanout_soon(ledger: Ledger, downstream: Downstream, request_id: str,
+                      known: RequestRecord | None = None) -> RequestRecord | None:
     """Intake's start. The request is already locked and indexed, so a refusal from AWS here must not fail the
     caller: the sweeper starts any fan-out still missing a few minutes later."""
     try:
-        return start_fanout(ledger, downstream, request_id)
+        return start_fanout(ledger, downstream, request_id, known)
     except Exception:  # noqa: BLE001  any fault: the request is durable and the sweeper retries the start
         logger.exception("fan-out start deferred to the sweeper", request_id=request_id)
         return None

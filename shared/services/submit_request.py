@@ -65,7 +65,8 @@ def accept_request(ledger: Ledger, downstream: Downstream, submission: Submissio
     A consumer's web-form submission gets its status link (the same token again on a replay)."""
     result = submit_request(ledger, submission)
     if result.record.type.is_opt_out:
-        start_fanout_soon(ledger, downstream, result.record.request_id)
+        # A request this call opened is indexed as `result.record`; a replay's current state is read.
+        start_fanout_soon(ledger, downstream, result.record.request_id, result.record if result.created else None)
     if submission.body.channel == Channel.WEB_FORM:
         result = replace(result, status_token=issue_status_token(ledger, status_links, result.record.request_id))
     return result

@@ -101,3 +101,48 @@ def test_parse_canonical_fast_path_agrees_on_every_ascii_character_in_a_string()
     for code in range(0x80):
         line = canonical_bytes({"s": f"a{chr(code)}b"})
         assert parse_canonical(line) == {"s": f"a{chr(code)}b"}
+
+
+def _stdlib_canonical(value):
+    from shared.ledger.canonical import normalize
+
+    return json.dumps(normalize(value), sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+
+
+@pytest.mark.parametrize("value", [
+    {"s": "".join(chr(code) for code in range(0x800))}, {"s": "\u2028\u2029\ufeff\U0001f600\U0010ffff"},
+    {"z": [1, -2, 9007199254740991, -9007199254740991, True, False, None], "A": {}, "_": [], "a": ""},
+    [[[[{"deep": "x"}]]]], "plain", 0,
+])
+def test_canonical_bytes_equal_the_standard_library_encoding_when_orjson_writes_them(value):
+    assert canonical_bytes(value) == _stdlib_canonical(value)
+
+
+def test_canonical_refuses_a_lone_surrogate_as_the_standard_library_does_when_orjson_cannot_write_it():
+    with pytest.raises(UnicodeEncodeError):
+        canonical_bytes({"s": "\ud800"})
+    nested = [0]
+    for _ in range(400):  # beyond orjson's nesting limit: the standard library writes it
+        nested = [nested]
+    assert canonical_bytes(nested) == _stdlib_canonical(nested)
+
+
+def test_uuid7_ids_are_the_standard_uuid_spelling_with_version_7_and_the_rfc_variant():
+    import uuid
+
+    for _ in range(1000):
+        text = uuid7()
+        parsed = uuid.UUID(text)
+        assert str(parsed) == text and parsed.version == 7 and parsed.variant == uuid.RFC_4122
+
+
+def test_rfc3339_writes_utc_milliseconds_truncated_with_z_when_given_any_zone():
+    from datetime import datetime, timedelta, timezone
+
+    from shared.timefmt import rfc3339
+
+    moment = datetime(2026, 11, 30, 23, 59, 59, 999999, tzinfo=timezone(timedelta(hours=-8)))
+    assert rfc3339(moment) == "2026-12-01T07:59:59.999Z"
+    assert rfc3339(datetime(2026, 1, 2, 3, 4, 5, tzinfo=timezone.utc)) == "2026-01-02T03:04:05.000Z"
+    with pytest.raises(ValueError):
+        rfc3339(datetime(2026, 1, 2))
