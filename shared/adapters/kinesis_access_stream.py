@@ -41,7 +41,7 @@ def records_data(events: Sequence[AcceptedAccess]) -> list[bytes]:
             producer, received_at = accepted.producer, accepted.received_at
             tail = orjson.dumps({"producer": producer.model_dump(), "received_at": rfc3339(received_at)})[1:]
         keys = orjson.dumps({"consumer_tag": accepted.consumer_tag, "actor_tag": accepted.actor_tag,
-                             "producer_key": accepted.producer_key})
+                             "producer_key": accepted.producer_key, "nonce": accepted.nonce})
         out.append(b"".join((b'{"event":', event_json(accepted.event, exclude_none=True), b",", keys[1:-1],
                              b",", tail)))
     return out
@@ -57,7 +57,8 @@ def accepted_of(data: bytes) -> AcceptedAccess:
     return AcceptedAccess(event=AccessEventIn.model_validate(values["event"]),
                           producer=Actor.model_validate(values["producer"]), consumer_tag=values["consumer_tag"],
                           actor_tag=values["actor_tag"], producer_key=values["producer_key"],
-                          received_at=parse_rfc3339(values["received_at"]))
+                          received_at=parse_rfc3339(values["received_at"]),
+                          **({"nonce": values["nonce"]} if "nonce" in values else {}))  # older records: a fresh one
 
 
 class KinesisAccessStream:

@@ -9,12 +9,13 @@ single-event object would; every other column is derived from it, for search. Pe
 and times. The pyarrow schema below is the one both the writer and the readers (DuckDB, Athena's Glue table) use.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import cache
 from typing import Any
 
 from shared.ledger.envelope import Actor
+from shared.ledger.ids import nonce_hex
 from shared.models.access_events import AccessEventIn
 
 PREFIX = "access/batches/"
@@ -87,6 +88,9 @@ class AcceptedAccess:
     actor_tag: str
     producer_key: str
     received_at: datetime
+    # Drawn at acceptance and carried on the stream, so a redelivered record builds the very same envelope (the
+    # same hash in every copy) while the hash stays unguessable from the event's known content.
+    nonce: str = field(default_factory=nonce_hex)
 
 
 def batch_key(received: date, batch_id: str) -> str:

@@ -38,7 +38,7 @@ def access_row(ledger: Ledger, accepted: AcceptedAccess) -> AccessBatchRow:
         event_id=access_event_id(accepted.producer_key), type=EventType.DATA_ACCESS, actor=accepted.producer,
         occurred_at=event.occurred_at, recorded_at=received_at, record_type=RecordType.ACCESS_EVENT,
         retain_until=retain_until(RecordType.ACCESS_EVENT, received_at, ledger.settings),
-        consumer_tag=accepted.consumer_tag, details=details)
+        consumer_tag=accepted.consumer_tag, details=details, nonce=accepted.nonce)
     return AccessBatchRow(
         event_id=envelope.event_id, producer_key=accepted.producer_key, consumer_tag=accepted.consumer_tag,
         actor_tag=accepted.actor_tag, action=event.action, service=event.source.service,

@@ -40,6 +40,19 @@ def rows(ledger, clock, numbers):
     return out
 
 
+def test_a_redelivered_stream_record_builds_the_very_same_row(ledger, clock):
+    """The stream delivers at least once: a second delivery of a record must not make a second, different
+    envelope, or search (earliest copy) and the sealer (first object) could show different copies of one event."""
+    from shared.adapters.kinesis_access_stream import accepted_of, record_data
+
+    item = event(7, clock)
+    record = record_data(AcceptedAccess(item, PRODUCER, "ab" * 32, "cd" * 32, producer_key(item, PRODUCER.id),
+                                        clock.moment))
+    first, second = access_row(ledger, accepted_of(record)), access_row(ledger, accepted_of(record))
+    assert first == second
+    assert first.envelope.count(accepted_of(record).nonce) == 1
+
+
 @pytest.fixture
 def leaves():
     return FakeAccessLeaves()

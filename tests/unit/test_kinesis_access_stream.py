@@ -38,8 +38,17 @@ class Scripted:
                             else {"SequenceNumber": "1", "ShardId": "s"} for i in range(len(Records))]}
 
 
-def test_a_record_round_trips():
-    assert accepted_of(record_data(row(1, "soporte técnico"))) == row(1, "soporte técnico")
+def test_a_record_round_trips_with_its_nonce():
+    accepted = row(1, "soporte técnico")
+    assert accepted_of(record_data(accepted)) == accepted
+    assert len(accepted.nonce) == 64 and row(1).nonce != accepted.nonce  # drawn per accepted event
+
+
+def test_a_record_written_before_nonces_were_carried_gets_a_fresh_one():
+    older = record_data(row(2)).replace(b'"nonce":"', b'"unused":"')
+    first, second = accepted_of(older), accepted_of(older)
+    assert len(first.nonce) == 64 and first.nonce != second.nonce
+    assert first.event == row(2).event
 
 
 def test_calls_hold_at_most_500_records_and_5_mib():
