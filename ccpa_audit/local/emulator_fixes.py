@@ -21,6 +21,8 @@ state, never what our code sends or what AWS would answer, and they refuse to ap
   directory and trying every service's URL patterns, under one lock, for every request.
 - S3 server access logs: moto writes a log object per request to a logged bucket; `emulator_s3_access_logs`
   delivers many records per log file, as S3 does.
+- SQS clock: moto computes "now" from datetimes for every message of a queue on each send and receive;
+  `emulator_sqs_clock` reads it as a number.
 """
 
 import copy
@@ -36,6 +38,7 @@ from ccpa_audit.local import (
     emulator_s3_access_logs,
     emulator_s3_bodies,
     emulator_s3_keys,
+    emulator_sqs_clock,
 )
 
 PINNED_MOTO = "5.2.5"
@@ -68,6 +71,7 @@ def apply() -> None:
     emulator_query_index.apply()  # after the rollback fix, so a restored item is re-placed in the key maps
     emulator_dispatch.apply()
     emulator_s3_access_logs.apply()
+    emulator_sqs_clock.apply()
     _applied = True
 
 
