@@ -28,8 +28,7 @@ from shared.timefmt import utc_now
 
 ROLES = ("agent", "analyst", "auditor", "service", "admin")
 # Concurrent invocations (containers) across the functions; each is a process of about 100 MB. Two keep a slow
-# query from holding up /health or an intake (tests/blackbox/test_local_concurrency.py) and leave the memory for
-# 10,000 requests under 1 GB; a third added throughput only in proportion to its CPU, which moto's process lacks.
+# query from holding up /health or an intake (tests/blackbox/test_local_concurrency.py) and save 100 MB over three.
 DEFAULT_CONCURRENCY = 2
 STOP_GRACE_SECONDS = 2.0
 TRIM_EVERY_SECONDS = 10.0
