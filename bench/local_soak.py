@@ -60,10 +60,11 @@ def _report(name: str, calls: int, per_call: int, clients: int, stack: "_Stack",
         if i == window:
             warm.append(tree_rss_mb(stack.process.pid))
 
-    began = time.perf_counter()
+    began, cpu_began = time.perf_counter(), tree_cpu_seconds(stack.process.pid)
     with ThreadPoolExecutor(clients) as pool:
         list(pool.map(one, range(calls)))
     took = time.perf_counter() - began
+    cpu = tree_cpu_seconds(stack.process.pid) - cpu_began
     before = warm[0] if warm else tree_rss_mb(stack.process.pid)
     # KB per item sent after the first window (the steady growth), and where it leads at 10,000
     grew = (tree_rss_mb(stack.process.pid) - before) * 1024 / max(1, (calls - window) * per_call)
@@ -71,7 +72,8 @@ def _report(name: str, calls: int, per_call: int, clients: int, stack: "_Stack",
     last = statistics.median(latencies[-window:]) * 1000
     accepted = sum(n for status, n in statuses.items() if isinstance(status, int) and 200 <= status < 300)
     return (f"  {name}: {calls * per_call:,} sent, {accepted * per_call:,} accepted (answers: {dict(statuses)}); "
-            f"{calls * per_call / took:,.0f}/s ({took:,.0f} s); median first {window * per_call:,} {first:.1f} ms, last "
+            f"{calls * per_call / took:,.1f}/s ({took:,.0f} s; stack CPU {cpu * 1000 / (calls * per_call):,.1f} ms per "
+            f"item, load average {os.getloadavg()[0]:.1f}); median first {window * per_call:,} {first:.1f} ms, last "
             f"{window * per_call:,} {last:.1f} ms ({last / first:.2f}x); peak RSS {stack.peak_mb:,.0f} MB (RSS "
             f"{before:,.0f} MB after the first {window * per_call:,}, then +{grew:.1f} KB per item: "
             f"{before + grew * (10_000 - window * per_call) / 1024:,.0f} MB at 10,000)")
@@ -132,6 +134,30 @@ class _Stack:
 
 def tree_rss_mb(root: int) -> float:
     """Resident memory of a process and all its descendants, as `ps` would add it up."""
+    total = 0
+    for pid in _tree(root):
+        try:
+            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1])
+        except OSError:
+            continue
+    return total / 1024
+
+
+def tree_cpu_seconds(root: int) -> float:
+    """User and system CPU time of a process and its live descendants (a loaded machine stretches only wall time)."""
+    ticks = 0
+    for pid in _tree(root):
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        ticks += int(fields[11]) + int(fields[12])
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def _tree(root: int) -> list[int]:
     children: dict[int, list[int]] = {}
     for entry in os.listdir("/proc"):
         if entry.isdigit():
@@ -140,14 +166,9 @@ def tree_rss_mb(root: int) -> float:
             except OSError:
                 continue
             children.setdefault(int(stat.rsplit(")", 1)[1].split()[1]), []).append(int(entry))
-    total, todo = 0, [root]
+    found, todo = [], [root]
     while todo:
         pid = todo.pop()
+        found.append(pid)
         todo.extend(children.get(pid, []))
-        try:
-            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-                if line.startswith("VmRSS:"):
-                    total += int(line.split()[1])
-        except OSError:
-            continue
-    return total / 1024
+    return found

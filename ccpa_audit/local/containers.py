@@ -33,6 +33,9 @@ HANDLERS = {
 # Functions that load the same large libraries (pyarrow for the Parquet batch objects): kept in the same container
 # where they can be, so that one container rather than every one pays for those imports.
 FAMILIES = {"seal": "parquet", "access_batcher": "parquet", "access_compactor": "parquet"}
+# Lambda recycles execution environments; here a container is retired after this many invocations, so whatever a
+# long-lived process accumulates (bounded caches, heap fragments) is handed back rather than growing for hours.
+RETIRE_AFTER = 1000
 CRASH_RESPONSE = {"statusCode": 502, "headers": {"content-type": "application/json"},
                   "body": '{"error": "function_crashed", "message": "The function stopped before it answered; '
                           'retry the call.", "details": []}'}
@@ -79,6 +82,7 @@ class _Container:
     inbox: Connection  # ours to send on
     outbox: Connection  # ours to receive from
     functions: set[str] = field(default_factory=set)  # the handlers it has imported
+    invocations: int = 0
 
     def affinity(self, function: str) -> tuple[bool, bool, int]:
         """Prefer a container that already runs this function, then one of its family, then the least loaded."""
@@ -97,8 +101,10 @@ class _Container:
 class ContainerPool:
     """Up to `size` containers, started on demand and reused; `invoke` blocks until one is free."""
 
-    def __init__(self, size: int, env: dict[str, str], modules: dict[str, str] | None = None) -> None:
+    def __init__(self, size: int, env: dict[str, str], modules: dict[str, str] | None = None,
+                 retire_after: int = RETIRE_AFTER) -> None:
         self._modules = modules or HANDLERS  # function name -> "module" (its lambda_handler) or "module:function"
+        self._retire_after = retire_after
         self._env = env
         self._idle: list[_Container] = []  # the most recently used last
         self._slots = threading.BoundedSemaphore(size)
@@ -125,8 +131,12 @@ class ContainerPool:
                 self._discard(container)
                 raise FunctionCrashedError(f"{function} container exited during the invocation") from None
             container.functions.add(function)
-            with self._lock:
-                self._idle.append(container)
+            container.invocations += 1
+            if container.invocations >= self._retire_after:
+                self._discard(container)  # the next invocation that finds no warm container starts a fresh one
+            else:
+                with self._lock:
+                    self._idle.append(container)
         if status == "error":
             raise FunctionCrashedError(f"{function}: {result}")
         return result
@@ -173,6 +183,10 @@ class ContainerPool:
             if container in self._all:
                 self._all.remove(container)
         container.close()
+        try:
+            container.process.wait(timeout=1)
+        except subprocess.TimeoutExpired:
+            pass  # a process that is slow to go is reaped by the pool's close
 
 
 if __name__ == "__main__":

@@ -17,6 +17,12 @@ state, never what our code sends or what AWS would answer, and they refuse to ap
 - Item memory: moto keeps an item as a dict of objects (about 5 KB for one of our index items);
   `emulator_packed_items` keeps it pickled while no call uses it; `emulator_s3_bodies` keeps a small S3 body
   as bytes rather than a spooled file; `emulator_s3_keys` lets object records share their default ACL.
+- Server routing: `emulator_dispatch` remembers which service answers each host instead of listing moto's package
+  directory and trying every service's URL patterns, under one lock, for every request.
+- S3 server access logs: moto writes a log object per request to a logged bucket; `emulator_s3_access_logs`
+  delivers many records per log file, as S3 does.
+- SQS clock: moto computes "now" from datetimes for every message of a queue on each send and receive;
+  `emulator_sqs_clock` reads it as a number.
 """
 
 import copy
@@ -25,7 +31,15 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from ccpa_audit.local import emulator_packed_items, emulator_query_index, emulator_s3_bodies, emulator_s3_keys
+from ccpa_audit.local import (
+    emulator_dispatch,
+    emulator_packed_items,
+    emulator_query_index,
+    emulator_s3_access_logs,
+    emulator_s3_bodies,
+    emulator_s3_keys,
+    emulator_sqs_clock,
+)
 
 PINNED_MOTO = "5.2.5"
 DYNAMODB_WRITES = ("put_item", "update_item", "delete_item", "batch_write_item", "transact_write_items",
@@ -55,6 +69,9 @@ def apply() -> None:
     emulator_s3_bodies.apply()
     emulator_s3_keys.apply()
     emulator_query_index.apply()  # after the rollback fix, so a restored item is re-placed in the key maps
+    emulator_dispatch.apply()
+    emulator_s3_access_logs.apply()
+    emulator_sqs_clock.apply()
     _applied = True
 
 

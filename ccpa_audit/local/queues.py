@@ -10,6 +10,7 @@ from ccpa_audit.local.lambda_context import LambdaContext
 
 Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
 LOCAL_RETRY_SECONDS = 2
+_ARNS: dict[str, str] = {}  # queue URL -> ARN: asking each round made the emulator count the queue's messages
 
 
 def sqs_event(messages: list[dict[str, Any]], queue_arn: str) -> dict[str, Any]:
@@ -34,7 +35,10 @@ def pump_once(sqs: Any, queue_url: str, handler: Handler, wait_seconds: int = 0,
                                    AttributeNames=["All"]).get("Messages", [])
     if not received:
         return 0
-    arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    arn = _ARNS.get(queue_url)
+    if arn is None:
+        attributes = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]
+        arn = _ARNS[queue_url] = attributes["QueueArn"]
     result = handler(sqs_event(received, arn), LambdaContext(function_name="suppress", aws_request_id="local"))
     failed = {item["itemIdentifier"] for item in (result or {}).get("batchItemFailures", [])}
     for message in received:

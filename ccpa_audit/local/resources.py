@@ -351,7 +351,8 @@ def _connect_access_logs(s3: Any, resolver: _Resolver, template: Mapping[str, An
     """Point each bucket's server access logging at its target, as the template does.
 
     S3 (and moto) accept a logging configuration only when the target's bucket policy lets the logging service
-    write there, so the target's own policy is applied first. moto records the configuration but delivers no logs.
+    write there, so the target's own policy is applied first. moto delivers the logs (many records per file:
+    `emulator_s3_access_logs`).
     """
     logged = {logical_id: resolver.resolve(_properties(template, logical_id)).get("LoggingConfiguration")
               for logical_id in _BUCKETS}

@@ -1,6 +1,7 @@
 """`ccpa-audit local`: moto in server mode, every resource built from template.yaml, the real handlers behind a
 local HTTP front door. Everything lives in memory and is gone when the process stops."""
 
+import gc
 import json
 import logging
 import os
@@ -26,8 +27,9 @@ from ccpa_audit.local.streams import StreamPoller, reads_access_events
 from shared.timefmt import utc_now
 
 ROLES = ("agent", "analyst", "auditor", "service", "admin")
-# Concurrent invocations (containers) across the functions; each is a process of about 100 MB.
-DEFAULT_CONCURRENCY = 3
+# Concurrent invocations (containers) across the functions; each is a process of about 100 MB. Two keep a slow
+# query from holding up /health or an intake (tests/blackbox/test_local_concurrency.py) and save 100 MB over three.
+DEFAULT_CONCURRENCY = 2
 STOP_GRACE_SECONDS = 2.0
 TRIM_EVERY_SECONDS = 10.0
 
@@ -166,6 +168,10 @@ def start(host: str = "127.0.0.1", port: int = 3000, moto_port: int | None = Non
     every(0.0, lambda: pump_once(sqs, export_queue, lambda event, _: invoke("export", event), wait_seconds=1, batch=1), stop)
     every(0.0, lambda: poller.pump_once() or poller.idle(0.2), stop)
     demo = seed_demo_systems(host, invoke) if demo_systems else None
+    # Start-up leaves about 150 MB of long-lived objects (moto's and botocore's service models); the collector's
+    # full passes need not walk them again for every few thousand objects the traffic keeps.
+    gc.collect()
+    gc.freeze()
     return LocalRuntime(gateway=gateway, moto=moto, env={**env, **stack.env}, schedules=stop, containers=containers,
                         demo=demo)
 

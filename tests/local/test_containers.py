@@ -1,6 +1,7 @@
 """Lambda-style containers: concurrent invocations run in separate processes, each container keeps its own module
 state between its invocations, and a crash costs one invocation, not the pool."""
 
+import os
 import threading
 
 import pytest
@@ -93,3 +94,17 @@ def test_functions_of_one_family_share_a_container(tmp_path, monkeypatch):
         pool.close()
 
     assert counted == touched
+
+
+def test_a_container_is_retired_after_its_quota_of_invocations_and_replaced_by_a_fresh_one():
+    containers = ContainerPool(2, {}, FUNCTIONS, retire_after=3)
+    try:
+        runs = [containers.invoke("count", {}, str(n)) for n in range(4)]
+        assert containers.size == 1  # the retired container is gone, not idle
+    finally:
+        containers.close()
+
+    assert [run["invocations"] for run in runs] == [1, 2, 3, 1]
+    assert runs[3]["pid"] != runs[0]["pid"] == runs[2]["pid"]
+    with pytest.raises(ProcessLookupError):
+        os.kill(runs[0]["pid"], 0)  # stopped and reaped

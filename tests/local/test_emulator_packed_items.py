@@ -76,3 +76,16 @@ def test_concurrent_increments_are_all_kept(db):
         worker.join()
 
     assert db.get_item(TableName="t", Key=KEY)["Item"]["count"] == {"N": "80"}
+
+
+def test_a_stored_item_is_compressed_below_its_pickle(db):
+    import pickle
+
+    index_item = {"pk": {"S": "REQ#5f0e6a52-8b1d-4d7e-9c55-3f7a2f0c1e11"}, **{
+        f"field_{n}": {"S": f"event-{n:04d}-2026-11-30T08:00:00Z"} for n in range(20)}}
+    db.put_item(TableName="t", Item=index_item)
+    item = stored()[next(iter(stored()))]
+    plain = pickle.dumps(list(item.attrs.items()), protocol=pickle.HIGHEST_PROTOCOL)
+
+    assert len(item.__dict__[_PACKED]) < len(plain) / 2
+    assert db.get_item(TableName="t", Key={"pk": index_item["pk"]})["Item"] == index_item
