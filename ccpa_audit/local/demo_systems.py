@@ -10,9 +10,10 @@ real system: it checks our HMAC signature first (as a real receiver must), then 
 
 import json
 import threading
-from collections import deque
 import time
+import urllib.error
 import urllib.request
+from collections import deque
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -22,12 +23,17 @@ from shared.timefmt import utc_now
 
 Deliver = Callable[[str, bytes, dict[str, str]], None]
 RECENT_INSTRUCTIONS = 100
+# A real vendor retries a webhook that timed out or failed; so does the demo, or a busy local stack (intake
+# queued behind a load test) would leave an opt-out waiting on a confirmation that was never sent again.
+CALLBACK_ATTEMPTS = 5
+CALLBACK_TIMEOUT = 60
+CALLBACK_BACKOFF = 2.0
 
 
 def http_deliver(url: str, body: bytes, headers: dict[str, str]) -> None:
     request = urllib.request.Request(url, data=body, method="POST",  # noqa: S310  loopback demo
                                      headers={"content-type": "application/json", **headers})
-    with urllib.request.urlopen(request, timeout=10):  # noqa: S310
+    with urllib.request.urlopen(request, timeout=CALLBACK_TIMEOUT):  # noqa: S310
         pass
 
 
@@ -91,11 +97,20 @@ class DemoDownstream:
         time.sleep(self.callback_delay)
         body = json.dumps({"instruction_id": instruction["instruction_id"], "request_id": instruction["request_id"],
                            "status": "completed", "evidence": evidence}).encode()
-        headers = {"Ccpa-Signature": webhook_signing.sign(secret, body, utc_now())}
-        try:
-            self.deliver(instruction["callback_url"], body, headers)
-        except Exception as error:  # noqa: BLE001  a demo system just reports that its callback failed
-            print(f"demo downstream: callback failed: {type(error).__name__}: {error}", flush=True)
+        for attempt in range(1, CALLBACK_ATTEMPTS + 1):
+            headers = {"Ccpa-Signature": webhook_signing.sign(secret, body, utc_now())}  # signed afresh each time
+            try:
+                self.deliver(instruction["callback_url"], body, headers)
+                return
+            except urllib.error.HTTPError as error:
+                if error.code < 500:  # answered: e.g. 409, the first attempt did land after all
+                    return
+                failure: Exception = error
+            except Exception as error:  # noqa: BLE001  a demo system reports and tries again, as vendors do
+                failure = error
+            print(f"demo downstream: callback attempt {attempt} failed: {type(failure).__name__}: {failure}",
+                  flush=True)
+            time.sleep(CALLBACK_BACKOFF * 2 ** (attempt - 1))
 
     def _handler_class(self) -> type[BaseHTTPRequestHandler]:
         demo = self

@@ -140,7 +140,10 @@ class LocalGateway:
                 self.send_header("content-length", str(len(data)))
                 self.end_headers()
                 if self.command != "HEAD":  # HEAD answers like GET, without the body
-                    self.wfile.write(data)
+                    try:
+                        self.wfile.write(data)
+                    except (BrokenPipeError, ConnectionResetError):  # the client stopped waiting: its loss alone
+                        self.close_connection = True
 
             def __getattr__(self, name: str) -> Any:
                 if name.startswith("do_"):  # every method reaches the gateway, which answers as API Gateway does
