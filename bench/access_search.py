@@ -180,7 +180,7 @@ def _compact(root: Path) -> list[object]:
 
 def _duckdb(root: Path, compacted: bool = False) -> tuple[str, float]:
     from shared.adapters.duckdb_access_engine import DuckDbAccessEngine
-    from shared.models.access_batches import AccessQuery
+    from shared.models.access_search import AccessQuery
 
     watermark = _Watermark((START + timedelta(days=DAYS)).date() if compacted else None)
     engine = DuckDbAccessEngine(_Files(root), _Files(root / "compacted"), watermark)  # type: ignore[arg-type]

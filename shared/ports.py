@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
     from shared.models.access_batch import AcceptedAccess
-    from shared.models.access_batches import AccessQuery, AccessRow
+    from shared.models.access_search import AccessQuery, AccessRow
     from shared.models.alerts import ClockAlert, IntegrityAlert
     from shared.models.consent import ConsentState, NoticeVersion
     from shared.models.export import ExportJob

@@ -1,14 +1,14 @@
 """Batch objects for search and export tests, written with the product's own Parquet writer
-(shared/adapters/parquet_batches.py) from rows the tests choose: generated rows, or real envelopes of posted-style
+(shared/ledger/parquet_batches.py) from rows the tests choose: generated rows, or real envelopes of posted-style
 items (`ledger_rows`), put straight into the evidence bucket, locked."""
 
 import uuid
 from datetime import UTC, date, datetime
 
-from shared.adapters.parquet_batches import encode_batch as parquet_bytes
+from shared.ledger.parquet_batches import encode_batch as parquet_bytes
 from shared.ledger.envelope import Envelope
 from shared.models.access_batch import AccessBatchRow as ContractRow
-from shared.models.access_batches import batch_key
+from shared.models.access_search import batch_key
 from shared.timefmt import parse_rfc3339
 
 

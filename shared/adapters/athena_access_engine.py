@@ -11,7 +11,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from shared.errors import StorageUnavailableError
-from shared.models.access_batches import AccessQuery, AccessRow
+from shared.models.access_search import AccessQuery, AccessRow
 from shared.observability import logger, tracer
 from shared.ports import CompactionState
 from shared.services.access_query import (BATCHES, COMPACTED, Source, Sql, access_sql, athena_literal, day_sources,

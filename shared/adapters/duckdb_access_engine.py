@@ -6,7 +6,7 @@ from collections.abc import Callable
 from datetime import UTC, date
 from typing import Any
 
-from shared.models.access_batches import AccessQuery, AccessRow
+from shared.models.access_search import AccessQuery, AccessRow
 from shared.observability import tracer
 from shared.ports import CompactionState
 from shared.services.access_query import COMPACTED, Source, Sql, access_sql, day_sources, holds_sql

@@ -12,7 +12,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from shared.models.access_batches import BATCH_PREFIX, partition_prefix
+from shared.models.access_search import BATCH_PREFIX, partition_prefix
 from shared.observability import tracer
 
 

@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
-from shared.models.access_batches import partition_prefix
+from shared.models.access_search import partition_prefix
 
 COMPACTED_PREFIX = "access/compacted/"
 # Events per compacted object: a part is built in memory (pyarrow) by one function run.

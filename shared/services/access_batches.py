@@ -62,7 +62,7 @@ def write_batch_object(evidence: EvidenceStore, settings: Settings, rows: Sequen
         return None
     until = max([retain_until(RecordType.ACCESS_EVENT, now, settings),
                  *(parse_rfc3339(_retain_until(row)) for row in unique)])
-    from shared.adapters.parquet_batches import encode_batch  # pyarrow: only the stream consumer loads it
+    from shared.ledger.parquet_batches import encode_batch  # pyarrow: only the stream consumer loads it
 
     key = batch_key(now.astimezone(UTC).date(), uuid7())
     version = evidence.put_new(key, encode_batch(unique), retain_until=until,

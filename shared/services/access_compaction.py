@@ -13,7 +13,7 @@ from shared.config import Settings
 from shared.errors import CompactionMismatchError, EvidenceExistsError
 from shared.ledger.retention import minimum_retain_until, retain_until
 from shared.models.access_batch import PREFIX as BATCH_PREFIX
-from shared.models.access_batches import partition_prefix
+from shared.models.access_search import partition_prefix
 from shared.models.access_compaction import (CompactionResult, DayCompacted, compacted_key, compacted_partition,
                                              last_closed_day, part_bounds, part_count, parts_of)
 from shared.models.domain import RecordType
@@ -39,7 +39,7 @@ def compact_closed_days(objects: PrefixObjects, evidence: EvidenceStore, state: 
 def compact_day(objects: PrefixObjects, evidence: EvidenceStore, settings: Settings, day: date,
                 now: datetime) -> DayCompacted:
     """Write (or find) the day's compacted parts and check them; CompactionMismatchError if they are not exact."""
-    from shared.adapters import parquet_batches as parquet  # pyarrow: loaded by the compactor only
+    from shared.ledger import parquet_batches as parquet  # pyarrow: loaded by the compactor only
 
     sources = objects.under(partition_prefix(day))
     existing = dict(objects.under(compacted_partition(day)))

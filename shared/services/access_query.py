@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from shared.models.access_batches import AccessQuery
+from shared.models.access_search import AccessQuery
 
 SELECTED = "event_id, recorded_at, action, service, event_hash, envelope"
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,254}$")

@@ -67,7 +67,7 @@ class AccessBatchQueue:
 
     def _read(self, key: str, version: str) -> dict[str, AccessBatchRow]:
         """The object's rows by event id (the first copy of an event it holds twice)."""
-        from shared.adapters.parquet_batches import decode_batch  # pyarrow: loaded by the sealer only
+        from shared.ledger.parquet_batches import decode_batch  # pyarrow: loaded by the sealer only
 
         if (key, version) not in self._rows:
             rows = decode_batch(self.evidence.get_version(key, version))

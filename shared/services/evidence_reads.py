@@ -48,7 +48,7 @@ def _reported(ledger: Ledger, event: StoredEvent, kind: type[EvidenceIntegrityEr
 
 
 def _batched_envelope(data: bytes, event_id: str) -> bytes:
-    from shared.adapters.parquet_batches import decode_batch  # pyarrow: only readers of batched events load it
+    from shared.ledger.parquet_batches import decode_batch  # pyarrow: only readers of batched events load it
 
     try:
         rows = decode_batch(data)

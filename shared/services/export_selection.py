@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from shared.errors import RequestNotFoundError
-from shared.models.access_batches import BATCH_PREFIX
+from shared.models.access_search import BATCH_PREFIX
 from shared.models.domain import EventType, RequestType
 from shared.models.export import ExportScope
 from shared.models.records import RequestRecord, StoredEvent

@@ -767,7 +767,7 @@ def test_every_function_that_reads_event_bodies_can_publish_integrity_alerts(res
 
 @pytest.mark.parametrize("name", ["AccessEventsTable", "AccessEventsCompactedTable"])
 def test_the_access_table_reads_the_batch_objects_by_the_contracts_columns_with_projected_dates(resources_, name):
-    from shared.models.access_batches import BATCH_PREFIX, COLUMNS
+    from shared.models.access_search import BATCH_PREFIX, COLUMNS
     from shared.models.access_compaction import COMPACTED_PREFIX
 
     prefix = COMPACTED_PREFIX if name == "AccessEventsCompactedTable" else BATCH_PREFIX

@@ -16,7 +16,7 @@ from ccpa_audit.local.control import scheduled_event
 from ccpa_audit.local.gateway import LambdaContext
 from ccpa_audit.local.streams import StreamPoller
 from shared import wiring
-from shared.adapters.parquet_batches import decode_batch
+from shared.ledger.parquet_batches import decode_batch
 from shared.ledger import merkle
 from shared.ledger.canonical import sha256_hex
 from shared.models.access_batch import PREFIX

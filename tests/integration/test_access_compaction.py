@@ -10,7 +10,7 @@ from botocore.exceptions import ClientError
 from ccpa_audit.local.control import scheduled_event
 from ccpa_audit.local.gateway import LambdaContext
 from shared import wiring
-from shared.adapters.parquet_batches import event_digests
+from shared.ledger.parquet_batches import event_digests
 from shared.models import access_compaction as model
 from shared.models.access_compaction import COMPACTED_PREFIX
 from tests.contract_batches import put_contract_batch

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from shared.adapters.parquet_batches import decode_batch
+from shared.ledger.parquet_batches import decode_batch
 from shared.models.access_batch import PREFIX
 from tests.integration.test_ledger_seal import seal
 

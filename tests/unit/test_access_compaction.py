@@ -13,12 +13,12 @@ import sqlglot
 from sqlglot import exp
 
 from shared.adapters.duckdb_access_engine import DuckDbAccessEngine
-from shared.adapters.parquet_batches import event_digests
+from shared.ledger.parquet_batches import event_digests
 from shared.config import Settings
 from shared.errors import CompactionMismatchError
 from shared.models import access_compaction as model
 from shared.models.access_batch import SCHEMA
-from shared.models.access_batches import AccessQuery, batch_key
+from shared.models.access_search import AccessQuery, batch_key
 from shared.models.access_compaction import (COMPACTED_PREFIX, compacted_key, last_closed_day, part_bounds,
                                              part_count, parts_of)
 from shared.services.access_compaction import compact_closed_days, compact_day
@@ -280,7 +280,7 @@ def test_the_athena_form_over_both_tables_parses_as_trino():
 
 
 def test_compaction_admits_about_one_row_group_per_day_for_a_consumer(monkeypatch, tmp_path):
-    monkeypatch.setattr("shared.adapters.parquet_batches.ROW_GROUP_ROWS", 50)
+    monkeypatch.setattr("shared.ledger.parquet_batches.ROW_GROUP_ROWS", 50)
     monkeypatch.setattr(model, "ROW_GROUP_ROWS", 50)
     store = Store(rows_per_day_object=300)
     store.compact()

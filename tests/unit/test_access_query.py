@@ -11,7 +11,7 @@ import sqlglot
 from sqlglot import exp
 
 from shared.adapters.duckdb_access_engine import DuckDbAccessEngine
-from shared.models.access_batches import AccessQuery
+from shared.models.access_search import AccessQuery
 from shared.services.access_query import access_sql, athena_literal, holds_sql, inline, table_name
 from tests.contract_batches import consumer_tag_of, parquet_bytes, synthetic_rows
 

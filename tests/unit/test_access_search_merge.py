@@ -7,7 +7,7 @@ import pytest
 
 from shared.adapters.athena_access_engine import AthenaAccessEngine
 from shared.errors import StorageUnavailableError
-from shared.models.access_batches import AccessQuery
+from shared.models.access_search import AccessQuery
 from shared.services.access_log import merge_pages
 
 

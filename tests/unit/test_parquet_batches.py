@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime, timedelta
 import pyarrow.parquet as pq
 import pytest
 
-from shared.adapters.parquet_batches import decode_batch, encode_batch
+from shared.ledger.parquet_batches import decode_batch, encode_batch
 from shared.models.access_batch import SCHEMA, AccessBatchRow, batch_key
 
 T0 = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)

@@ -1,6 +1,7 @@
-"""The batch-object contract of the access log (issue 17): where batch objects live, their columns, and the shapes
-a search asks for and gets back. Ingest writes these objects; the search engines (DuckDB locally, Athena on AWS)
-read them.
+"""What the access log's search engines read and answer (issue 17): the batch objects' columns as the Glue table
+declares them, and the shapes a search asks for and gets back. Ingest writes the objects (their schema and writer:
+shared/models/access_batch.py, shared/ledger/parquet_batches.py); the engines (DuckDB locally, Athena on AWS) read
+them.
 
 Objects: `access/batches/date=YYYY-MM-DD/<batch_id>.parquet` (the UTC day the batch was received), one row per
 access event, rows sorted by (consumer_tag, recorded_at, event_id) in row groups of at most 10,000 rows, so the
