@@ -43,6 +43,7 @@ def run() -> list[str]:
                                                   "local-service")))
     finally:
         lines.append(f"  stop: SIGTERM to exit {stack.stop():.2f} s (target < 5 s)")
+        lines += stack.console_report()
     return lines
 
 
@@ -97,7 +98,10 @@ class _Stack:
         for line in self.process.stdout or []:
             if "ready" in line:
                 break
-        threading.Thread(target=lambda: [None for _ in self.process.stdout or []], daemon=True).start()
+        # The stack's console is read, not kept: only its errors are, so a failed answer can be traced afterwards.
+        self.errors: list[str] = []
+        self.failed_bodies: list[str] = []
+        threading.Thread(target=self._read_console, daemon=True).start()
         self.peak_mb = 0.0
         self._sampling = threading.Event()
         threading.Thread(target=self._sample, daemon=True).start()
@@ -113,9 +117,27 @@ class _Stack:
                 response.read()
                 return int(response.status)
         except urllib.error.HTTPError as error:
+            if error.code >= 500 and len(self.failed_bodies) < 3:
+                self.failed_bodies.append(f"{error.code} {error.read()[:200]!r}")
             return int(error.code)
         except OSError as error:
             return type(error).__name__
+
+    def _read_console(self) -> None:
+        tail = 0  # lines still to keep after an error's first line (its traceback)
+        for line in self.process.stdout or []:
+            if tail or "Traceback" in line or '"level":"ERROR"' in line or '"level": "ERROR"' in line:
+                tail = tail - 1 if tail else 25
+                if len(self.errors) < 200:
+                    self.errors.append(line.rstrip())
+
+    def console_report(self) -> list[str]:
+        """The first failed answers' bodies and the first error the stack printed, if any."""
+        lines = [f"  failed answer: {body}" for body in self.failed_bodies]
+        if self.errors:
+            lines.append(f"  the stack's console printed errors; the first {min(len(self.errors), 26)} lines:")
+            lines += [f"    {line}" for line in self.errors[:26]]
+        return lines
 
     def stop(self) -> float:
         self._sampling.set()
