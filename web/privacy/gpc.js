@@ -90,7 +90,7 @@ export async function startGpc(region) {
     }
     if (Date.now() - started < POLL_LIMIT_MS) setTimeout(poll, POLL_MS);
   };
-  await poll();
+  poll(); // not awaited: a slow first poll must not keep the device id from a request filed meanwhile
   return deviceId;
 }
 

@@ -18,7 +18,8 @@ const email = $("email");
 const submit = $("submit");
 let idempotencyKey = crypto.randomUUID();
 let noticeSeen = null;
-let deviceId = null;
+// Resolves to the device id once the signal's POST /gpc has answered (null without a signal).
+let gpcDevice = Promise.resolve(null);
 
 function showFieldError(input, errorLine, message) {
   errorLine.textContent = message;
@@ -109,7 +110,7 @@ async function onSubmit(event) {
   try {
     const created = await post("/requests", body, { headers: { "Idempotency-Key": idempotencyKey } });
     showResult(created);
-    linkConsumer(deviceId, body.consumer.email);
+    gpcDevice.then((id) => linkConsumer(id, body.consumer.email));
   } catch (error) {
     const emailIssue = error instanceof ApiError ? error.issueFor("email") : null;
     if (emailIssue) {
@@ -147,4 +148,4 @@ $("another").addEventListener("click", reset);
 showOptions();
 
 loadNotice($("notice-line")).then((seen) => { noticeSeen = seen; });
-startGpc($("gpc-status")).then((id) => { deviceId = id; });
+gpcDevice = startGpc($("gpc-status"));
