@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
     from shared.models.access_batch import AcceptedAccess
+    from shared.models.access_leaves import AccessLeaf, BatchMarker
     from shared.models.access_search import AccessQuery, AccessRow
     from shared.models.alerts import ClockAlert, IntegrityAlert
     from shared.models.consent import ConsentState, NoticeVersion
@@ -28,6 +29,10 @@ class EvidenceStore(Protocol):
         ...
 
     def get_version(self, key: str, version_id: str) -> bytes: ...
+
+    def get_range(self, key: str, version_id: str, start: int, length: int) -> bytes:
+        """`length` bytes of the version from offset `start` (one ranged GET)."""
+        ...
 
     def get_current(self, key: str) -> tuple[bytes, str]:
         """The only version of a create-only key, with its version id (used to adopt a stranded write)."""
@@ -141,25 +146,33 @@ class CompactionState(Protocol):
 
 class AccessLeaves(Protocol):
     """What the sealer records of batched access events: one sealed-batch marker per object, and per sealed event
-    its leaf (the id -> leaf lookup that proofs and de-duplication need), plus the listing cursor."""
+    a slim leaf item (the id -> leaf lookup that proofs, exports and de-duplication need), plus the listing
+    cursor (shared/models/access_leaves.py)."""
 
     def marked(self, keys: Sequence[str]) -> set[str]:
         """The keys among these whose objects are wholly sealed."""
         ...
 
-    def mark(self, objects: Sequence[tuple[str, str]]) -> None:
-        """Record these (key, version) objects as wholly sealed; repeatable."""
+    def mark(self, markers: Sequence[BatchMarker]) -> None:
+        """Record these objects as wholly sealed; repeatable."""
+        ...
+
+    def markers(self, keys: Sequence[str]) -> dict[str, BatchMarker]:
+        """The markers of those of these keys that are marked."""
         ...
 
     def sealed(self, event_ids: Sequence[str]) -> set[str]:
         """The ids among these that already have a leaf."""
         ...
 
-    def put(self, events: Sequence[StoredEvent]) -> None:
-        """Record sealed events (leaf index, batch object and version); repeatable."""
+    def put(self, leaves: Sequence[AccessLeaf]) -> None:
+        """Record sealed events; repeatable."""
         ...
 
-    def get(self, event_id: str) -> StoredEvent | None: ...
+    def find(self, event_ids: Sequence[str]) -> dict[str, AccessLeaf | StoredEvent]:
+        """The leaf items of those of these ids that have one: a StoredEvent (with its path when recorded) for an
+        item written before slim items, which held the whole event."""
+        ...
 
     def cursor(self) -> str:
         """Every batch key up to this one is marked ("" at first)."""

@@ -105,8 +105,9 @@ def access_batch_queue(now: "datetime") -> "AccessBatchQueue":
     from shared.adapters.s3_batch_objects import S3BatchObjects
     from shared.services.access_seal import AccessBatchQueue
 
-    objects = S3BatchObjects(get_settings().evidence_bucket, aws_client("s3"))
-    return AccessBatchQueue(objects, ledger().evidence, access_leaves(), now)
+    settings = get_settings()
+    objects = S3BatchObjects(settings.evidence_bucket, aws_client("s3"))
+    return AccessBatchQueue(objects, ledger().evidence, access_leaves(), now, settings)
 
 
 @lru_cache(maxsize=1)

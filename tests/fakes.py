@@ -39,6 +39,10 @@ class FakeEvidenceStore:
             raise EvidenceMissingError(key)
         return body
 
+    def get_range(self, key: str, version_id: str, start: int, length: int) -> bytes:
+        self.reads.append(key)
+        return self.get_version(key, version_id)[start:start + length]
+
     def get_current(self, key: str) -> tuple[bytes, str]:
         self.reads.append(key)
         body, version, _ = self.objects[key]
@@ -354,27 +358,30 @@ class FakeBatchObjects:
 
 class FakeAccessLeaves:
     def __init__(self) -> None:
-        self.leaves: dict[str, StoredEvent] = {}
-        self.markers: dict[str, str] = {}
+        self.leaves: dict[str, object] = {}  # AccessLeaf, or a StoredEvent as items before slim items held
+        self.marks: dict[str, object] = {}  # key -> BatchMarker
         self.position = ""
 
     def marked(self, keys) -> set[str]:
-        return {k for k in keys if k in self.markers}
+        return {k for k in keys if k in self.marks}
 
-    def mark(self, objects) -> None:
-        self.markers.update(dict(objects))
+    def mark(self, markers) -> None:
+        self.marks.update({marker.key: marker for marker in markers})
+
+    def markers(self, keys) -> dict:
+        return {k: self.marks[k] for k in keys if k in self.marks}
 
     def sealed(self, event_ids) -> set[str]:
         return {i for i in event_ids if i in self.leaves}
 
-    def put(self, events) -> None:
-        for event in events:
-            if self.leaves.get(event.event_id, event).leaf_index != event.leaf_index:
-                raise LedgerInconsistentError(event.event_id)
-            self.leaves[event.event_id] = event
+    def put(self, leaves) -> None:
+        for leaf in leaves:
+            if self.leaves.get(leaf.event_id, leaf).leaf_index != leaf.leaf_index:
+                raise LedgerInconsistentError(leaf.event_id)
+            self.leaves[leaf.event_id] = leaf
 
-    def get(self, event_id: str) -> StoredEvent | None:
-        return self.leaves.get(event_id)
+    def find(self, event_ids) -> dict:
+        return {i: self.leaves[i] for i in event_ids if i in self.leaves}
 
     def cursor(self) -> str:
         return self.position

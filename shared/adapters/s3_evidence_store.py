@@ -56,8 +56,15 @@ class S3EvidenceStore:
     @tracer.capture_method(capture_response=False)
     def get_version(self, key: str, version_id: str) -> bytes:
         """Reads pin the version the index recorded, so a later object at the same key cannot be substituted."""
+        return self._pinned(key, version_id)
+
+    @tracer.capture_method(capture_response=False)
+    def get_range(self, key: str, version_id: str, start: int, length: int) -> bytes:
+        return self._pinned(key, version_id, Range=f"bytes={start}-{start + length - 1}")
+
+    def _pinned(self, key: str, version_id: str, **extra: str) -> bytes:
         try:
-            response = self._s3.get_object(Bucket=self._bucket, Key=key, VersionId=version_id)
+            response = self._s3.get_object(Bucket=self._bucket, Key=key, VersionId=version_id, **extra)
         except ClientError as error:
             code = error.response.get("Error", {}).get("Code", "")
             if code in MISSING:

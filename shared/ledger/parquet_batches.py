@@ -44,6 +44,12 @@ def decode_batch(data: bytes) -> list[AccessBatchRow]:
     return [AccessBatchRow(**{name: _utc(columns[name][i]) for name in COLUMNS}) for i in range(table.num_rows)]
 
 
+def rows_by_event_id(data: bytes) -> dict[str, AccessBatchRow]:
+    """A batch object's rows by event id, the first copy in stored order of an event it holds twice (the copy the
+    sealer appends and every reader of the sealed event takes)."""
+    return {row.event_id: row for row in reversed(decode_batch(data))}
+
+
 def _utc(value: object) -> object:
     if isinstance(value, datetime) and value.tzinfo is not None:
         return value.astimezone(UTC)

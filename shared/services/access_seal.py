@@ -3,24 +3,29 @@
 The sealer (seal_log.py) is unchanged: it appends what a queue offers and marks it once the checkpoint is
 signed, and it is safe to crash anywhere. AccessBatchQueue offers the events of batch objects not yet marked
 sealed, whole objects at a time and each event once (copies delivered twice, in one object or in two, are
-skipped by event id), with leaves that bind each event's hash to its object's version. Marking records each
-event's leaf (for proofs and de-duplication) and then the object's sealed-batch marker, so an object whose
-delivery happened but whose sealing crashed is simply offered again by the next run: nothing accepted is lost.
+skipped by event id), with leaves that bind each event's hash to its object's version. Marking writes each
+object's paths object (its events' inclusion paths, shared/ledger/leaf_paths.py), then each event's slim leaf item
+(for proofs, exports and de-duplication: services/sealed_access.py reads them) and then the object's sealed-batch
+marker, so an object whose delivery happened but whose sealing crashed is simply offered again by the next run:
+nothing accepted is lost.
 
 New objects are found by listing keys after a cursor. Keys sort by received day and UUIDv7 (minted just before the
 write), so a key can appear below keys already listed only while its writer is still running: the cursor
 therefore stops at marked keys minted more than LISTING_GRACE ago.
 """
 
-import json
 import uuid
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
+from shared.config import Settings
+from shared.errors import EvidenceExistsError, LedgerInconsistentError
+from shared.ledger.leaf_paths import PathRecord, encode_paths, paths_key
+from shared.ledger.retention import minimum_retain_until, retain_until
 from shared.models.access_batch import AccessBatchRow, is_batch_key
-from shared.models.domain import EventType, RecordType
+from shared.models.access_leaves import AccessLeaf, BatchMarker
+from shared.models.domain import RecordType
 from shared.models.merkle_log import LogBatch, LogLeaf
-from shared.models.records import StoredEvent
 from shared.ports import AccessLeaves, BatchObjects, EvidenceStore, UnsealedEvents
 from shared.services.merkle_log import MerkleLog
 from shared.services.seal_log import SealResult, seal_log
@@ -35,6 +40,7 @@ class AccessBatchQueue:
     evidence: EvidenceStore
     leaves: AccessLeaves
     now: datetime
+    settings: Settings
     _rows: dict[tuple[str, str], dict[str, AccessBatchRow]] = field(default_factory=dict)
 
     def oldest(self, limit: int) -> list[LogLeaf]:
@@ -51,42 +57,53 @@ class AccessBatchQueue:
             if offered and len(offered) + len(new) > limit:
                 break  # whole objects only; the first one is taken whatever its size
             if not new:  # every event of it is sealed already (a second delivery)
-                self.leaves.mark([(key, version)])
+                self.leaves.mark([BatchMarker(key=key, version=version)])
                 continue
             offered += new
             seen.update(leaf.event_id for leaf in new)
         return offered
 
     def mark_sealed(self, batch: LogBatch) -> None:
-        paths = batch.paths or [None] * len(batch.leaves)
-        events = [self._stored(leaf, index, batch.end, path)
-                  for index, leaf, path in zip(range(batch.start, batch.end), batch.leaves, paths, strict=True)]
-        self.leaves.put(events)
-        self.leaves.mark(list(dict.fromkeys(leaf.index_key for leaf in batch.leaves)))
+        """Each object's paths object, then the events' leaf items, then the objects' markers: a crash anywhere
+        leaves the objects unmarked, and the run that finishes them writes (or finds) the very same paths bytes,
+        fixed by the batch and the checkpoint."""
+        if len(batch.paths) != len(batch.leaves):
+            raise ValueError("marking batched events needs every leaf's inclusion path")
+        objects: dict[tuple[str, str], list[PathRecord]] = {}
+        leaves: list[AccessLeaf] = []
+        for index, leaf, path in zip(range(batch.start, batch.end), batch.leaves, batch.paths, strict=True):
+            records = objects.setdefault(leaf.index_key, [])
+            leaves.append(AccessLeaf(event_id=leaf.event_id, leaf_index=index, batch_key=leaf.index_key[0],
+                                     record=len(records)))
+            records.append(PathRecord(index, bytes.fromhex(leaf.leaf_hash), path))
+        markers = [BatchMarker(key=key, version=version, sealed_size=batch.end,
+                               paths_version=self._store_paths(key, encode_paths(batch.end, records)))
+                   for (key, version), records in objects.items()]
+        self.leaves.put(leaves)
+        self.leaves.mark(markers)
         self._rows.clear()  # a queue may live as long as its container
+
+    def _store_paths(self, batch_key: str, body: bytes) -> str:
+        """Create-only and locked as the batch objects are; the version of the bytes at the key, which must be these."""
+        key = paths_key(batch_key)
+        try:
+            return self.evidence.put_new(key, body, retain_until=retain_until(RecordType.ACCESS_EVENT, self.now,
+                                                                              self.settings),
+                                         minimum_retain_until=minimum_retain_until(RecordType.ACCESS_EVENT, self.now),
+                                         content_type="application/octet-stream")
+        except EvidenceExistsError:
+            stored, version = self.evidence.get_current(key)
+            if stored != body:
+                raise LedgerInconsistentError(f"{key} already holds other paths") from None
+            return version
 
     def _read(self, key: str, version: str) -> dict[str, AccessBatchRow]:
         """The object's rows by event id (the first copy of an event it holds twice)."""
-        from shared.ledger.parquet_batches import decode_batch  # pyarrow: loaded by the sealer only
+        from shared.ledger.parquet_batches import rows_by_event_id  # pyarrow: loaded by the sealer only
 
         if (key, version) not in self._rows:
-            rows = decode_batch(self.evidence.get_version(key, version))
-            self._rows[key, version] = {row.event_id: row for row in reversed(rows)}
+            self._rows[key, version] = rows_by_event_id(self.evidence.get_version(key, version))
         return self._rows[key, version]
-
-    def _stored(self, leaf: LogLeaf, index: int, sealed_size: int, path: bytes | None) -> StoredEvent:
-        """The event's record, with its inclusion path against the checkpoint that sealed it (so exports read no
-        tile for it, as for the index's events)."""
-        key, version = leaf.index_key
-        row = self._read(key, version)[leaf.event_id]
-        actor = json.loads(row.envelope)["actor"]
-        return StoredEvent(
-            event_id=row.event_id, type=EventType.DATA_ACCESS, request_id=None, seq=None, event_hash=row.event_hash,
-            prev_event_hash=None, consumer_tag=row.consumer_tag, occurred_at=row.occurred_at,
-            recorded_at=row.recorded_at, record_type=RecordType.ACCESS_EVENT, actor_type=actor["type"],
-            actor_role=actor.get("role"), s3_key=key, s3_version_id=version, leaf_index=index,
-            sealed_size=sealed_size, batch_version=version, actor_tag=row.actor_tag, access_action=row.action,
-            access_service=row.service, inclusion_path=path)
 
     def _advance(self, cursor: str, listed: list[tuple[str, str]], marked: set[str]) -> None:
         settled = self.now - LISTING_GRACE

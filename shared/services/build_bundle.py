@@ -24,6 +24,7 @@ from shared.services.export_selection import Selection
 from shared.services.ledger_writer import Ledger, parse_envelope
 from shared.services.merkle_log import MerkleLog, cached_consistency, checkpoint_key, public_key_pem, stored_hash_at
 from shared.services.access_seal import AccessBatchQueue, seal_everything
+from shared.services.sealed_access import sealed_access_events
 from shared.services.seal_log import seal_log
 from shared.timefmt import rfc3339
 
@@ -112,17 +113,24 @@ def _sealed_first(ledger: Ledger, log: MerkleLog, selection: Selection, batches:
         seal_log(log, now)
     else:
         seal_everything(log, batches(now), now)
+    # Access events read from batch objects: their leaves are what the sealer recorded, found together.
+    batched = {event.event_id: event for event in selection.standalone
+               if event.leaf_index is None and event.event_id in selection.bodies}
+    sealed = sealed_access_events(log.access_leaves, log.objects, batched) \
+        if batched and log.access_leaves is not None else {}
 
     def fresh(event: StoredEvent) -> StoredEvent:
         if event.leaf_index is not None:
             return event
-        if event.event_id in selection.bodies and log.access_leaves is not None:
-            # an access event read from a batch object: its leaf is what the sealer recorded for it
-            return log.access_leaves.get(event.event_id) or event
+        if event.event_id in batched:
+            return sealed.get(event.event_id, event)
         return ledger.index.find_event(event.event_id) or event
 
+    # A body held from search is kept when it is the sealed copy; another copy's is read from the sealed object.
+    bodies = {event_id: body for event_id, body in selection.bodies.items()
+              if event_id not in sealed or sealed[event_id].event_hash == batched[event_id].event_hash}
     return Selection(requests=[(record, [fresh(e) for e in chain]) for record, chain in selection.requests],
-                     standalone=[fresh(e) for e in selection.standalone], bodies=selection.bodies)
+                     standalone=[fresh(e) for e in selection.standalone], bodies=bodies)
 
 
 def _read_bodies(ledger: Ledger, selection: Selection, done: Callable[[int], None]) -> dict[str, bytes]:

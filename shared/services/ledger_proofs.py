@@ -23,6 +23,7 @@ from shared.ports import AccessEngine
 from shared.services.ledger_writer import Ledger
 from shared.services.merkle_log import MerkleLog, public_key_pem, stored_hash_at
 from shared.services.read_requests import record_audit_read
+from shared.services.sealed_access import sealed_access_event
 
 UNSEALED_FOR_AT_MOST = timedelta(days=8)  # the stream's 7-day retention, and a day of delivery margin
 
@@ -32,7 +33,7 @@ def event_proof(ledger: Ledger, log: MerkleLog, event_id: str, reader: Actor,
     """The event's inclusion proof in the tree of the latest checkpoint."""
     event = ledger.index.find_event(event_id)
     if event is None and log.access_leaves is not None:  # a batched access event is found once sealed
-        event = log.access_leaves.get(event_id)
+        event = sealed_access_event(log.access_leaves, log.objects, event_id)
     if event is None:
         if access is not None and _batched_recently(access, event_id, ledger.now().astimezone(UTC).date()):
             raise NotSealedError(f"Event {event_id} is stored but not in the Merkle log yet; the sealer appends "

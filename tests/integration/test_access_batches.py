@@ -20,6 +20,7 @@ from shared.ledger.parquet_batches import decode_batch
 from shared.ledger import merkle
 from shared.ledger.canonical import sha256_hex
 from shared.models.access_batch import PREFIX
+from shared.services.sealed_access import sealed_access_events
 from tests.integration.test_access_events import batch_objects, rows_of, seal
 from tests.integration.test_access_events import item as base_item
 
@@ -202,7 +203,8 @@ def test_a_bundle_of_batched_access_events_verifies(intake, batcher, stack, tmp_
     ids = post(intake, [item(n) for n in range(0, 25, 5)])[1]["event_ids"]  # all five for c0@example.com
     batcher.pump_once()
     seal()
-    events = [wiring.merkle_log().access_leaves.get(event_id) for event_id in ids]
+    log = wiring.merkle_log()
+    events = list(sealed_access_events(log.access_leaves, log.objects, dict.fromkeys(ids)).values())
     job = ExportJob(export_id="e-1", status="building", scope=ExportScope(consumer_tag=events[0].consumer_tag),
                     requested_by=Actor(type="staff", id="auditor-1", role="auditor"), requested_at=datetime.now(UTC))
     built = build_bundle(wiring.ledger(), wiring.merkle_log(), Selection(requests=[], standalone=events), job, None,

@@ -14,6 +14,7 @@ from ccpa_audit.cli import main as cli
 from shared import wiring
 from shared.ledger import checkpoint, merkle
 from shared.services.merkle_log import checkpoint_key, consistency_key, public_key_pem
+from shared.services.sealed_access import sealed_access_events
 from tests.integration.test_exports import act, bundle_of, create, export, iso
 from tests.integration.test_access_batches import batcher, item, post  # noqa: F401  (batcher: a fixture)
 from tests.integration.test_ledger_seal import first_event_id, seal
@@ -137,7 +138,7 @@ def test_batched_access_events_keep_their_path_so_their_bundle_reads_no_tile(int
     create(intake)  # a later checkpoint: the batched events' proofs are against the one before it
     seal()
     log = wiring.merkle_log()
-    events = [log.access_leaves.get(event_id) for event_id in ids]
+    events = list(sealed_access_events(log.access_leaves, log.objects, dict.fromkeys(ids)).values())
     assert all(e.inclusion_path is not None and e.sealed_size < log.state.get().size for e in events)
 
     s3_reads.clear()

@@ -16,6 +16,7 @@ from shared.services.access_batches import access_event_id, access_row, write_ba
 from shared.services.access_ocsf import producer_key
 from shared.services.access_seal import LISTING_GRACE, AccessBatchQueue, routed_marks, seal_everything
 from shared.services.merkle_log import MerkleLog
+from shared.services.sealed_access import sealed_access_events
 from tests.fakes import FakeAccessLeaves, FakeBatchObjects, FakeLogState, FakeSigner, FakeUnsealedEvents
 from tests.unit.test_seal_log import add_events
 
@@ -66,7 +67,7 @@ def log(ledger, leaves):
 
 def queue(ledger, leaves, now=None):
     return AccessBatchQueue(FakeBatchObjects(ledger.evidence), ledger.evidence, leaves,
-                            now or datetime.now(UTC))
+                            now or datetime.now(UTC), ledger.settings)
 
 
 def write(ledger, batch):
@@ -78,10 +79,12 @@ def test_each_event_of_each_object_is_one_leaf_bound_to_its_objects_version(ledg
     second = write(ledger, rows(ledger, clock, range(5, 15)))  # 5-9 delivered again in another object
     result = seal_everything(log, queue(ledger, leaves), clock.moment)
     assert result.sealed == 15 and result.tree_size == 15
-    assert set(leaves.markers) == {first[0], second[0]}
+    assert set(leaves.marks) == {first[0], second[0]}
+    sealed = sealed_access_events(leaves, ledger.evidence, dict.fromkeys(r.event_id for r in rows(ledger, clock,
+                                                                                                   range(15))))
+    assert {stored.s3_key for stored in sealed.values()} == {first[0], second[0]}
     for key, version, _ in (first, second):
-        for row in [r for r in rows(ledger, clock, range(15)) if leaves.leaves[r.event_id].s3_key == key]:
-            stored = leaves.leaves[row.event_id]
+        for stored in [e for e in sealed.values() if e.s3_key == key]:
             assert stored.batch_version == version == stored.s3_version_id
     proof = ledger_proofs.event_proof(ledger, log, rows(ledger, clock, [7])[0].event_id, AUDITOR)
     data = bytes.fromhex(proof.leaf_data)
@@ -96,7 +99,7 @@ def test_an_object_of_events_already_sealed_is_marked_without_a_leaf(ledger, clo
     seal_everything(log, queue(ledger, leaves), clock.moment)
     again = write(ledger, rows(ledger, clock, range(4)))
     assert seal_everything(log, queue(ledger, leaves), clock.moment).sealed == 0
-    assert again[0] in leaves.markers
+    assert again[0] in leaves.marks
 
 
 def test_ordinary_events_and_batch_objects_are_appended_by_separate_runs(ledger, clock, log, leaves):
@@ -127,12 +130,12 @@ def test_a_crash_before_the_marker_is_finished_by_the_next_run_without_appending
     monkeypatch.setattr(leaves, "mark", crash)
     with pytest.raises(RuntimeError):
         seal_everything(log, queue(ledger, leaves), clock.moment)
-    assert log.state.get().size == 6 and not log.state.get().marked and key not in leaves.markers
+    assert log.state.get().size == 6 and not log.state.get().marked and key not in leaves.marks
     monkeypatch.undo()
     add_events(ledger, clock, 2)  # the next run takes ordinary events first, yet finishes the batched marks
     result = seal_everything(log, queue(ledger, leaves), clock.moment)
     assert result.sealed == 2 and result.tree_size == 8
-    assert key in leaves.markers and sorted(e.leaf_index for e in leaves.leaves.values()) == list(range(6))
+    assert key in leaves.marks and sorted(e.leaf_index for e in leaves.leaves.values()) == list(range(6))
 
 
 def test_a_plain_seal_run_such_as_an_exports_finishes_a_crashed_access_run(ledger, clock, log, leaves,
@@ -148,7 +151,7 @@ def test_a_plain_seal_run_such_as_an_exports_finishes_a_crashed_access_run(ledge
     monkeypatch.undo()
     exporting = replace(log, queue=routed_marks(log.queue, queue(ledger, leaves)))
     assert seal_log(exporting, clock.moment).sealed == 0
-    assert key in leaves.markers and len(leaves.leaves) == 3 and log.state.get().marked
+    assert key in leaves.marks and len(leaves.leaves) == 3 and log.state.get().marked
 
 
 def test_the_cursor_passes_only_marked_objects_minted_before_the_grace(ledger, clock, log, leaves):
@@ -181,7 +184,7 @@ def test_each_batched_event_keeps_its_path_against_the_checkpoint_that_sealed_it
     seal_everything(log, queue(ledger, leaves), clock.moment)
     root = bytes.fromhex(log.state.get().root)
 
-    for stored in leaves.leaves.values():
+    for stored in sealed_access_events(leaves, ledger.evidence, dict.fromkeys(leaves.leaves)).values():
         path = [stored.inclusion_path[i:i + 32] for i in range(0, len(stored.inclusion_path), 32)]
         leaf = merkle.leaf_hash(merkle.leaf_data(stored.event_hash, stored.consumer_tag, stored.batch_version))
         assert stored.sealed_size == 9 and merkle.verify_inclusion(leaf, stored.leaf_index, 9, path, root)
