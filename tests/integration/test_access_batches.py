@@ -256,3 +256,101 @@ def test_nothing_is_promised_when_the_stream_does_not_take_the_batch(intake, mon
                         "Records": [{"ErrorCode": "InternalFailure"} for _ in kwargs["Records"]]})
     status, out, _ = post(intake, [item(0), item(1)])
     assert status == 503 and out["error"] == "storage_unavailable", out
+
+
+def item_size(item):
+    """DynamoDB's size of an item: attribute names and values (a number: a byte per two digits, plus one)."""
+    def value(v):
+        kind, raw = next(iter(v.items()))
+        return {"S": lambda: len(raw.encode()), "B": lambda: len(raw), "N": lambda: (len(raw) + 1) // 2 + 1}[kind]()
+    return sum(len(name.encode()) + value(v) for name, v in item.items())
+
+
+def leaf_items(ddb, stack):
+    items = ddb.scan(TableName=stack.env["INDEX_TABLE"])["Items"]
+    return [i for i in items if i["pk"]["S"].startswith("ALEAF#")]
+
+
+def test_a_sealed_events_item_is_one_write_unit_and_its_path_a_record_of_a_locked_paths_object(
+        intake, batcher, s3, ddb, stack):
+    from shared.ledger.leaf_paths import decode_paths, paths_key
+
+    ids = post(intake, [item(n) for n in range(60)])[1]["event_ids"]
+    batcher.pump_once()
+    sealed = seal()
+    items = leaf_items(ddb, stack)
+    assert sorted(i["pk"]["S"].removeprefix("ALEAF#") for i in items) == sorted(ids)
+    assert {frozenset(i) for i in items} == {frozenset({"pk", "sk", "i", "r", "b"})}
+    assert max(map(item_size, items)) < 1024  # one write unit, with its key
+    dump = json.dumps(items)
+    rows = [r for key, version in batch_objects(s3, stack.env["EVIDENCE_BUCKET"])
+            for r in rows_of(s3, stack.env["EVIDENCE_BUCKET"], key, version)]
+    assert not any(r.consumer_tag in dump or r.event_hash in dump for r in rows)  # nothing the row holds
+    bucket = stack.env["EVIDENCE_BUCKET"]
+    root = bytes.fromhex(wiring.merkle_log().state.get().root)
+    for key, version in batch_objects(s3, bucket):
+        head = s3.head_object(Bucket=bucket, Key=paths_key(key))
+        batch_head = s3.head_object(Bucket=bucket, Key=key, VersionId=version)
+        assert head["ObjectLockMode"] == "COMPLIANCE"
+        assert head["ObjectLockRetainUntilDate"] >= batch_head["ObjectLockRetainUntilDate"]
+        size, records = decode_paths(s3.get_object(Bucket=bucket, Key=paths_key(key))["Body"].read())
+        assert size == sealed["tree_size"]
+        assert len(records) == len({r.event_id for r in rows_of(s3, bucket, key, version)})
+        for record in records:
+            path = [record.path[i:i + 32] for i in range(0, len(record.path), 32)]
+            assert merkle.verify_inclusion(record.leaf_hash, record.leaf_index, size, path, root)
+
+
+def test_a_crash_after_the_paths_object_is_finished_with_the_same_object(intake, batcher, s3, stack, monkeypatch):
+    from shared.adapters.dynamo_access_leaves import DynamoAccessLeaves
+    from shared.ledger.leaf_paths import paths_key
+
+    ids = post(intake, [item(n) for n in range(12)])[1]["event_ids"]
+    batcher.pump_once()
+    monkeypatch.setattr(DynamoAccessLeaves, "put", lambda self, leaves: (_ for _ in ()).throw(RuntimeError("crash")))
+    with pytest.raises(RuntimeError):
+        seal()
+    monkeypatch.undo()
+    bucket = stack.env["EVIDENCE_BUCKET"]
+    keys = [key for key, _ in batch_objects(s3, bucket)]
+    written = {key: s3.head_object(Bucket=bucket, Key=paths_key(key))["VersionId"] for key in keys}
+    status, out, _ = intake("GET", f"/events/{ids[0]}/proof", token="local-auditor")
+    assert (status, out["error"]) == (409, "not_sealed")  # no leaf item yet: the engine holds it unsealed
+    assert seal()["sealed"] == 0  # the crashed batch is finished, nothing appended again
+    for key in keys:
+        versions = s3.list_object_versions(Bucket=bucket, Prefix=paths_key(key))["Versions"]
+        assert [v["VersionId"] for v in versions] == [written[key]]
+    for event_id in ids:
+        assert_proof_verifies(proof_of(intake, event_id))
+
+
+def test_items_written_before_slim_items_still_prove_and_export(intake, batcher, ddb, stack, tmp_path):
+    from ccpa_audit.cli import main as cli
+    from shared.ledger.envelope import Actor
+    from shared.models.export import ExportJob, ExportScope
+    from shared.services.build_bundle import build_bundle
+    from shared.services.export_selection import Selection
+
+    ids = post(intake, [item(n) for n in range(0, 20, 5)])[1]["event_ids"]  # one consumer's four events
+    batcher.pump_once()
+    seal()
+    log = wiring.merkle_log()
+    events = sealed_access_events(log.access_leaves, log.objects, dict.fromkeys(ids))
+    table = stack.env["INDEX_TABLE"]
+    for event in events.values():  # as the sealer wrote items before they were slim
+        ddb.put_item(TableName=table, Item={"pk": {"S": f"ALEAF#{event.event_id}"}, "sk": {"S": "LEAF"},
+                                            "entity": {"S": "access_leaf"}, "event": {"S": event.model_dump_json()},
+                                            "path": {"B": event.inclusion_path}})
+    old = leaf_items(ddb, stack)
+    assert {frozenset(i) for i in old} == {frozenset({"pk", "sk", "entity", "event", "path"})}
+    assert sealed_access_events(log.access_leaves, log.objects, dict.fromkeys(ids)) == events
+    for event_id in ids:
+        proof = proof_of(intake, event_id)
+        assert proof["leaf_index"] == events[event_id].leaf_index
+        assert_proof_verifies(proof)
+    job = ExportJob(export_id="e-old", status="building", scope=ExportScope(consumer_tag=events[ids[0]].consumer_tag),
+                    requested_by=Actor(type="staff", id="auditor-1", role="auditor"), requested_at=datetime.now(UTC))
+    built = build_bundle(wiring.ledger(), log, Selection(requests=[], standalone=list(events.values())), job, None,
+                         lambda done, total: None)
+    (tmp_path / "old.zip").write_bytes(built.data)
+    assert cli(["verify", str(tmp_path / "old.zip")]) == 0

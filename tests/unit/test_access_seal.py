@@ -7,6 +7,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from shared.config import Settings
+from shared.errors import EventNotFoundError, LedgerInconsistentError
+from shared.ledger.leaf_paths import decode_paths, paths_key
+from shared.ledger.retention import retain_until
+from shared.models.domain import RecordType
 from shared.ledger import merkle
 from shared.ledger.envelope import Actor
 from shared.models.access_batch import AcceptedAccess
@@ -188,3 +192,93 @@ def test_each_batched_event_keeps_its_path_against_the_checkpoint_that_sealed_it
         path = [stored.inclusion_path[i:i + 32] for i in range(0, len(stored.inclusion_path), 32)]
         leaf = merkle.leaf_hash(merkle.leaf_data(stored.event_hash, stored.consumer_tag, stored.batch_version))
         assert stored.sealed_size == 9 and merkle.verify_inclusion(leaf, stored.leaf_index, 9, path, root)
+
+
+def test_leaf_items_hold_only_where_to_find_the_event(ledger, clock, log, leaves):
+    key, _, _ = write(ledger, rows(ledger, clock, range(4)))
+    seal_everything(log, queue(ledger, leaves), clock.moment)
+    assert {type(leaf).__name__ for leaf in leaves.leaves.values()} == {"AccessLeaf"}
+    assert {(leaf.batch_key, leaf.record) for leaf in leaves.leaves.values()} == {(key, n) for n in range(4)}
+    marker = leaves.marks[key]
+    assert marker.sealed_size == 4 and marker.paths_version == ledger.evidence.objects[paths_key(key)][1]
+
+
+def test_the_paths_object_is_written_before_the_leaf_items_and_locked_as_the_batch(ledger, clock, log, leaves,
+                                                                                  monkeypatch):
+    key, _, _ = write(ledger, rows(ledger, clock, range(5)))
+    monkeypatch.setattr(leaves, "put", lambda events: (_ for _ in ()).throw(RuntimeError("crashed")))
+    crashing = queue(ledger, leaves)
+    with pytest.raises(RuntimeError):
+        seal_everything(log, crashing, clock.moment)
+    body, version, until = ledger.evidence.objects[paths_key(key)]
+    assert not leaves.leaves and not leaves.marks
+    assert until == retain_until(RecordType.ACCESS_EVENT, crashing.now, ledger.settings)
+    assert until >= ledger.evidence.objects[key][2]
+    monkeypatch.undo()
+    assert seal_everything(log, queue(ledger, leaves), clock.moment).sealed == 0  # finishes marking the batch
+    assert ledger.evidence.objects[paths_key(key)][:2] == (body, version)  # found, the same bytes
+    assert leaves.marks[key].paths_version == version and len(leaves.leaves) == 5
+    assert decode_paths(body)[0] == 5
+
+
+def test_a_paths_object_holding_other_bytes_stops_the_marking(ledger, clock, log, leaves):
+    key, _, _ = write(ledger, rows(ledger, clock, range(3)))
+    ledger.evidence.put_new(paths_key(key), b"other", retain_until=clock.moment + timedelta(days=800),
+                            minimum_retain_until=clock.moment)
+    with pytest.raises(LedgerInconsistentError):
+        seal_everything(log, queue(ledger, leaves), clock.moment)
+    assert not leaves.leaves and key not in leaves.marks and not log.state.get().marked
+
+
+def test_a_leaf_whose_object_is_not_marked_yet_is_not_sealed_until_the_next_run(ledger, clock, log, leaves,
+                                                                               monkeypatch):
+    [row] = rows(ledger, clock, [1])
+    write(ledger, [row])
+    monkeypatch.setattr(leaves, "mark", lambda markers: (_ for _ in ()).throw(RuntimeError("crashed")))
+    with pytest.raises(RuntimeError):
+        seal_everything(log, queue(ledger, leaves), clock.moment)
+    monkeypatch.undo()
+    assert row.event_id in leaves.leaves and sealed_access_events(leaves, ledger.evidence, {row.event_id: None}) == {}
+    with pytest.raises(EventNotFoundError):
+        ledger_proofs.event_proof(ledger, log, row.event_id, AUDITOR)
+    seal_everything(log, queue(ledger, leaves), clock.moment)
+    assert ledger_proofs.event_proof(ledger, log, row.event_id, AUDITOR).leaf_index == 0
+
+
+def test_a_search_copy_is_kept_only_when_it_is_the_sealed_one(ledger, clock, log, leaves, monkeypatch):
+    from shared.models.access_search import BATCH_PREFIX, AccessRow
+    from shared.services.access_log import stored_from_row
+
+    first = rows(ledger, clock, range(3))
+    key, version, _ = write(ledger, first)
+    seal_everything(log, queue(ledger, leaves), clock.moment)
+    retried = rows(ledger, clock, [2])[0]  # a producer's retry: the same id, another nonce, so another hash
+    assert retried.event_id == first[2].event_id and retried.event_hash != first[2].event_hash
+    held = {row.event_id: stored_from_row(AccessRow(row.event_id, row.recorded_at, row.action, row.service,
+                                                    row.event_hash, row.envelope), BATCH_PREFIX)
+            for row in (first[0], retried)}
+    batch_reads = []
+    monkeypatch.setattr(ledger.evidence, "get_version",
+                        lambda k, v, read=ledger.evidence.get_version: batch_reads.append(k) or read(k, v))
+
+    found = sealed_access_events(leaves, ledger.evidence, held)
+
+    assert [k for k in batch_reads if k.endswith(".parquet")] == [key]  # the retried copy's sealed row only; the sealed search copy is kept
+    assert found[first[0].event_id].access_action == held[first[0].event_id].access_action
+    assert found[retried.event_id].event_hash == first[2].event_hash  # the copy the leaf binds
+    assert {e.batch_version for e in found.values()} == {version} and all(e.inclusion_path for e in found.values())
+
+
+def test_items_written_before_slim_items_are_read_as_they_are(ledger, clock, log, leaves):
+    from shared.models.records import StoredEvent
+
+    [row] = rows(ledger, clock, [4])
+    write(ledger, [row])
+    seal_everything(log, queue(ledger, leaves), clock.moment)
+    whole = sealed_access_events(leaves, ledger.evidence, {row.event_id: None})[row.event_id]
+    leaves.leaves[row.event_id] = StoredEvent.model_validate_json(whole.model_dump_json()).model_copy(
+        update={"inclusion_path": whole.inclusion_path})  # as the adapter reads an item of the old format
+    leaves.marks.clear()  # old ledgers' markers named no paths object
+    assert sealed_access_events(leaves, ledger.evidence, {row.event_id: None}) == {row.event_id: whole}
+    proof = ledger_proofs.event_proof(ledger, log, row.event_id, AUDITOR)
+    assert proof.leaf_index == whole.leaf_index and proof.event_hash == row.event_hash
