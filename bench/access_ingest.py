@@ -112,7 +112,7 @@ def _calls() -> list[str]:
     from shared import wiring
 
     saved = dict(os.environ)
-    calls: dict[str, Counter] = {"ingest": Counter(), "seal": Counter()}
+    calls: dict[str, Counter] = {"ingest": Counter(), "seal": Counter(), "inspect": Counter()}
     phase = ["ingest"]
 
     def record(event_name: str, **_: object) -> None:
@@ -141,6 +141,9 @@ def _calls() -> list[str]:
                 pass
             phase[0] = "seal"
             seal.lambda_handler(scheduled_event(datetime.now(UTC), "bench"), LambdaContext("seal", "bench"))
+            phase[0] = "inspect"  # reading back what the sealer wrote is not part of the path
+            leaf_sizes = _leaf_item_sizes(wiring.aws_client("dynamodb"), stack.env["INDEX_TABLE"])
+            paths_bytes = _paths_bytes(wiring.aws_client("s3"), stack.env["EVIDENCE_BUCKET"])
         finally:
             wiring.reset()
     per = 1_000 / CALL_EVENTS
@@ -152,9 +155,36 @@ def _calls() -> list[str]:
         f"{ingest_writes * per:.2f}, target <= 3 ({dict(sorted((op, n * per) for op, n in calls['ingest'].items() if op in _WRITES))})",
         f"AWS reads per 1,000 access events, ingest path (KMS tags per new consumer, stream reads): "
         f"{sum(reads.values()) * per:.2f} ({dict(sorted((op, round(n * per, 2)) for op, n in reads.items()))})",
-        f"AWS writes per 1,000 access events, sealing (leaves 25 per BatchWriteItem, markers, tiles, checkpoint): "
-        f"{seal_writes * per:.2f}",
+        f"AWS writes per 1,000 access events, sealing (slim leaf items 25 per BatchWriteItem, paths objects, markers, "
+        f"tiles, checkpoint): {seal_writes * per:.2f} "
+        f"({dict(sorted((op, n * per) for op, n in calls['seal'].items() if op in _WRITES))})",
+        f"sealer's per-event item (ALEAF#): {len(leaf_sizes):,} items, {min(leaf_sizes)}-{max(leaf_sizes)} bytes "
+        f"with their keys (mean {sum(leaf_sizes) / len(leaf_sizes):.0f}; one write unit is 1,024), paths objects "
+        f"{paths_bytes / len(leaf_sizes):.0f} bytes an event",
     ]
+
+
+def item_size(item: dict) -> int:
+    """An item's size as DynamoDB counts it: attribute names and values, a number taking a byte per two
+    significant digits plus one (the 100 bytes of index overhead that storage bills are not in it)."""
+    def value(typed: dict) -> int:
+        kind, raw = next(iter(typed.items()))
+        return {"S": lambda: len(raw.encode()), "B": lambda: len(raw),
+                "N": lambda: (len(raw.lstrip("-").strip("0").replace(".", "")) + 1) // 2 + 1}[kind]()
+    return sum(len(name.encode()) + value(typed) for name, typed in item.items())
+
+
+def _leaf_item_sizes(db, table: str) -> list[int]:  # noqa: ANN001
+    pages = db.get_paginator("scan").paginate(TableName=table, FilterExpression="begins_with(pk, :p)",
+                                              ExpressionAttributeValues={":p": {"S": "ALEAF#"}})
+    return [item_size(item) for page in pages for item in page["Items"]]
+
+
+def _paths_bytes(s3, bucket: str) -> int:  # noqa: ANN001
+    from shared.ledger.leaf_paths import PREFIX
+
+    pages = s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=PREFIX)
+    return sum(entry["Size"] for page in pages for entry in page.get("Contents", []))
 
 
 def _local() -> list[str]:

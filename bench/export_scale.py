@@ -2,7 +2,8 @@
 and of one consumer with 1,000 events, and the AWS calls each needs at 1,000 versus 100,000 total events.
 
 The consumer's 1,000 events (20 requests of 5 events, 900 standalone events, real locked bodies) are spread evenly
-through 14 months. The rest of the ledger is other consumers' access events, stored as the access log stores them
+through 14 months, and so are 200 more of their access events kept in batch objects (one object of 40 per period),
+whose proofs the export finds through their slim leaf items, markers and paths objects. The rest of the ledger is other consumers' access events, stored as the access log stores them
 (Parquet batch objects of about 1,000 events, locked in the evidence bucket), which the sealer appends whole
 objects at a time: that is what makes a 100,000-leaf log cheap to build under moto. Both sizes are sealed the same
 way, in RUNS sealer runs spread through the 14 months (each run seals the index's events, then the batch objects
@@ -22,6 +23,7 @@ from bench.table import row
 
 SIZES = tuple(int(n) for n in os.environ.get("EXPORT_BENCH_SIZES", "1000,100000").split(","))
 CONSUMER_EVENTS = 1_000
+CONSUMER_BATCHED = 200
 CHAIN = 5
 RUNS = 5
 PER_OBJECT = 1_000
@@ -127,7 +129,7 @@ def _load(total: int) -> tuple[str, str]:
     db = boto3.client("dynamodb", region_name="us-east-1")
     table = os.environ["INDEX_TABLE"]
     others = total - CONSUMER_EVENTS
-    made = 0
+    made = batched = 0
     for period in range(RUNS):
         end = START + SPAN * (period + 1) / RUNS
         items = [item for number in range(CONSUMER_EVENTS * period // RUNS, CONSUMER_EVENTS * (period + 1) // RUNS)
@@ -140,15 +142,20 @@ def _load(total: int) -> tuple[str, str]:
                     for number in range(made, min(made + PER_OBJECT, upto))]
             write_batch_object(ledger.evidence, ledger.settings, rows, rows[0].recorded_at)
             made += len(rows)
+        rows = [_other_row(ledger, total + number, START + SPAN * number / CONSUMER_BATCHED, ours.tag)
+                for number in range(batched, CONSUMER_BATCHED * (period + 1) // RUNS)]
+        write_batch_object(ledger.evidence, ledger.settings, rows, rows[0].recorded_at)
+        batched += len(rows)
         # One run seals the period (the index's events, then the batch objects); more only if a batch limit bit.
         while seal_everything(wiring.merkle_log(), wiring.access_batch_queue(end), end).tree_size < \
-                CONSUMER_EVENTS * (period + 1) // RUNS + made:
+                CONSUMER_EVENTS * (period + 1) // RUNS + made + batched:
             pass
     return ours.first_request, email
 
 
-def _other_row(ledger, number: int, moment: datetime):  # noqa: ANN001, ANN202
-    """Another consumer's access event as a batch object holds it (its envelope is a real ledger v1 envelope)."""
+def _other_row(ledger, number: int, moment: datetime, tag: str | None = None):  # noqa: ANN001, ANN202
+    """An access event as a batch object holds it (its envelope is a real ledger v1 envelope): another consumer's,
+    or the consumer's of `tag`."""
     import hashlib
 
     from shared.ledger.envelope import Actor, build_envelope
@@ -158,7 +165,7 @@ def _other_row(ledger, number: int, moment: datetime):  # noqa: ANN001, ANN202
     from shared.services.access_batches import access_event_id
 
     producer_key = f"bench-{number:07d}"
-    tag = hashlib.sha256(f"consumer-{number // CHAIN}".encode()).hexdigest()
+    tag = tag or hashlib.sha256(f"consumer-{number // CHAIN}".encode()).hexdigest()
     moment = moment.replace(microsecond=moment.microsecond // 1000 * 1000)
     envelope = build_envelope(event_id=access_event_id(producer_key), type=EventType.DATA_ACCESS,
                               actor=Actor(type="service", id="crm", role="service"), occurred_at=moment,

@@ -57,13 +57,13 @@ def record_range(size: int, record: int) -> tuple[int, int]:
 def encode_paths(size: int, records: Sequence[PathRecord]) -> bytes:
     """The paths object; the same records give the same bytes (a rerun after a crash writes what is there)."""
     width = depth(size)
+    padding = [bytes(HASH_SIZE * (width - hashes)) for hashes in range(width + 1)]
     out = [_HEADER.pack(MAGIC, size, width, len(records))]
-    for record in records:
-        hashes, rest = divmod(len(record.path), HASH_SIZE)
-        if rest or hashes > width or len(record.leaf_hash) != HASH_SIZE or not 0 <= record.leaf_index < size:
-            raise ValueError(f"leaf {record.leaf_index} has no valid path record in a tree of {size}")
-        out.append(_RECORD_HEAD.pack(record.leaf_index, hashes, record.leaf_hash)
-                   + record.path + bytes(HASH_SIZE * (width - hashes)))
+    for index, leaf, path in records:  # about a microsecond a record: the sealer runs it for every leaf
+        hashes = len(path) >> 5
+        if hashes << 5 != len(path) or hashes > width or len(leaf) != HASH_SIZE or not 0 <= index < size:
+            raise ValueError(f"leaf {index} has no valid path record in a tree of {size}")
+        out += (_RECORD_HEAD.pack(index, hashes, leaf), path, padding[hashes])
     return b"".join(out)
 
 

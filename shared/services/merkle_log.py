@@ -5,7 +5,8 @@ Every object is create-only and COMPLIANCE-locked, so nothing here is ever rewri
 `ledger/checkpoints/<size:020d>` (signed notes), `ledger/batches/<start:020d>.json` (which events extend the
 tree of size `start`, in leaf order) and `ledger/consistency/<m:020d>-<n:020d>.json` (a consistency proof with the
 signed checkpoint of m: the sealer's from the previous checkpoint, and any other pair an export has needed, each
-computed once). The latest checkpoint is named by the log state item in the index.
+computed once), and `ledger/access-paths/date=YYYY-MM-DD/<batch_id>.paths` (the inclusion paths of a sealed batch
+object's events: shared/ledger/leaf_paths.py). The latest checkpoint is named by the log state item in the index.
 """
 
 import json

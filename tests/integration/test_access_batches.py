@@ -21,6 +21,7 @@ from shared.ledger import merkle
 from shared.ledger.canonical import sha256_hex
 from shared.models.access_batch import PREFIX
 from shared.services.sealed_access import sealed_access_events
+from bench.access_ingest import item_size
 from tests.integration.test_access_events import batch_objects, rows_of, seal
 from tests.integration.test_access_events import item as base_item
 
@@ -258,14 +259,6 @@ def test_nothing_is_promised_when_the_stream_does_not_take_the_batch(intake, mon
     assert status == 503 and out["error"] == "storage_unavailable", out
 
 
-def item_size(item):
-    """DynamoDB's size of an item: attribute names and values (a number: a byte per two digits, plus one)."""
-    def value(v):
-        kind, raw = next(iter(v.items()))
-        return {"S": lambda: len(raw.encode()), "B": lambda: len(raw), "N": lambda: (len(raw) + 1) // 2 + 1}[kind]()
-    return sum(len(name.encode()) + value(v) for name, v in item.items())
-
-
 def leaf_items(ddb, stack):
     items = ddb.scan(TableName=stack.env["INDEX_TABLE"])["Items"]
     return [i for i in items if i["pk"]["S"].startswith("ALEAF#")]
@@ -354,3 +347,18 @@ def test_items_written_before_slim_items_still_prove_and_export(intake, batcher,
                          lambda done, total: None)
     (tmp_path / "old.zip").write_bytes(built.data)
     assert cli(["verify", str(tmp_path / "old.zip")]) == 0
+
+
+def test_a_batched_events_proof_makes_only_the_calls_the_api_function_may(intake, batcher, stack, aws_calls):
+    from ccpa_audit.local.resources import load_template
+
+    [event_id] = post(intake, [item(3)])[1]["event_ids"]
+    batcher.pump_once()
+    seal()
+    statements = load_template()["Resources"]["IntakeFunction"]["Properties"]["Policies"]
+    allowed = {action for policy in statements for statement in policy["Statement"]
+               for action in (statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]])}
+    aws_calls.calls.clear()
+    assert_proof_verifies(proof_of(intake, event_id))
+    assert {f"dynamodb:{op}" for op in aws_calls.ops("dynamodb")} <= allowed
+    assert "GetItem" in aws_calls.ops("dynamodb")
