@@ -263,7 +263,8 @@ def test_a_search_copy_is_kept_only_when_it_is_the_sealed_one(ledger, clock, log
 
     found = sealed_access_events(leaves, ledger.evidence, held)
 
-    assert [k for k in batch_reads if k.endswith(".parquet")] == [key]  # the retried copy's sealed row only; the sealed search copy is kept
+    # the retried copy's sealed row only: the search's copy that is the sealed one is kept as it is
+    assert [k for k in batch_reads if k.endswith(".parquet")] == [key]
     assert found[first[0].event_id].access_action == held[first[0].event_id].access_action
     assert found[retried.event_id].event_hash == first[2].event_hash  # the copy the leaf binds
     assert {e.batch_version for e in found.values()} == {version} and all(e.inclusion_path for e in found.values())
