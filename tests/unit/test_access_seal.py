@@ -103,7 +103,8 @@ def test_an_object_of_events_already_sealed_is_marked_without_a_leaf(ledger, clo
     seal_everything(log, queue(ledger, leaves), clock.moment)
     again = write(ledger, rows(ledger, clock, range(4)))
     assert seal_everything(log, queue(ledger, leaves), clock.moment).sealed == 0
-    assert again[0] in leaves.marks
+    assert again[0] in leaves.marks and leaves.marks[again[0]].sealed_size is None
+    assert paths_key(again[0]) not in ledger.evidence.objects  # its events' leaves name the first object
 
 
 def test_ordinary_events_and_batch_objects_are_appended_by_separate_runs(ledger, clock, log, leaves):
