@@ -32,16 +32,18 @@ def sealed_access_events(leaves: AccessLeaves, evidence: EvidenceStore, events: 
                          paths: bool = True) -> dict[str, StoredEvent]:
     """The sealed ones among `events` (id -> the event as the caller has it, e.g. from a search row, or None),
     each with its leaf, its batch object and version, and (`paths`) its path against the checkpoint that sealed it.
-    A caller's event is kept when it is the sealed copy; otherwise (or when None) the sealed copy's row is read."""
+    A caller's event is kept when its path record shows it is the sealed copy; otherwise the sealed copy's row is
+    read."""
     found = leaves.find(list(events))
     legacy = {event_id: leaf for event_id, leaf in found.items() if isinstance(leaf, StoredEvent)}
     slim = [leaf for leaf in found.values() if isinstance(leaf, AccessLeaf)]
     markers = leaves.markers(sorted({leaf.batch_key for leaf in slim}))
     ready = [leaf for leaf in slim if _marked_with_paths(markers.get(leaf.batch_key))]
     records = _path_records(evidence, ready, markers) if paths else {}
-    versions = {leaf.event_id: markers[leaf.batch_key].version for leaf in ready}
+    # The record's leaf hash tells whether the caller's copy is the one sealed (without records: never assumed).
     held = {leaf.event_id: event for leaf in ready if (event := events.get(leaf.event_id)) is not None
-            and (not paths or _leaf_hash(event, versions[leaf.event_id]) == records[leaf.event_id].leaf_hash)}
+            and leaf.event_id in records
+            and _leaf_hash(event, markers[leaf.batch_key].version) == records[leaf.event_id].leaf_hash}
     rows = _sealed_rows(evidence, [leaf for leaf in ready if leaf.event_id not in held], markers)
     out: dict[str, StoredEvent] = dict(legacy)
     for leaf in ready:
