@@ -47,7 +47,7 @@ def _stubbed() -> list[str]:
     from shared.config import get_settings
     from shared.services.access_batches import write_access_batch
     from shared.services.ledger_writer import Ledger
-    from shared.adapters.kinesis_access_stream import KinesisAccessStream, accepted_of
+    from shared.adapters.kinesis_access_stream import KinesisAccessStream, access_record
     from tests.fakes import FakeEvidenceStore, FakeLedgerIndex, FakeTagger
 
     os.environ["AUTH_MODE"] = "local"
@@ -70,7 +70,7 @@ def _stubbed() -> list[str]:
             api = time.process_time() - start
             start = time.process_time()
             for first in range(0, len(kinesis.records), 5_000):  # a busy shard's invocation
-                write_access_batch(stub, [accepted_of(data) for data in kinesis.records[first:first + 5_000]])
+                write_access_batch(stub, [access_record(data) for data in kinesis.records[first:first + 5_000]])
             writer = time.process_time() - start
     finally:
         wiring.ledger, wiring.access_stream = original  # type: ignore[assignment]

@@ -10,7 +10,7 @@ from aws_lambda_powertools.utilities.data_classes import KinesisStreamEvent, eve
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from shared import wiring
-from shared.adapters.kinesis_access_stream import accepted_of
+from shared.adapters.kinesis_access_stream import access_record
 from shared.observability import logger, metrics, tracer
 from shared.services.access_batches import write_access_batch
 
@@ -20,10 +20,10 @@ from shared.services.access_batches import write_access_batch
 @metrics.log_metrics
 @event_source(data_class=KinesisStreamEvent)
 def lambda_handler(event: KinesisStreamEvent, context: LambdaContext) -> dict:
-    accepted = [accepted_of(record.kinesis.data_as_bytes()) for record in event.records]
-    written = write_access_batch(wiring.ledger(), accepted)
+    records = [access_record(record.kinesis.data_as_bytes()) for record in event.records]
+    written = write_access_batch(wiring.ledger(), records)
     key, _, count = written or ("", "", 0)
     metrics.add_metric(name="AccessBatchObjects", unit="Count", value=1 if written else 0)
     metrics.add_metric(name="AccessEventsBatched", unit="Count", value=count)
-    logger.info("access batch written", key=key, events=count, records=len(accepted))
+    logger.info("access batch written", key=key, events=count, records=len(records))
     return {"key": key, "events": count}

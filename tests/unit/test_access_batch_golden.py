@@ -98,3 +98,36 @@ def test_records_envelopes_rows_and_objects_are_byte_identical_to_the_model_base
 
 def _ms(moment: datetime) -> int:
     return (moment - datetime(1970, 1, 1, tzinfo=UTC)) // timedelta(milliseconds=1)
+
+
+def test_a_record_delivered_again_in_another_invocation_gives_the_very_same_rows(stored):
+    """The stream delivers at least once: a second delivery must not make a second, different envelope, or search
+    (earliest copy) and the sealer (first object) could show different copies of one event."""
+    from functions.access_batcher import app
+    from ccpa_audit.local.gateway import LambdaContext
+
+    records = records_of(golden_batches()[0])[:20]
+    first = app.lambda_handler(kinesis_event(records), LambdaContext("access_batcher", "one"))
+    second = app.lambda_handler(kinesis_event(records[::-1]), LambdaContext("access_batcher", "two"))
+    assert first["key"] != second["key"]
+    rows = [sorted(decode_batch(stored.get_current(out["key"])[0]), key=lambda row: row.event_id)
+            for out in (first, second)]
+    assert rows[0] == rows[1] and len(rows[0]) == 20
+
+
+def test_a_record_from_before_nonces_were_carried_gets_a_fresh_one(stored):
+    from functions.access_batcher import app
+    from ccpa_audit.local.gateway import LambdaContext
+
+    older = [data.replace(b'"nonce":"', b'"unused":"') for data in records_of(golden_batches()[1])[:2]]
+    out = app.lambda_handler(kinesis_event(older), LambdaContext("access_batcher", "old"))
+    nonces = [json.loads(row.envelope)["nonce"] for row in decode_batch(stored.get_current(out["key"])[0])]
+    assert len(set(nonces)) == 2 and all(len(nonce) == 64 and int(nonce, 16) >= 0 for nonce in nonces)
+
+
+def test_a_batch_of_nonces_is_as_many_distinct_32_byte_values():
+    from shared.ledger.ids import nonce_hexes
+
+    nonces = nonce_hexes(500)
+    assert len(set(nonces)) == 500 and {len(bytes.fromhex(nonce)) for nonce in nonces} == {32}
+    assert nonce_hexes(0) == []
