@@ -19,11 +19,10 @@ from shared.services.access_batches import write_access_batch
 @tracer.capture_lambda_handler(capture_response=False)
 @metrics.log_metrics
 def lambda_handler(event: dict, context: LambdaContext) -> dict:
-    with collector_paused():
-        records = access_records(event["Records"])  # a Kinesis event: up to 10,000 records
-        written = write_access_batch(wiring.ledger(), records)
+    with collector_paused():  # the records are gone when it resumes: nothing left for it to walk
+        written = write_access_batch(wiring.ledger(), access_records(event["Records"]))  # up to 10,000 records
     key, _, count = written or ("", "", 0)
     metrics.add_metric(name="AccessBatchObjects", unit="Count", value=1 if written else 0)
     metrics.add_metric(name="AccessEventsBatched", unit="Count", value=count)
-    logger.info("access batch written", key=key, events=count, records=len(records))
+    logger.info("access batch written", key=key, events=count, records=len(event["Records"]))
     return {"key": key, "events": count}
