@@ -97,3 +97,15 @@ def build_envelope(
         details=details,
         nonce=nonce or nonce_hex(),
     )
+
+
+def envelope_json(*, event_id: str, type: str, actor: dict[str, Any], occurred_at: str, recorded_at: str,
+                  record_type: str, retain_until: str, details: dict[str, Any], nonce: str,
+                  consumer_tag: str | None = None) -> dict[str, Any]:
+    """`Envelope.to_json_dict()` of an event outside any request's chain, from values already in their JSON form
+    (`actor` as `Actor.model_dump(mode="json")`, times as rfc3339 texts): the access batcher builds thousands per
+    call, and a model per event would cost more than the rest of its work."""
+    return {"schema": SCHEMA, "event_id": event_id, "type": type, "request_id": None, "seq": None,
+            "prev_event_hash": None, "consumer_tag": consumer_tag, "occurred_at": occurred_at,
+            "recorded_at": recorded_at, "actor": actor, "record_type": record_type, "retain_until": retain_until,
+            "details": details, "nonce": nonce}

@@ -36,6 +36,12 @@ def nonce_hex() -> str:
     return os.urandom(32).hex()
 
 
+def nonce_hexes(count: int) -> list[str]:
+    """`count` nonces like nonce_hex's, from one read of the system's random source (a batch draws hundreds)."""
+    drawn = os.urandom(32 * count).hex()
+    return [drawn[start:start + 64] for start in range(0, 64 * count, 64)]
+
+
 def uuid8(namespace: str, name: str) -> str:
     """A deterministic UUID (version 8) from SHA-256 of a namespace and a name: retries of the same thing get the
     same id, and the id reveals nothing of the name."""

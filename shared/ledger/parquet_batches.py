@@ -7,6 +7,7 @@ store's business, so the stream consumer, the local stand-in and the tests all w
 
 from collections.abc import Iterable
 from datetime import UTC, datetime
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -18,12 +19,22 @@ from shared.models.access_batch import (COLUMNS, COMPRESSION, ROW_GROUP_ROWS, SO
 
 
 def encode_batch(rows: Iterable[AccessBatchRow]) -> bytes:
-    """The Parquet file of these rows, sorted by (consumer_tag, recorded_at, event_id), zstd, bounded row groups."""
-    ordered = sorted(rows, key=AccessBatchRow.sort_key)
-    if not ordered:
+    """The Parquet file of these rows (encode_columns)."""
+    rows = list(rows)
+    return encode_columns({name: [getattr(row, name) for row in rows] for name in COLUMNS})
+
+
+def encode_columns(columns: dict[str, list[Any]]) -> bytes:
+    """The Parquet file of these columns (COLUMNS, times as aware datetimes or epoch milliseconds), its rows sorted
+    by (consumer_tag, recorded_at, event_id), zstd, bounded row groups."""
+    table = pa.Table.from_pydict(columns, schema=arrow_schema())
+    if not table.num_rows:
         raise ValueError("a batch object holds at least one event")
-    return _encode(pa.Table.from_pydict({name: [getattr(row, name) for row in ordered] for name in COLUMNS},
-                                        schema=arrow_schema()))
+    return _encode(_in_order(table))
+
+
+def _in_order(table: pa.Table) -> pa.Table:
+    return table.take(pc.sort_indices(table, sort_keys=[(name, "ascending") for name in SORT_COLUMNS]))
 
 
 def _encode(table: pa.Table, row_group_rows: int | None = None) -> bytes:
@@ -87,8 +98,7 @@ def compact_tables(tables: list[pa.Table]) -> bytes | None:
     ids = table["event_id"].combine_chunks()
     first = pa.concat_arrays([pa.array([True]), pc.not_equal(ids.slice(1), ids.slice(0, len(ids) - 1))])
     table = table.filter(first)
-    return _encode(table.take(pc.sort_indices(table, sort_keys=[(name, "ascending") for name in SORT_COLUMNS])),
-                   access_compaction.ROW_GROUP_ROWS)
+    return _encode(_in_order(table), access_compaction.ROW_GROUP_ROWS)
 
 
 def table_digests(table: pa.Table) -> list[tuple[str, str]]:

@@ -12,7 +12,7 @@ and times. The pyarrow schema below is the one both the writer and the readers (
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import cache
-from typing import Any
+from typing import Any, TypedDict
 
 from shared.ledger.envelope import Actor
 from shared.ledger.ids import nonce_hex
@@ -91,6 +91,21 @@ class AcceptedAccess:
     # Drawn at acceptance and carried on the stream, so a redelivered record builds the very same envelope (the
     # same hash in every copy) while the hash stays unguessable from the event's known content.
     nonce: str = field(default_factory=nonce_hex)
+
+
+class AccessRecord(TypedDict, total=False):
+    """An accepted event as its stream record carries it (the JSON of AcceptedAccess): `event` is the validated
+    AccessEventIn's JSON (None fields left out), `producer` the Actor's, `received_at` RFC 3339. Only the API and the
+    CloudTrail function, which validate every event, may put records on the stream (template.yaml), so the batcher
+    reads records as they are. Records from before nonces were carried have none."""
+
+    event: dict[str, Any]
+    producer: dict[str, Any]
+    consumer_tag: str
+    actor_tag: str
+    producer_key: str
+    received_at: str
+    nonce: str
 
 
 def batch_key(received: date, batch_id: str) -> str:

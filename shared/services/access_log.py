@@ -18,6 +18,7 @@ from shared.cursors import decode_cursor, encode_cursor, position
 from shared.errors import ValidationError
 from shared.ledger.envelope import Actor
 from shared.ledger.identity import account_subject, actor_subject, email_subject
+from shared.ledger.ids import nonce_hexes
 from shared.models.access_batch import AcceptedAccess
 from shared.models.access_search import AccessQuery, AccessRow
 from shared.models.access_events import AccessEventIn
@@ -58,15 +59,17 @@ def record_access_batch(ledger: Ledger, stream: AccessStream, events: list[Acces
     objects), all or an error (StorageUnavailableError, nothing promised). Returns the ledger event id of each item, in order; a
     retried item (same producer, service and producer id) gets the id it got the first time (access_batches.py)."""
     received_at = ledger.now()
-    consumers = [_consumer_subject(event) for event in events]
-    actors = [actor_subject(event.actor.id) for event in events]
-    tags = _tags(ledger, [*consumers, *actors])
     keys = producer_keys(events, producer.id or producer.type)
     first: dict[str, int] = {}
     for number, key in enumerate(keys):
         first.setdefault(key, number)  # the same id twice in one batch is stored once
-    stream.put([AcceptedAccess(events[number], producer, tags[consumers[number]], tags[actors[number]], key,
-                               received_at) for key, number in first.items()])
+    kept = [events[number] for number in first.values()]
+    consumers = [_consumer_subject(event) for event in kept]
+    actors = [actor_subject(event.actor.id) for event in kept]
+    tags = _tags(ledger, [*consumers, *actors])
+    stream.put([AcceptedAccess(event, producer, tags[consumer], tags[actor], key, received_at, nonce)
+                for event, consumer, actor, key, nonce in zip(kept, consumers, actors, first, nonce_hexes(len(kept)),
+                                                               strict=True)])
     return [access_event_id(key) for key in keys]
 
 

@@ -12,9 +12,9 @@ the encrypted, locked event object (DESIGN 3). Integers and strings only: canoni
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from shared.ledger.canonical import canonical_bytes, sha256_hex
+from shared.ledger.canonical import canonical_bytes, canonical_json_bytes, sha256_hex
 from shared.models.access_events import AccessEventIn
-from shared.models.data_categories import categorize
+from shared.models.data_categories import Categorized, categorize
 from shared.timefmt import rfc3339
 
 OCSF_VERSION = "1.5.0"
@@ -48,7 +48,7 @@ def producer_keys(events: list[AccessEventIn], service: str) -> list[str]:
         if prefix is None:
             prefix = prefixes[event.source.service] = canonical_bytes(
                 [_KEY_LABEL, service, event.source.service])[:-1] + b","
-        keys.append(sha256_hex(prefix + canonical_bytes(event.event_id) + b"]"))
+        keys.append(sha256_hex(prefix + canonical_json_bytes(event.event_id) + b"]"))
     return keys
 
 
@@ -78,64 +78,79 @@ def datastore(resource: str | None) -> dict[str, Any] | None:
 
 
 def ocsf_details(event: AccessEventIn, received_at: datetime, category_table: dict[str, str]) -> dict[str, Any]:
-    """The stored body: OCSF names and types where OCSF has them (times as integer epoch ms plus `*_dt` text)."""
-    store = datastore(event.resource)
+    """The stored body of a validated event: ocsf_body of its JSON form (what its stream record carries)."""
+    return ocsf_body(event.model_dump(mode="json", exclude_none=True), event.occurred_at, ocsf_metadata(received_at),
+                     categorize(list(event.data_categories), category_table))
+
+
+def ocsf_metadata(received_at: datetime) -> dict[str, Any]:
+    """The body's `metadata`: the same for every event received at once, so a batch builds it once."""
+    return {
+        "product": {"name": PRODUCT},
+        "version": OCSF_VERSION,
+        "profiles": ["datetime"],
+        "logged_time": _epoch_ms(received_at),  # when we received it
+        "logged_time_dt": rfc3339(received_at),
+    }
+
+
+def ocsf_body(event: dict[str, Any], occurred_at: datetime, metadata: dict[str, Any],
+              labels: Categorized) -> dict[str, Any]:
+    """The stored body of an event in its JSON form (AccessEventIn's fields, None ones left out), `occurred_at`
+    parsed, its labels categorized: OCSF names and types where OCSF has them (times as integer epoch ms plus
+    `*_dt` text). The parts it is given are shared between bodies, never changed here."""
+    actor, source, action, resource = event["actor"], event["source"], event["action"], event.get("resource")
+    store = datastore(resource)
     class_uid = DATASTORE_ACTIVITY if store else API_ACTIVITY
-    activity_id, activity_name = _ACTIVITIES[class_uid].get(event.action, (99, event.action.capitalize()))
-    failed = event.outcome == "failure"
+    activity_id, activity_name = _ACTIVITIES[class_uid].get(action, (99, action.capitalize()))
+    failed = event.get("outcome") == "failure"
     # OCSF 1.5.0 user types: 1 User, 99 Other (its `type` names it); Service (4) exists only from 1.6.0.
-    user: dict[str, Any] = {"uid": event.actor.id, "type": "User" if event.actor.type == "user" else "Service",
-                            "type_id": 1 if event.actor.type == "user" else 99}
-    src: dict[str, Any] = {"svc_name": event.source.service}
-    if event.source.ip:
-        src["ip"] = event.source.ip
-    labels = categorize(list(event.data_categories), category_table)
+    user = {"uid": actor["id"], "type": "User", "type_id": 1} if actor["type"] == "user" else \
+        {"uid": actor["id"], "type": "Service", "type_id": 99}
+    src: dict[str, Any] = {"svc_name": source["service"]}
+    if source.get("ip"):
+        src["ip"] = source["ip"]
     unmapped: dict[str, Any] = {
-        "producer_event_id": event.event_id,
-        "consumer": event.consumer.model_dump(exclude_none=True),
-        "data_labels": list(event.data_categories),
+        "producer_event_id": event["event_id"],
+        "consumer": event["consumer"],
+        "data_labels": event["data_categories"],
         "data_categories": labels.categories,
         "unmapped_labels": labels.unmapped,
-        "purpose": event.purpose,
+        "purpose": event["purpose"],
     }
-    if event.actor.role:
-        unmapped["actor_role"] = event.actor.role
-    if event.request_id:
-        unmapped["request_id"] = event.request_id
+    if actor.get("role"):
+        unmapped["actor_role"] = actor["role"]
+    if event.get("request_id"):
+        unmapped["request_id"] = event["request_id"]
+    class_name = _CLASS_NAMES[class_uid]
     details: dict[str, Any] = {
         "class_uid": class_uid,
-        "class_name": _CLASS_NAMES[class_uid],
+        "class_name": class_name,
         "category_uid": 6,
         "category_name": "Application Activity",
         "activity_id": activity_id,
         "activity_name": activity_name,
         "type_uid": class_uid * 100 + activity_id,
-        "type_name": f"{_CLASS_NAMES[class_uid]}: {activity_name}",
+        "type_name": f"{class_name}: {activity_name}",
         "severity_id": 1,
         "severity": "Informational",
-        "time": _epoch_ms(event.occurred_at),  # OCSF timestamp_t: integer milliseconds
-        "time_dt": rfc3339(event.occurred_at),  # the date/time profile
+        "time": _epoch_ms(occurred_at),  # OCSF timestamp_t: integer milliseconds
+        "time_dt": rfc3339(occurred_at),  # the date/time profile
         "status_id": 2 if failed else 1,
         "status": "Failure" if failed else "Success",
         "actor": {"user": user},
         "src_endpoint": src,
-        "metadata": {
-            "product": {"name": PRODUCT},
-            "version": OCSF_VERSION,
-            "profiles": ["datetime"],
-            "logged_time": _epoch_ms(received_at),  # when we received it
-            "logged_time_dt": rfc3339(received_at),
-        },
+        "metadata": metadata,
         "unmapped": unmapped,
     }
     if store:
         details.update(store)
-        if event.resource:
-            unmapped["resource"] = event.resource  # 6005 has no `resources` (nor `api`) without the cloud profile
+        if resource:
+            unmapped["resource"] = resource  # 6005 has no `resources` (nor `api`) without the cloud profile
     else:
-        details["api"] = {"operation": event.action, "service": {"name": event.source.service}}
-        if event.resource:
-            details["resources"] = [{"uid": event.resource}]
+        details["api"] = {"operation": action, "service": {"name": source["service"]}}
+        if resource:
+            details["resources"] = [{"uid": resource}]
     return details
 
 

@@ -471,6 +471,19 @@ def test_only_intake_and_sweeper_start_suppression_and_only_sealer_and_exporter_
     assert {"sns:Publish", "events:PutEvents"} <= actions_of("DeadlineSweeperFunction")
 
 
+def test_only_the_validating_functions_may_put_records_on_the_access_stream(resources_):
+    """The batcher reads stream records without validating them again (shared/models/access_batch.py AccessRecord):
+    only the API and the CloudTrail function, which validate every event first, may write them."""
+    writes = {"kinesis:PutRecord", "kinesis:PutRecords"}
+    writers = {owner for owner, statement in _function_policy_statements(resources_)
+               if statement["Effect"] == "Allow" and any(
+                   action in writes or action in ("kinesis:*", "kinesis:Put*", "*") for action in
+                   _as_list(statement["Action"]))}
+    assert writers == {"IntakeFunction", "CloudTrailAccessFunction"}
+    others = {"AWS::IAM::Role", "AWS::IAM::Policy", "AWS::IAM::ManagedPolicy", "AWS::Kinesis::ResourcePolicy"}
+    assert not [name for name, resource in resources_.items() if resource["Type"] in others]
+
+
 def test_kms_keys_have_the_design_specs_and_survive_stack_deletion(resources_):
     expected = {
         "EvidenceKey": ("SYMMETRIC_DEFAULT", "ENCRYPT_DECRYPT"),

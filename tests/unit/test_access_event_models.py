@@ -271,3 +271,16 @@ def test_every_built_in_label_maps_to_a_ccpa_category():
     from shared.models.data_categories import DEFAULT_LABELS, is_category
 
     assert [label for label, category in DEFAULT_LABELS.items() if not is_category(category)] == []
+
+
+
+@pytest.mark.parametrize(("text", "issue"), [
+    ("a\nb", "must be a single line (contains U+000A)"),
+    ("  \x01inside\t ", "contains a control character (U+0001)"),
+    ("abc\u202egnp.exe", "contains a bidirectional control character (U+202E)"),
+    ("x\U0010FFFF", "contains a disallowed character (U+10FFFF)"),
+])
+def test_a_bad_text_is_refused_in_the_words_of_every_other_route(text, issue):
+    error = refusal(item(purpose=text))
+    assert error.details == [{"field": "events[0].purpose", "issue": issue, "type": "value_error"}]
+    assert error.message == f"Item 0 of events is invalid: field events[0].purpose {issue}."

@@ -146,3 +146,43 @@ def test_rfc3339_writes_utc_milliseconds_truncated_with_z_when_given_any_zone():
     assert rfc3339(datetime(2026, 1, 2, 3, 4, 5, tzinfo=timezone.utc)) == "2026-01-02T03:04:05.000Z"
     with pytest.raises(ValueError):
         rfc3339(datetime(2026, 1, 2))
+
+
+@pytest.mark.parametrize("value", [
+    {"b": 1, "a": [True, None, "x", -(2**53 - 1)]}, "Zoe\u0308", {"k": "caf\u00e9"}, "a\nb\u0001\u007f/\"\\",
+    ["\U0001d11e", "\ufb01", "\u01c5"], {"nested": {"z": [{"y": "\u212b"}], "a": 2**53 - 1}}, "1.5e308",
+])
+def test_canonical_json_bytes_equal_canonical_bytes_for_json_values(value):
+    from shared.ledger.canonical import canonical_json_bytes
+
+    assert canonical_json_bytes(value) == canonical_bytes(value)
+
+
+@pytest.mark.parametrize(("value", "error"), [(2**53, CanonicalError), ({"\u00e9": 1}, CanonicalError),
+                                              ("lone \ud800", UnicodeEncodeError)])
+def test_canonical_json_bytes_refuse_what_canonical_bytes_refuse(value, error):
+    from shared.ledger.canonical import canonical_json_bytes
+
+    with pytest.raises(error):
+        canonical_bytes(value)
+    with pytest.raises(error):
+        canonical_json_bytes(value)
+
+
+def test_an_envelope_built_from_json_values_is_the_models_envelope():
+    from datetime import UTC, datetime
+
+    from shared.ledger.envelope import envelope_json
+    from shared.timefmt import rfc3339
+
+    moment = datetime(2026, 11, 30, 12, 0, 0, 123456, tzinfo=UTC)
+    actor = Actor(type="service", id="crm-producer")
+    model = build_envelope(event_id="e-1", type="data_access", actor=actor, occurred_at=moment, recorded_at=moment,
+                           record_type="access_event", retain_until=moment, details={"k": ["v\u0301"]},
+                           consumer_tag="ab" * 32, nonce="cd" * 32)
+    built = envelope_json(event_id="e-1", type="data_access", actor=actor.model_dump(mode="json"),
+                          occurred_at=rfc3339(moment), recorded_at=rfc3339(moment), record_type="access_event",
+                          retain_until=rfc3339(moment), details={"k": ["v\u0301"]}, nonce="cd" * 32,
+                          consumer_tag="ab" * 32)
+    assert built == model.to_json_dict()
+    assert canonical_bytes(built) == model.canonical()

@@ -70,3 +70,30 @@ def test_text_that_is_only_unusual_is_accepted():
     body = {"name": "Zoë Ǆ 李", "note": "line one\nline two\ttabbed", "emoji": "🙂", "rtl": "שלום"}
     assert parse_json(json.dumps(body).encode()) == body
     assert parse_json(json.dumps(body, ensure_ascii=False).encode()) == body
+
+
+@pytest.mark.parametrize("data", [
+    b'{"events": [{"a": 1, "b": [true, false, null], "c": {"d": "x:y", "e": -0.5e-3}}]}', b"123", b'"text"',
+    b"", b"null", b' {"a" :\t1 } ', b'{"n": 9223372036854775807, "m": -9223372036854775808, "f": 1.7976931348623157e308}',
+    b'{"big": 123456789012345678901234567890, "neg": [-18446744073709551616]}',  # beyond 64 bits: ints still
+    b'{"key:with:colons": "v", "k": ["a:b", {"": ""}]}',
+])
+def test_a_plain_body_reads_as_the_standard_library_reads_it(data):
+    expected = json.loads(data or b"null")
+    value = parse_json(data)
+    assert value == expected and json.dumps(value) == json.dumps(expected)
+
+
+@pytest.mark.parametrize(("data", "field"), [
+    (b'{"a": 1, "b": {"c": 1, "c": 2}}', "b.c"),
+    (b'{"a": 1, "a": 1}', "a"),
+    (b'[{"x": "1:2"}, {"y": 1, "z": 2, "y": 3}]', "body[1].y"),
+    (b'{"events": [' + b", ".join(b'{"n": %d}' % n for n in range(499)) + b', {"n": 1, "n": 2}]}', "events[499].n"),
+])
+def test_a_key_given_twice_in_a_plain_body_is_refused(data, field):
+    assert refusal(data) == {"field": field, "issue": "appears twice in one object"}
+
+
+@pytest.mark.parametrize("data", [b'{"a": "x\ty"}', b'{"a": 1,}', b"\x0c{}", b"01", b"  "])
+def test_a_plain_body_that_is_not_json_is_refused_as_before(data):
+    assert refusal(data) == {"field": "body", "issue": "is not valid JSON"}
