@@ -18,7 +18,7 @@ from typing import Any
 
 from shared.ledger import checkpoint as notes
 from shared.ledger import merkle
-from shared.ledger.bundle_format import (EVENTS, FORMAT_V1, FORMAT_V2, FORMAT_V3, FORMATS, MANIFEST, PROOF_FILE, PROOFS,
+from shared.ledger.bundle_format import (EVENTS, FORMAT_V2, FORMAT_V3, FORMATS, MANIFEST, PROOF_FILE, PROOFS,
                                          SIGNATURE, Bundle)
 from shared.ledger.proof_file import Proof, ProofFileError, decode
 from shared.ledger.canonical import ROUND_TRIP, CanonicalError, orjson, parse_canonical, parse_json, plain
@@ -126,7 +126,7 @@ def verify_bundle(bundle: Bundle, pin: KeyPin | None = None) -> Report:
     listed = _listed_files(bundle, manifest, report, (EVENTS, proof_file) if proof_file else (EVENTS,))
     origin = manifest.get("origin")
     checkpoints = _checkpoints(bundle, origin if isinstance(origin, str) else None, keys, report)
-    if version == FORMAT_V1:
+    if proof_file is None:  # v1
         _consistency(bundle, checkpoints, report)
     else:
         _consistency_to_latest(bundle, checkpoints, report)
