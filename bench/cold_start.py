@@ -16,7 +16,7 @@ from bench.table import row
 
 ROOT = Path(__file__).resolve().parent.parent
 RUNS = int(os.environ.get("COLD_START_RUNS", "5"))
-PAIRS = int(os.environ.get("COLD_START_PAIRS", "2"))  # runs at once, each a handler and its baseline
+PAIRS = int(os.environ.get("COLD_START_PAIRS", "3"))  # runs at once, each a handler and its baseline
 TARGET = 1.5
 # Byte code is written once and then read, as Lambda reads the layer's (shared/Makefile compiles it) and the runtime's
 # boto3: a PYTHONDONTWRITEBYTECODE inherited from the shell would make every handler process compile the project's
