@@ -411,6 +411,7 @@ class _BinaryProofs(_StreamedProofs):
     path, unit = PROOF_FILE, "record"
 
     def _records(self, bundle: Bundle) -> Iterator[tuple[int, Proof]]:
+        """(number, record) for each record (a record's first field is the event id it claims, or None)."""
         self.chunks = _chunks(bundle, PROOF_FILE, self.digest)
         return enumerate(decode(self.chunks), start=1)  # C iterators: no Python frame per record
 
