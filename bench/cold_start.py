@@ -4,16 +4,19 @@ request needs, against a fresh process that imports boto3 and builds the same cl
 Both wall and CPU time are taken; the figure is the CPU-time ratio, which on a shared, loaded machine stays what the
 wall-time ratio is on an idle one (the import is single-threaded and reads files from the page cache)."""
 
+import json
 import os
 import statistics
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from bench.table import row
 
 ROOT = Path(__file__).resolve().parent.parent
-RUNS = int(os.environ.get("COLD_START_RUNS", "7"))
+RUNS = int(os.environ.get("COLD_START_RUNS", "5"))
+PAIRS = int(os.environ.get("COLD_START_PAIRS", "3"))  # runs at once, each a handler and its baseline
 TARGET = 1.5
 # Byte code is written once and then read, as Lambda reads the layer's (shared/Makefile compiles it) and the runtime's
 # boto3: a PYTHONDONTWRITEBYTECODE inherited from the shell would make every handler process compile the project's
@@ -56,19 +59,34 @@ print(time.perf_counter() - t0, time.process_time() - c0)
 
 
 def _medians(code: str, baseline: str) -> tuple[float, float, float, float]:
-    """Median wall and CPU seconds over RUNS fresh processes each of `code` and `baseline`, run in turn so that both
-    meet the same load (a shared machine's load moves within a minute)."""
-    samples, base = [], []
-    for _ in range(RUNS):
-        samples.append(tuple(map(float, _run(code).split())))
-        base.append(tuple(map(float, _run(baseline).split())))
+    """Median wall and CPU seconds over RUNS fresh processes each of `code` and `baseline`. Each run starts the two
+    at once, so both meet the same load (a shared machine's load moves within a minute), and PAIRS runs go at once:
+    a process's CPU time is its own whatever runs beside it, and on a busy machine more processes get more of it,
+    which shortens the section."""
+    def pair(_: int) -> tuple[tuple[float, ...], tuple[float, ...]]:
+        handler, plain = _start(code), _start(baseline)
+        return tuple(map(float, _output(handler).split())), tuple(map(float, _output(plain).split()))
+
+    with ThreadPoolExecutor(max_workers=PAIRS) as pool:
+        samples, base = zip(*pool.map(pair, range(RUNS)), strict=True)
     return (statistics.median(s[0] for s in samples), statistics.median(s[1] for s in samples),
             statistics.median(s[0] for s in base), statistics.median(s[1] for s in base))
 
 
+def _start(code: str) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-c", code], cwd=ROOT, env=ENV, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+
+
+def _output(process: subprocess.Popen) -> str:
+    out, err = process.communicate()
+    if process.returncode:
+        raise subprocess.CalledProcessError(process.returncode, process.args, out, err)
+    return out
+
+
 def _run(code: str) -> str:
-    return subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=ENV, capture_output=True, text=True,
-                          check=True).stdout
+    return _output(_start(code))
 
 
 def run():
@@ -79,8 +97,9 @@ def run():
     yield (f"  {'function':18} {'wall ms':>7} {'boto3':>6} {'ratio':>6}   {'CPU ms':>6} {'boto3':>6} {'ratio':>6}  "
            f"clients built")
     worst = ("", 0.0)
+    clients = _client_services()
     for name, builds in FIRST_REQUEST.items():
-        services = _client_services(name, builds)
+        services = clients[name]
         wall, cpu, base_wall, base_cpu = _medians(
             HANDLER.format(name=name, builds="\n".join(f"wiring.{b}()" for b in builds)),
             BASELINE.format(services=services))
@@ -91,11 +110,12 @@ def run():
               f"{worst[1]:.2f}x ({worst[0]})", f"<= {TARGET}x", worst[1] <= TARGET)
 
 
-def _client_services(name: str, builds: tuple[str, ...]) -> list[str]:
-    """Every client the function's first request creates (boto3.client calls, counted in a process of its own)."""
-    code = (f"import functions.{name}.app\nfrom shared import wiring\nimport boto3\nmade = []\n"
-            "real = boto3.client\n"
-            "boto3.client = lambda service, **kw: made.append(service) or real(service, **kw)\n"
-            + "".join(f"wiring.{build}()\n" for build in builds)
-            + "print(' '.join(made))")
-    return _run(code).split()
+def _client_services() -> dict[str, list[str]]:
+    """Every client each function's first request creates (boto3.client calls counted from fresh wiring after the
+    handler's import), all in one process of its own."""
+    code = ["import json\nimport boto3\nfrom shared import wiring\nmade, counts = [], {}\nreal = boto3.client\n"
+            "boto3.client = lambda service, **kw: made.append(service) or real(service, **kw)\n"]
+    for name, builds in FIRST_REQUEST.items():
+        code += [f"import functions.{name}.app\nwiring.reset()\nmade.clear()\n",
+                 *(f"wiring.{build}()\n" for build in builds), f"counts[{name!r}] = list(made)\n"]
+    return json.loads(_run("".join(code) + "print(json.dumps(counts))"))

@@ -3,7 +3,6 @@ only, never the table (200 open among 2,000 requests: a scan would read ten time
 transition must read nothing more (100 open, 20 of them crossing a threshold)."""
 
 import os
-import sys
 import time
 from collections import Counter
 from datetime import UTC, date, datetime, timedelta
@@ -54,6 +53,8 @@ def _scenario(requests: int, open_clocks: int, transitions: int) -> tuple[list[s
     """The lines of two sweeps at the same time, and the first one's index items read per open clock."""
     import boto3
     from moto import mock_aws
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.dynamodb.models import dynamodb_backends
 
     from ccpa_audit.local import emulator_fixes
     from ccpa_audit.local.resources import create_local_resources
@@ -67,20 +68,12 @@ def _scenario(requests: int, open_clocks: int, transitions: int) -> tuple[list[s
         stack = create_local_resources(lambda service: boto3.client(service, region_name="us-east-1"))
         os.environ.update(stack.env)
         wiring.reset()
-        db = boto3.client("dynamodb", region_name="us-east-1")
-        table = stack.env["INDEX_TABLE"]
+        # Straight into moto's table (the items BatchWriteItem would store), a few times faster than through it.
+        table = dynamodb_backends[DEFAULT_ACCOUNT_ID]["us-east-1"].get_table(stack.env["INDEX_TABLE"])
         started = time.perf_counter()
-        batch = []
-        for number, record in enumerate(_records(requests, open_clocks, transitions), start=1):
-            batch.append(index_items.request_item(record, 4))
-            batch.extend(index_items.clock_items(record, 4))
-            if len(batch) >= 24:
-                db.batch_write_item(RequestItems={table: [{"PutRequest": {"Item": _av(i)}} for i in batch]})
-                batch = []
-            if number % 1_000 == 0:
-                print(f"  loaded {number:,} requests ({time.perf_counter() - started:.0f} s)", file=sys.stderr, flush=True)
-        if batch:
-            db.batch_write_item(RequestItems={table: [{"PutRequest": {"Item": _av(i)}} for i in batch]})
+        for record in _records(requests, open_clocks, transitions):
+            for item in (index_items.request_item(record, 4), *index_items.clock_items(record, 4)):
+                table.put_item(_av(item))
         loaded = time.perf_counter() - started
 
         lines = [f"sweep: {open_clocks:,} open clocks among {requests:,} requests ({2 * requests:,} index items, "

@@ -1,13 +1,15 @@
 """Evidence bundles: the files an offline verifier needs. Pure: no AWS, no network.
 
-v1 (docs/ledger-v1.md, frozen) and v2 (docs/bundle-v2.md) share their layout except for the proofs:
+v1 (docs/ledger-v1.md, frozen), v2 (docs/bundle-v2.md) and v3 (docs/bundle-v3.md) share their layout except for
+the proofs:
   manifest.json              format, origin, scope, event ids in leaf order, every other file with its SHA-256
   manifest.sig               {"key_name", "signature": base64 DER ECDSA P-256 over the manifest's exact bytes}
   events.jsonl               one canonical envelope per line, in leaf order
   proofs/<event_id>.json     v1: one file per event, against the latest checkpoint
   proofs.jsonl               v2: one line per sealed event in leaf order, against the checkpoint that sealed it
+  proofs.bin                 v3: the same proofs in binary, shared upper siblings written once (proof_file.py)
   checkpoints/<size>.note    signed notes (C2SP tlog-checkpoint)
-  consistency/<m>-<n>.json   {"from", "to", "proof": [hex]}: v1 between consecutive checkpoints, v2 from each
+  consistency/<m>-<n>.json   {"from", "to", "proof": [hex]}: v1 between consecutive checkpoints, v2/v3 from each
                              checkpoint to the latest
   keys/<key_name>.pem        public keys (SubjectPublicKeyInfo PEM)
 
@@ -28,11 +30,13 @@ from typing import IO, Any
 
 FORMAT_V1 = "ccpa-audit/bundle/v1"
 FORMAT_V2 = "ccpa-audit/bundle/v2"
-FORMATS = (FORMAT_V1, FORMAT_V2)
+FORMAT_V3 = "ccpa-audit/bundle/v3"
+FORMATS = (FORMAT_V1, FORMAT_V2, FORMAT_V3)
 MANIFEST = "manifest.json"
 SIGNATURE = "manifest.sig"
 EVENTS = "events.jsonl"
 PROOFS = "proofs.jsonl"
+PROOF_FILE = "proofs.bin"  # bundle v3 (shared/ledger/proof_file.py)
 
 
 class _LazyFiles(MutableMapping[str, bytes]):
@@ -185,9 +189,10 @@ def write_folder(bundle: Bundle, folder: Path) -> None:
 
 def seal_manifest(bundle: Bundle, header: dict[str, Any], key_name: str,
                   sign: Callable[[bytes], bytes], format: str | None = None) -> None:  # noqa: A002
-    """Add manifest.json (listing every file with its SHA-256) and its signature; call last. The format is v2
-    when the proofs are in proofs.jsonl, v1 when they are one file each, unless named."""
-    format = format or (FORMAT_V2 if PROOFS in bundle.files else FORMAT_V1)  # noqa: A001
+    """Add manifest.json (listing every file with its SHA-256) and its signature; call last. The format is v3
+    when the proofs are in proofs.bin, v2 when in proofs.jsonl, v1 when they are one file each, unless named."""
+    format = format or (FORMAT_V3 if PROOF_FILE in bundle.files else  # noqa: A001
+                        FORMAT_V2 if PROOFS in bundle.files else FORMAT_V1)
     files = []
     for name in sorted(bundle.files):
         if name not in (MANIFEST, SIGNATURE):

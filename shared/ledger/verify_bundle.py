@@ -18,7 +18,9 @@ from typing import Any
 
 from shared.ledger import checkpoint as notes
 from shared.ledger import merkle
-from shared.ledger.bundle_format import EVENTS, FORMAT_V2, FORMATS, MANIFEST, PROOFS, SIGNATURE, Bundle
+from shared.ledger.bundle_format import (EVENTS, FORMAT_V2, FORMAT_V3, FORMATS, MANIFEST, PROOF_FILE, PROOFS,
+                                         SIGNATURE, Bundle)
+from shared.ledger.proof_file import Proof, ProofFileError, decode
 from shared.ledger.canonical import ROUND_TRIP, CanonicalError, orjson, parse_canonical, parse_json, plain
 from shared.ledger.trust import KeyPin, TrustedKey, trusted_key
 
@@ -116,19 +118,20 @@ def verify_bundle(bundle: Bundle, pin: KeyPin | None = None) -> Report:
     manifest = _manifest(bundle, report)
     if manifest is None:
         return report
-    v2 = manifest.get("format") == FORMAT_V2
+    version = manifest.get("format")
     keys = _trusted(_keys(bundle, report), pin, report)
     _manifest_signature(bundle, keys, report)
     # The large files are hashed while the event pass streams them, so each is read once.
-    streamed = (EVENTS, PROOFS) if v2 else (EVENTS,)
-    listed = _listed_files(bundle, manifest, report, streamed)
+    proof_file = {FORMAT_V2: PROOFS, FORMAT_V3: PROOF_FILE}.get(version)
+    listed = _listed_files(bundle, manifest, report, (EVENTS, proof_file) if proof_file else (EVENTS,))
     origin = manifest.get("origin")
     checkpoints = _checkpoints(bundle, origin if isinstance(origin, str) else None, keys, report)
-    if v2:
-        _consistency_to_latest(bundle, checkpoints, report)
-    else:
+    if proof_file is None:  # v1
         _consistency(bundle, checkpoints, report)
-    proofs = _StreamedProofs(bundle, listed.get(PROOFS), report) if v2 else _ProofFiles(bundle)
+    else:
+        _consistency_to_latest(bundle, checkpoints, report)
+    proofs = _ProofFiles(bundle) if proof_file is None else \
+        (_StreamedProofs if proof_file == PROOFS else _BinaryProofs)(bundle, listed.get(proof_file), report)
     collecting = gc.isenabled()
     gc.disable()  # the event pass makes no reference cycles; collections would only rescan what it keeps
     try:
@@ -251,6 +254,16 @@ def _line_chunks(bundle: Bundle, path: str, digest: "hashlib._Hash",
             yield [rest], judge and plain(rest)
 
 
+def _chunks(bundle: Bundle, path: str, digest: "hashlib._Hash") -> Iterator[bytes]:
+    """The file's bytes as read, hashed as they pass (nothing when it is absent)."""
+    if path not in bundle.files:
+        return
+    with bundle.open(path) as stream:
+        while chunk := stream.read(_CHUNK):
+            digest.update(chunk)
+            yield chunk
+
+
 def _lines(bundle: Bundle, path: str, digest: "hashlib._Hash") -> Iterator[bytes]:
     return itertools.chain.from_iterable(lines for lines, _ in _line_chunks(bundle, path, digest, judge=False))
 
@@ -299,7 +312,7 @@ def _consistency(bundle: Bundle, checkpoints: dict[int, _Checkpoint], report: Re
 
 
 def _consistency_to_latest(bundle: Bundle, checkpoints: dict[int, _Checkpoint], report: Report) -> None:
-    """v2: every checkpoint to the latest, so each event's sealing checkpoint is proven extended by it."""
+    """v2 and v3: every checkpoint to the latest, so each event's sealing checkpoint is proven extended by it."""
     sizes = sorted(checkpoints)
     for m in sizes[:-1]:
         _consistency_pair(bundle, checkpoints, m, sizes[-1], report)
@@ -342,32 +355,38 @@ class _StreamedProofs:
     """v2: proofs.jsonl, one line per sealed event in leaf order, read alongside events.jsonl. A proof read ahead
     of its event waits in `ahead`, which stays empty unless lines were inserted, deleted or moved."""
 
+    path, unit = PROOFS, "line"
+
     def __init__(self, bundle: Bundle, expected_sha256: str | None, report: Report) -> None:
         self.digest = hashlib.sha256()
-        self.lines = enumerate(_lines(bundle, PROOFS, self.digest), start=1)
         self.expected, self.report = expected_sha256, report
         self.ahead: dict[str, Any] = {}
-        self.parse = orjson.loads if orjson is not None else parse_json  # parse_json's fast path, without a call
+        self.records = self._records(bundle)
 
-    def take(self, event_id: str) -> Any:
-        """The event's parsed proof object, None when it has none."""
-        ahead = self.ahead
-        if ahead and event_id in ahead:
-            return ahead.pop(event_id)
-        parse = self.parse
-        for number, line in self.lines:
+    def _records(self, bundle: Bundle) -> Iterator[tuple[int, Any, Any]]:
+        """(number, the event id it claims or None, the proof) for each record, in file order."""
+        parse = orjson.loads if orjson is not None else parse_json  # parse_json's fast path, without a call
+        for number, line in enumerate(_lines(bundle, PROOFS, self.digest), start=1):
             try:
                 proof = parse(line)
             except ValueError:
                 proof = None
             claimed = proof.get("event_id") if type(proof) is dict else None  # parsed JSON: exactly a dict
-            if type(claimed) is not str:
-                self.report.fail(f"{PROOFS} line {number}", "not a proof of an event")
+            yield number, claimed if type(claimed) is str else None, proof
+
+    def take(self, event_id: str) -> Any:
+        """The event's proof, None when it has none."""
+        ahead = self.ahead
+        if ahead and event_id in ahead:
+            return ahead.pop(event_id)
+        for number, claimed, proof in self.records:
+            if claimed is None:
+                self.report.fail(f"{self.path} {self.unit} {number}", "not a proof of an event")
                 continue
             if claimed == event_id:
                 return proof
             if claimed in ahead:
-                self.report.fail(f"{PROOFS} line {number}", f"a second proof for event {claimed}")
+                self.report.fail(f"{self.path} {self.unit} {number}", f"a second proof for event {claimed}")
             ahead[claimed] = proof
         return None
 
@@ -381,8 +400,43 @@ class _StreamedProofs:
             if event_id in unsealed:
                 report.fail(f"event {event_id}", "is listed as unsealed but has an inclusion proof")
             else:
-                report.fail(PROOFS, f"holds a proof for event {event_id}, which is not where events.jsonl has it")
-        _check_streamed_hash(PROOFS, self.expected, self.digest, report)
+                report.fail(self.path, f"holds a proof for event {event_id}, which is not where events.jsonl has it")
+        _check_streamed_hash(self.path, self.expected, self.digest, report)
+
+
+class _BinaryProofs(_StreamedProofs):
+    """v3: proofs.bin (shared/ledger/proof_file.py), one record per sealed event, read alongside events.jsonl as
+    v2's lines are. A file that breaks off is named, and the rest of it is still hashed."""
+
+    path, unit = PROOF_FILE, "record"
+
+    def _records(self, bundle: Bundle) -> Iterator[tuple[int, Proof]]:
+        """(number, record) for each record (a record's first field is the event id it claims, or None)."""
+        self.chunks = _chunks(bundle, PROOF_FILE, self.digest)
+        return enumerate(decode(self.chunks), start=1)  # C iterators: no Python frame per record
+
+    def take(self, event_id: str) -> Any:
+        """As v2's, over records: in the common case the next record is the event's."""
+        ahead = self.ahead
+        if ahead and event_id in ahead:
+            return ahead.pop(event_id)
+        try:
+            for number, proof in self.records:
+                claimed = proof[0]
+                if claimed == event_id:
+                    return proof
+                if claimed is None:
+                    self.report.fail(f"{PROOF_FILE} record {number}", "not a proof of an event")
+                    continue
+                if claimed in ahead:
+                    self.report.fail(f"{PROOF_FILE} record {number}", f"a second proof for event {claimed}")
+                ahead[claimed] = proof
+        except ProofFileError as error:
+            self.report.fail(PROOF_FILE, str(error))
+            self.records = iter(())
+            for _ in self.chunks:  # hashed to the end, so the manifest check still speaks
+                pass
+        return None
 
 
 # What the chain check keeps of an event: its hash, its prev_event_hash as written, its id.
@@ -505,7 +559,18 @@ class _Leaves:
         except ValueError:  # v1: the proof file is not JSON
             self.report.fail(f"event {event_id}", "its inclusion proof is malformed")
             return None
-        if type(proof) is dict:  # parsed JSON: exactly a dict
+        if type(proof) is Proof:  # v3: typed by its format, its siblings 32 bytes each
+            _, index, size, path, batch_version = proof
+            checker = self.checkers.get(size)
+            if checker is not None and path is not None and batch_version is None and type(tag) is str \
+                    and (tag_bytes := self.tags.get(tag)) is not None:
+                hasher = merkle.EVENT_LEAF_HASHER.copy()
+                hasher.update(tag_bytes)
+                hasher.update(event_digest)
+                if checker.verify(hasher.digest(), index, path, False) < 0:
+                    self._not_leaf(event_id, index, size)
+                return index
+        elif type(proof) is dict:  # parsed JSON: exactly a dict
             index, size, hexes = proof.get("leaf_index"), proof.get("tree_size"), proof.get("inclusion_path")
             checker = self.checkers.get(size) if type(size) is int else None  # bool is not a size
             if checker is not None and type(index) is int and index >= 0 and type(hexes) is list:
@@ -575,11 +640,16 @@ class _Leaves:
 
 
 def _proof_fields(proof: Any, event_id: str, report: Report) -> tuple[int, int, list[bytes] | None, Any] | None:
-    """(leaf_index, tree_size, siblings, batch_version) of a parsed proof object (siblings None when they cannot
-    be a path), or None with its failure."""
+    """(leaf_index, tree_size, siblings, batch_version) of a parsed proof object or a v3 record (siblings None when
+    they cannot be a path), or None with its failure."""
     if proof is None:
         report.fail(f"event {event_id}", "has no inclusion proof")
         return None
+    if type(proof) is Proof:
+        if proof.path is None:
+            report.fail(f"event {event_id}", "its inclusion proof is malformed")
+            return None
+        return proof.leaf_index, proof.tree_size, proof.path, proof.batch_version
     try:
         index, size, hexes = proof["leaf_index"], proof["tree_size"], proof["inclusion_path"]
         batch_version = proof.get("batch_version")  # only batched access events' leaves carry one

@@ -1,4 +1,4 @@
-"""Assembling an evidence bundle (docs/bundle-v2.md) from a selection: bodies read at their pinned versions and
+"""Assembling an evidence bundle (docs/bundle-v3.md) from a selection: bodies read at their pinned versions and
 checked against the index's hashes, unsealed events sealed first, each event's inclusion proof against the
 checkpoint that sealed it (recorded by the sealer), those checkpoints with a consistency proof from each to the
 latest, the public key, the human-readable files, and a KMS-signed manifest listing every file with its SHA-256."""
@@ -12,8 +12,8 @@ from datetime import datetime
 
 from shared.clocks.engine import ClockRules
 from shared.errors import LedgerInconsistentError
-from shared.ledger import checkpoint, merkle
-from shared.ledger.bundle_format import PROOFS, Bundle, seal_manifest, to_zip
+from shared.ledger import checkpoint, merkle, proof_file
+from shared.ledger.bundle_format import PROOF_FILE, Bundle, seal_manifest, to_zip
 from shared.ledger.trust import trusted_key
 from shared.models.export import ExportContents, ExportedEvent, ExportedRequest, ExportJob, MetricsReport
 from shared.models.merkle_log import LogState
@@ -167,7 +167,7 @@ def _file_order(event: ExportedEvent) -> tuple[int, int, str, str]:
 
 
 def _proofs(log: MerkleLog, state: LogState, ordered: list[ExportedEvent], bundle: Bundle, now: datetime) -> None:
-    """proofs.jsonl (bundle v2): each event's inclusion proof against the checkpoint that sealed it, as the sealer
+    """proofs.bin (bundle v3): each event's inclusion proof against the checkpoint that sealed it, as the sealer
     recorded it in the index, so no tile is read for it; the checkpoints those proofs use; and one consistency
     proof from each of them to the latest, read with its checkpoint from one cached object per pair. Events sealed
     before the sealer recorded proofs get one built from the tiles against the latest checkpoint."""
@@ -187,7 +187,7 @@ def _proofs(log: MerkleLog, state: LogState, ordered: list[ExportedEvent], bundl
             # after it entered the log.
             if not merkle.verify_consistency(size, latest, roots[size], roots[latest], proofs[size]):
                 raise LedgerInconsistentError(f"the log gives no valid consistency proof from {size} to {latest}")
-    lines = []
+    records = []
     for event in sealed:
         index = event.stored.leaf_index or 0
         recorded = _recorded_path(event, latest)
@@ -197,12 +197,9 @@ def _proofs(log: MerkleLog, state: LogState, ordered: list[ExportedEvent], bundl
         leaf = merkle.leaf_hash(merkle.leaf_data(event.stored.event_hash, event.stored.consumer_tag, batch_version))
         if not merkle.verify_inclusion(leaf, index, size, path, roots[size]):
             raise LedgerInconsistentError(f"the log gives no valid proof for event {event.stored.event_id}")
-        record = {"event_id": event.stored.event_id, "leaf_index": index, "tree_size": size,
-                  "inclusion_path": [h.hex() for h in path]}
-        if batch_version is not None:  # a batched access event's leaf binds its batch object's version
-            record["batch_version"] = batch_version
-        lines.append(json.dumps(record, sort_keys=True).encode() + b"\n")
-    bundle.files[PROOFS] = b"".join(lines)
+        # A batched access event's leaf binds its batch object's version, so its proof names it.
+        records.append(proof_file.Proof(event.stored.event_id, index, size, list(path), batch_version))
+    bundle.files[PROOF_FILE] = proof_file.encode(records)
     for size, note in notes.items():
         bundle.files[f"checkpoints/{size}.note"] = note
     for size, proof in sorted(proofs.items()):

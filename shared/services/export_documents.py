@@ -362,6 +362,7 @@ _CHECK_EVENTS_PY = '''\
 import base64
 import hashlib
 import json
+import struct
 from pathlib import Path
 
 
@@ -396,13 +397,35 @@ def root_from_inclusion_path(leaf, index, size, path):
     return node if sn == 0 else None
 
 
+def read_proofs(data):
+    # proofs.bin: after its first line, per record ">BBBHQQ" (event id length, new siblings, kept siblings, batch
+    # version length, leaf index, tree size), the event id, the batch version, the new siblings (32 bytes each);
+    # the path is the new siblings then the last `kept` ones of the previous path of the same tree size
+    magic = b"ccpa-audit/proofs/v3\\n"
+    if not data.startswith(magic):
+        raise SystemExit("proofs.bin: FAIL (not a bundle v3 proof file)")
+    at, proofs, last = len(magic), {}, {}
+    while at < len(data):
+        id_length, new, kept, batch_length, index, size = struct.unpack_from(">BBBHQQ", data, at)
+        at += 21
+        event_id = data[at:at + id_length].decode()
+        batch_version = data[at + id_length:at + id_length + batch_length].decode() or None
+        at += id_length + batch_length
+        path = [data[at + 32 * k:at + 32 * k + 32] for k in range(new)]
+        at += 32 * new
+        previous = last.get(size, [])
+        if kept > len(previous):
+            path = None  # it keeps siblings the previous path does not have: no proof
+        elif kept:
+            path += previous[len(previous) - kept:]
+        last[size] = path or []
+        proofs[event_id] = {"leaf_index": index, "tree_size": size, "path": path, "batch_version": batch_version}
+    return proofs
+
+
 manifest = json.loads(Path("manifest.json").read_bytes())
 unsealed = set(manifest.get("unsealed") or [])
-proofs = {}
-with Path("proofs.jsonl").open("rb") as lines:
-    for proof_line in lines:
-        proof = json.loads(proof_line)
-        proofs[proof["event_id"]] = proof
+proofs = read_proofs(Path("proofs.bin").read_bytes())
 failures, last_leaf, chains = 0, -1, {}
 for line in Path("events.jsonl").read_bytes().splitlines():
     event = json.loads(line)
@@ -411,9 +434,9 @@ for line in Path("events.jsonl").read_bytes().splitlines():
     if proof is not None:
         note = (Path("checkpoints") / f"{proof['tree_size']}.note").read_text(encoding="utf-8")
         root = base64.b64decode(note.split("\\n")[2])
-        path = [bytes.fromhex(h) for h in proof["inclusion_path"]]
-        leaf = leaf_hash(line, event["consumer_tag"], proof.get("batch_version"))
-        included = root_from_inclusion_path(leaf, proof["leaf_index"], proof["tree_size"], path) == root
+        leaf = leaf_hash(line, event["consumer_tag"], proof["batch_version"])
+        included = proof["path"] is not None and root_from_inclusion_path(
+            leaf, proof["leaf_index"], proof["tree_size"], proof["path"]) == root
         in_order = proof["leaf_index"] > last_leaf
         last_leaf = max(last_leaf, proof["leaf_index"])
         verdict = "OK" if included and in_order else "FAIL (not in the signed log, or out of order)"
@@ -425,7 +448,7 @@ for line in Path("events.jsonl").read_bytes().splitlines():
         chains.setdefault(event["request_id"], {})[event["seq"]] = (sha256(line).hex(), event["prev_event_hash"])
 for event_id in proofs:
     failures += 1
-    print(f"proofs.jsonl: FAIL (a proof for {event_id}, which events.jsonl does not hold)")
+    print(f"proofs.bin: FAIL (a proof for {event_id}, which events.jsonl does not hold)")
 for request_id, chain in sorted(chains.items()):
     for seq in sorted(chain):
         expected = None if seq == 1 else chain.get(seq - 1, ("missing",))[0]
@@ -452,8 +475,8 @@ def verify_md(contents: ExportContents, origin: str, key_name: str, tool_version
     )
     text = f"""# Verifying evidence bundle `{contents.export_id}`
 
-This bundle is an export of a tamper-evident CCPA privacy-request audit ledger (format `ccpa-audit/bundle/v2`,
-defined in `docs/bundle-v2.md` of the ccpa-audit source; hashing rules in `docs/ledger-v1.md`).
+This bundle is an export of a tamper-evident CCPA privacy-request audit ledger (format `ccpa-audit/bundle/v3`,
+defined in `docs/bundle-v3.md` of the ccpa-audit source; hashing rules in `docs/ledger-v1.md`).
 
 - Requests, each with its complete event chain: {len(contents.requests)}
 - Events outside any request: {len(contents.standalone)}
@@ -487,9 +510,10 @@ Each entry says what the file is, then what it proves.
   of `manifest.json`. Proves the manifest was issued by the holder of the signing key.
 - `events.jsonl`: one event envelope per line in canonical JSON (keys sorted, no whitespace), in leaf order. The
   evidence itself: each line's SHA-256 is the event's `event_hash`.
-- `proofs.jsonl`: one line `{{"event_id", "leaf_index", "tree_size", "inclusion_path"}}` per sealed event, in
-  leaf order, against the checkpoint of size `tree_size` that sealed it. Proves each sealed event is a leaf of the
-  signed log.
+- `proofs.bin`: one binary record per sealed event, in leaf order: its event id, leaf index, the size of the
+  checkpoint that sealed it and its inclusion path against that checkpoint (the upper siblings it shares with the
+  previous record of the same checkpoint are written once; the script below reads it). Proves each sealed event is
+  a leaf of the signed log.
 - `checkpoints/`: `checkpoints/<size>.note` are C2SP signed-note checkpoints (origin, tree size, base64 root).
   Each fixes the log's root at that size, signed by the key.
 - `consistency/`: `consistency/<m>-<n>.json` is `{{"from", "to", "proof"}}`, an RFC 6962 consistency proof from
@@ -547,10 +571,10 @@ RFC 6962 consistency proof: check it with the algorithm of RFC 9162 section 2.1.
 **4. Each event is in the signed log.** An event's `event_hash` is the SHA-256 of its line in `events.jsonl`
 (without the line break). Its RFC 6962 leaf is `SHA-256(0x00 || leaf_data)` with
 `leaf_data = "ccpa-audit-leaf-v1" (18 ASCII bytes) || consumer_tag (32 bytes from its hex; 32 zero bytes when null)
-|| event_hash (32 bytes)`. Interior nodes are `SHA-256(0x01 || left || right)`. The event's line in `proofs.jsonl`
+|| event_hash (32 bytes)`. Interior nodes are `SHA-256(0x01 || left || right)`. The event's record in `proofs.bin`
 gives the leaf's index and its inclusion path to the root of `checkpoints/<tree_size>.note` (RFC 9162 section
 2.1.3.2).
-Leaf indexes must increase line by line, and the event ids must be the manifest's `events`, in order.
+Leaf indexes must increase record by record, and the event ids must be the manifest's `events`, in order.
 
 **5. Request chains are linked.** Within a request, events have `seq` 1, 2, 3, ...; the first has
 `prev_event_hash` null and each other one has the `event_hash` of the event before it. A deleted, inserted or

@@ -22,6 +22,7 @@ from shared.ledger.canonical import sha256_hex
 from shared.models.access_batch import PREFIX
 from shared.services.sealed_access import sealed_access_events
 from bench.access_ingest import item_size
+from tests.bundles import proof_records
 from tests.integration.test_access_events import batch_objects, rows_of, seal
 from tests.integration.test_access_events import item as base_item
 
@@ -217,10 +218,10 @@ def test_a_bundle_of_batched_access_events_verifies(intake, batcher, stack, tmp_
     lines = [json.loads(line) for line in archive.read("events.jsonl").splitlines()]
     assert {line["event_id"] for line in lines} == set(ids)
     assert all(line["type"] == "data_access" for line in lines)
-    proofs = [json.loads(line) for line in archive.read("proofs.jsonl").splitlines()]
-    assert [p["event_id"] for p in proofs] == [line["event_id"] for line in lines]  # v2: one line per sealed event
-    assert {p["leaf_index"] for p in proofs} == {event.leaf_index for event in events}
-    assert {p["batch_version"] for p in proofs} == {event.s3_version_id for event in events}  # what each leaf binds
+    proofs = proof_records(archive)
+    assert [p.event_id for p in proofs] == [line["event_id"] for line in lines]  # one record per sealed event
+    assert {p.leaf_index for p in proofs} == {event.leaf_index for event in events}
+    assert {p.batch_version for p in proofs} == {event.s3_version_id for event in events}  # what each leaf binds
 
 
 def test_a_retried_batch_and_repeats_within_it_are_one_sealed_event_each(intake, batcher):

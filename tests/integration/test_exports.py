@@ -12,6 +12,7 @@ import boto3
 import pytest
 
 from ccpa_audit.cli import main as cli
+from tests.bundles import proof_records
 
 WEB = {"channel": "web_form", "consumer": {"email": "ana@example.com"}}
 
@@ -111,7 +112,7 @@ def test_the_manifest_says_what_was_asked_by_whom_and_lists_every_file_with_its_
     _, archive = bundle_of(out)
     meta = manifest(archive)
 
-    assert meta["format"] == "ccpa-audit/bundle/v2"
+    assert meta["format"] == "ccpa-audit/bundle/v3"
     assert meta["scope"] == {"request_id": rid}
     assert meta["requested_by"] == {"type": "staff", "id": "local-auditor", "role": "auditor"}
     assert meta["export_id"] == out["export_id"] and meta["requested_at"] == out["requested_at"]
@@ -132,8 +133,8 @@ def test_unsealed_events_are_sealed_first_so_every_event_has_a_proof(intake, exp
 
     assert out["unsealed_count"] == 0 and meta["unsealed"] == []
     event_id = meta["events"][0]
-    proof = json.loads(archive.read("proofs.jsonl").splitlines()[0])
-    assert proof["event_id"] == event_id and proof["tree_size"] == meta["tree_size"] >= 1
+    proof = proof_records(archive)[0]
+    assert proof.event_id == event_id and proof.tree_size == meta["tree_size"] >= 1
     assert verify(data, tmp_path) == 0
 
 

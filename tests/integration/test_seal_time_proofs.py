@@ -15,6 +15,7 @@ from shared import wiring
 from shared.ledger import checkpoint, merkle
 from shared.services.merkle_log import checkpoint_key, consistency_key, public_key_pem
 from shared.services.sealed_access import sealed_access_events
+from tests.bundles import proof_records
 from tests.integration.test_exports import act, bundle_of, create, export, iso
 from tests.integration.test_access_batches import batcher, item, post  # noqa: F401  (batcher: a fixture)
 from tests.integration.test_ledger_seal import first_event_id, seal
@@ -79,9 +80,9 @@ def test_an_export_reads_no_tile_for_its_proofs_and_the_consistency_proof_once(i
     first_reads = list(s3_reads)
     names = set(archive.namelist())
     meta = json.loads(archive.read("manifest.json"))
-    proofs = [json.loads(line) for line in archive.read("proofs.jsonl").splitlines()]
-    assert meta["format"] == "ccpa-audit/bundle/v2" and not any(n.startswith("proofs/") for n in names)
-    assert [p["tree_size"] for p in proofs] == [2, middle]  # each against the checkpoint that sealed it
+    proofs = proof_records(archive)
+    assert meta["format"] == "ccpa-audit/bundle/v3" and not any(n.startswith("proofs/") for n in names)
+    assert [p.tree_size for p in proofs] == [2, middle]  # each against the checkpoint that sealed it
     assert {"checkpoints/2.note", f"checkpoints/{middle}.note", f"checkpoints/{latest}.note",
             f"consistency/2-{latest}.json", f"consistency/{middle}-{latest}.json"} <= names
     with zipfile.ZipFile(BytesIO(data)) as zipped:
@@ -120,8 +121,8 @@ def test_an_event_sealed_before_paths_were_recorded_gets_its_proof_from_the_tile
 
     status, out, _ = export(exporter, request_id=rid)
     data, archive = bundle_of(out)
-    proofs = [json.loads(line) for line in archive.read("proofs.jsonl").splitlines()]
-    assert [p["tree_size"] for p in proofs] == [latest]
+    proofs = proof_records(archive)
+    assert [p.tree_size for p in proofs] == [latest]
     (tmp_path / "bundle.zip").write_bytes(data)
     assert cli(["verify", str(tmp_path / "bundle.zip")]) == 0
 
@@ -149,7 +150,7 @@ def test_batched_access_events_keep_their_path_so_their_bundle_reads_no_tile(int
 
     assert not [k for k in s3_reads if k.startswith(("ledger/tile/", "ledger/checkpoints/"))], s3_reads
     archive = zipfile.ZipFile(BytesIO(built.data))
-    proofs = [json.loads(line) for line in archive.read("proofs.jsonl").splitlines()]
-    assert {p["tree_size"] for p in proofs} == {events[0].sealed_size}
+    proofs = proof_records(archive)
+    assert {p.tree_size for p in proofs} == {events[0].sealed_size}
     (tmp_path / "access.zip").write_bytes(built.data)
     assert cli(["verify", str(tmp_path / "access.zip")]) == 0

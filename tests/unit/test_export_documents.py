@@ -10,6 +10,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from shared.clocks.engine import ClockRules
+from shared.ledger import proof_file
 from shared.ledger.bundle_format import write_folder
 from shared.ledger.envelope import Actor, build_envelope
 from shared.models.domain import Channel, ClockName, RequestStatus, RequestType
@@ -260,7 +261,7 @@ def test_verify_md_says_how_to_pin_the_published_key_and_compare_fingerprints():
 
 def test_verify_md_names_every_file_the_key_and_the_unsealed_event():
     text = instructions()
-    for name in ("manifest.json", "manifest.sig", "events.jsonl", "events.csv", "summary.html", "proofs.jsonl",
+    for name in ("manifest.json", "manifest.sig", "events.jsonl", "events.csv", "summary.html", "proofs.bin",
                  "checkpoints/", "consistency/", "keys/", "VERIFY.md"):
         assert f"`{name}" in text, name
     assert KEY_NAME in text and f"keys/{KEY_NAME}.pem" in text and ORIGIN in text
@@ -276,7 +277,7 @@ def code_block(text: str, language: str, containing: str) -> str:
 @pytest.fixture
 def bundle_folder(tmp_path):
     lines = synthetic_envelopes(requests=3, per_request=4)
-    write_folder(build_bundle(lines, [5, 9, 12], version=2), tmp_path)
+    write_folder(build_bundle(lines, [5, 9, 12], version=3), tmp_path)
     return tmp_path
 
 
@@ -299,8 +300,8 @@ def test_verify_md_script_fails_a_modified_event_and_reports_a_listed_unsealed_o
     events = bundle_folder / "events.jsonl"
     lines = events.read_bytes().splitlines()
     last = json.loads(lines[-1])["event_id"]
-    proofs = bundle_folder / "proofs.jsonl"
-    proofs.write_bytes(b"".join(line + b"\n" for line in proofs.read_bytes().splitlines() if last.encode() not in line))
+    proofs = bundle_folder / "proofs.bin"
+    proofs.write_bytes(proof_file.encode(p for p in proof_file.decode([proofs.read_bytes()]) if p.event_id != last))
     manifest = json.loads((bundle_folder / "manifest.json").read_bytes())
     (bundle_folder / "manifest.json").write_text(json.dumps({**manifest, "unsealed": [last]}))
     lines[4] = lines[4].replace(b'"step":1', b'"step":7')
