@@ -54,7 +54,7 @@ def build_bundle(lines: list[bytes], checkpoint_sizes: list[int] | None = None,
                  key: ec.EllipticCurvePrivateKey | None = None, version: int = 1) -> Bundle:
     """v1 (docs/ledger-v1.md): proofs against the last checkpoint, one file each, consecutive consistency proofs.
     v2 (docs/bundle-v2.md): proofs.jsonl against the checkpoint that sealed each event, consistency to the last.
-    v3 (docs/bundle-v3.md): as v2, with the proofs in proofs.bin."""
+    v3 (docs/bundle-v3.md): as v2, with the proofs in proofs/inclusion.bin."""
     key = key or ec.generate_private_key(ec.SECP256R1())
     der = key.public_key().public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
     key_id = notes.key_hash(KEY_NAME, der)
@@ -111,5 +111,5 @@ def reseal(bundle: Bundle, key: ec.EllipticCurvePrivateKey, event_ids: list[str]
 
 
 def proof_records(archive) -> list[proof_file.Proof]:  # noqa: ANN001  a zipfile.ZipFile
-    """The records of an exported bundle's proofs.bin (bundle v3)."""
+    """The records of an exported bundle's proofs/inclusion.bin (bundle v3)."""
     return list(proof_file.decode([archive.read(PROOF_FILE)]))

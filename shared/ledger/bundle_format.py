@@ -7,7 +7,7 @@ the proofs:
   events.jsonl               one canonical envelope per line, in leaf order
   proofs/<event_id>.json     v1: one file per event, against the latest checkpoint
   proofs.jsonl               v2: one line per sealed event in leaf order, against the checkpoint that sealed it
-  proofs.bin                 v3: the same proofs in binary, shared upper siblings written once (proof_file.py)
+  proofs/inclusion.bin                 v3: the same proofs in binary, shared upper siblings written once (proof_file.py)
   checkpoints/<size>.note    signed notes (C2SP tlog-checkpoint)
   consistency/<m>-<n>.json   {"from", "to", "proof": [hex]}: v1 between consecutive checkpoints, v2/v3 from each
                              checkpoint to the latest
@@ -36,7 +36,7 @@ MANIFEST = "manifest.json"
 SIGNATURE = "manifest.sig"
 EVENTS = "events.jsonl"
 PROOFS = "proofs.jsonl"
-PROOF_FILE = "proofs.bin"  # bundle v3 (shared/ledger/proof_file.py)
+PROOF_FILE = "proofs/inclusion.bin"  # bundle v3 (shared/ledger/proof_file.py)
 
 
 class _LazyFiles(MutableMapping[str, bytes]):
@@ -190,7 +190,7 @@ def write_folder(bundle: Bundle, folder: Path) -> None:
 def seal_manifest(bundle: Bundle, header: dict[str, Any], key_name: str,
                   sign: Callable[[bytes], bytes], format: str | None = None) -> None:  # noqa: A002
     """Add manifest.json (listing every file with its SHA-256) and its signature; call last. The format is v3
-    when the proofs are in proofs.bin, v2 when in proofs.jsonl, v1 when they are one file each, unless named."""
+    when the proofs are in proofs/inclusion.bin, v2 when in proofs.jsonl, v1 when they are one file each, unless named."""
     format = format or (FORMAT_V3 if PROOF_FILE in bundle.files else  # noqa: A001
                         FORMAT_V2 if PROOFS in bundle.files else FORMAT_V1)
     files = []

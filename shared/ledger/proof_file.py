@@ -1,4 +1,4 @@
-"""`proofs.bin`, bundle v3's proof file (docs/bundle-v3.md): each sealed event's inclusion path against the
+"""`proofs/inclusion.bin`, bundle v3's proof file (docs/bundle-v3.md): each sealed event's inclusion path against the
 checkpoint that sealed it, in binary, with the upper siblings that an event shares with the previous event of the
 same checkpoint written once. Pure: standard library only, so the offline verifier needs nothing more.
 

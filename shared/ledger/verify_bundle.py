@@ -405,7 +405,7 @@ class _StreamedProofs:
 
 
 class _BinaryProofs(_StreamedProofs):
-    """v3: proofs.bin (shared/ledger/proof_file.py), one record per sealed event, read alongside events.jsonl as
+    """v3: proofs/inclusion.bin (shared/ledger/proof_file.py), one record per sealed event, read alongside events.jsonl as
     v2's lines are. A file that breaks off is named, and the rest of it is still hashed."""
 
     path, unit = PROOF_FILE, "record"

@@ -167,7 +167,7 @@ def _file_order(event: ExportedEvent) -> tuple[int, int, str, str]:
 
 
 def _proofs(log: MerkleLog, state: LogState, ordered: list[ExportedEvent], bundle: Bundle, now: datetime) -> None:
-    """proofs.bin (bundle v3): each event's inclusion proof against the checkpoint that sealed it, as the sealer
+    """proofs/inclusion.bin (bundle v3): each event's inclusion proof against the checkpoint that sealed it, as the sealer
     recorded it in the index, so no tile is read for it; the checkpoints those proofs use; and one consistency
     proof from each of them to the latest, read with its checkpoint from one cached object per pair. Events sealed
     before the sealer recorded proofs get one built from the tiles against the latest checkpoint."""

@@ -398,12 +398,12 @@ def root_from_inclusion_path(leaf, index, size, path):
 
 
 def read_proofs(data):
-    # proofs.bin: after its first line, per record ">BBBHQQ" (event id length, new siblings, kept siblings, batch
+    # proofs/inclusion.bin: after its first line, per record ">BBBHQQ" (event id length, new siblings, kept siblings, batch
     # version length, leaf index, tree size), the event id, the batch version, the new siblings (32 bytes each);
     # the path is the new siblings then the last `kept` ones of the previous path of the same tree size
     magic = b"ccpa-audit/proofs/v3\\n"
     if not data.startswith(magic):
-        raise SystemExit("proofs.bin: FAIL (not a bundle v3 proof file)")
+        raise SystemExit("proofs/inclusion.bin: FAIL (not a bundle v3 proof file)")
     at, proofs, last = len(magic), {}, {}
     while at < len(data):
         id_length, new, kept, batch_length, index, size = struct.unpack_from(">BBBHQQ", data, at)
@@ -425,7 +425,7 @@ def read_proofs(data):
 
 manifest = json.loads(Path("manifest.json").read_bytes())
 unsealed = set(manifest.get("unsealed") or [])
-proofs = read_proofs(Path("proofs.bin").read_bytes())
+proofs = read_proofs(Path("proofs/inclusion.bin").read_bytes())
 failures, last_leaf, chains = 0, -1, {}
 for line in Path("events.jsonl").read_bytes().splitlines():
     event = json.loads(line)
@@ -448,7 +448,7 @@ for line in Path("events.jsonl").read_bytes().splitlines():
         chains.setdefault(event["request_id"], {})[event["seq"]] = (sha256(line).hex(), event["prev_event_hash"])
 for event_id in proofs:
     failures += 1
-    print(f"proofs.bin: FAIL (a proof for {event_id}, which events.jsonl does not hold)")
+    print(f"proofs/inclusion.bin: FAIL (a proof for {event_id}, which events.jsonl does not hold)")
 for request_id, chain in sorted(chains.items()):
     for seq in sorted(chain):
         expected = None if seq == 1 else chain.get(seq - 1, ("missing",))[0]
@@ -510,7 +510,7 @@ Each entry says what the file is, then what it proves.
   of `manifest.json`. Proves the manifest was issued by the holder of the signing key.
 - `events.jsonl`: one event envelope per line in canonical JSON (keys sorted, no whitespace), in leaf order. The
   evidence itself: each line's SHA-256 is the event's `event_hash`.
-- `proofs.bin`: one binary record per sealed event, in leaf order: its event id, leaf index, the size of the
+- `proofs/inclusion.bin`: one binary record per sealed event, in leaf order: its event id, leaf index, the size of the
   checkpoint that sealed it and its inclusion path against that checkpoint (the upper siblings it shares with the
   previous record of the same checkpoint are written once; the script below reads it). Proves each sealed event is
   a leaf of the signed log.
@@ -571,7 +571,7 @@ RFC 6962 consistency proof: check it with the algorithm of RFC 9162 section 2.1.
 **4. Each event is in the signed log.** An event's `event_hash` is the SHA-256 of its line in `events.jsonl`
 (without the line break). Its RFC 6962 leaf is `SHA-256(0x00 || leaf_data)` with
 `leaf_data = "ccpa-audit-leaf-v1" (18 ASCII bytes) || consumer_tag (32 bytes from its hex; 32 zero bytes when null)
-|| event_hash (32 bytes)`. Interior nodes are `SHA-256(0x01 || left || right)`. The event's record in `proofs.bin`
+|| event_hash (32 bytes)`. Interior nodes are `SHA-256(0x01 || left || right)`. The event's record in `proofs/inclusion.bin`
 gives the leaf's index and its inclusion path to the root of `checkpoints/<tree_size>.note` (RFC 9162 section
 2.1.3.2).
 Leaf indexes must increase record by record, and the event ids must be the manifest's `events`, in order.

@@ -261,7 +261,7 @@ def test_verify_md_says_how_to_pin_the_published_key_and_compare_fingerprints():
 
 def test_verify_md_names_every_file_the_key_and_the_unsealed_event():
     text = instructions()
-    for name in ("manifest.json", "manifest.sig", "events.jsonl", "events.csv", "summary.html", "proofs.bin",
+    for name in ("manifest.json", "manifest.sig", "events.jsonl", "events.csv", "summary.html", "proofs/inclusion.bin",
                  "checkpoints/", "consistency/", "keys/", "VERIFY.md"):
         assert f"`{name}" in text, name
     assert KEY_NAME in text and f"keys/{KEY_NAME}.pem" in text and ORIGIN in text
@@ -300,7 +300,7 @@ def test_verify_md_script_fails_a_modified_event_and_reports_a_listed_unsealed_o
     events = bundle_folder / "events.jsonl"
     lines = events.read_bytes().splitlines()
     last = json.loads(lines[-1])["event_id"]
-    proofs = bundle_folder / "proofs.bin"
+    proofs = bundle_folder / "proofs/inclusion.bin"
     proofs.write_bytes(proof_file.encode(p for p in proof_file.decode([proofs.read_bytes()]) if p.event_id != last))
     manifest = json.loads((bundle_folder / "manifest.json").read_bytes())
     (bundle_folder / "manifest.json").write_text(json.dumps({**manifest, "unsealed": [last]}))

@@ -1,4 +1,4 @@
-"""Bundle v3 (docs/bundle-v3.md): the proofs in proofs.bin, binary records whose shared upper siblings are written
+"""Bundle v3 (docs/bundle-v3.md): the proofs in proofs/inclusion.bin, binary records whose shared upper siblings are written
 once. A valid bundle passes through the CLI, much smaller than v2's proofs.jsonl; v1 and v2 bundles still verify;
 every tampering of an event or a proof record is named, even when the tamperer re-signed the manifest; a broken
 file is a named failure, never a traceback; and the fast path reports what the full checks report."""
@@ -28,7 +28,7 @@ def records(bundle) -> list[Proof]:
 
 
 def rewrite(bundle, key, lines, proofs=None, raw=None):
-    """The tamperer's best effort: new events.jsonl and proofs.bin, and a manifest re-signed to match."""
+    """The tamperer's best effort: new events.jsonl and proofs/inclusion.bin, and a manifest re-signed to match."""
     bundle.files["events.jsonl"] = b"\n".join(lines) + b"\n"
     if proofs is not None:
         bundle.files[PROOF_FILE] = proof_file.encode(proofs)
@@ -43,7 +43,7 @@ def failures(bundle):
 
 
 def record_offsets(data: bytes) -> list[int]:
-    """Where each record of a proofs.bin starts."""
+    """Where each record of a proofs/inclusion.bin starts."""
     offsets, at = [], len(MAGIC)
     while at < len(data):
         offsets.append(at)
@@ -55,7 +55,8 @@ def record_offsets(data: bytes) -> list[int]:
 def test_a_v3_bundle_verifies_through_the_cli_as_a_zip_and_a_folder(tmp_path, key, lines, capsys):
     bundle = build_bundle(lines, SIZES, key, version=3)
     assert json.loads(bundle.files["manifest.json"])["format"] == "ccpa-audit/bundle/v3"
-    assert "proofs.jsonl" not in bundle.files and not any(name.startswith("proofs/") for name in bundle.files)
+    assert "proofs.jsonl" not in bundle.files
+    assert [name for name in bundle.files if name.startswith("proofs/")] == ["proofs/inclusion.bin"]
     report = verifier.verify_bundle(bundle)
     assert report.ok, report.failures
     assert (report.events, report.requests, report.checkpoints, report.consistency_proofs) == (16, 4, 3, 2)
@@ -138,9 +139,9 @@ def test_a_record_for_an_event_that_is_not_there_and_a_second_record_are_named(k
     proofs = records(bundle)
     last = ids_of(lines)[-1]
     found = failures(rewrite(bundle, key, lines[:-1], proofs))
-    assert f"proofs.bin: holds a proof for event {last}, which is not where events.jsonl has it" in found
+    assert f"proofs/inclusion.bin: holds a proof for event {last}, which is not where events.jsonl has it" in found
     found = failures(rewrite(bundle, key, lines, [*proofs[:3], proofs[5], proofs[5], *proofs[3:]]))
-    assert f"proofs.bin record 5: a second proof for event {proofs[5].event_id}" in found
+    assert f"proofs/inclusion.bin record 5: a second proof for event {proofs[5].event_id}" in found
 
 
 def test_an_unsealed_listing_cannot_hide_a_proof(key, lines):
@@ -182,8 +183,8 @@ def test_a_broken_file_is_named_and_the_events_after_it_have_no_proof(key, lines
     raw = {"no magic": b"x" + data[1:], "empty": b"", "cut inside a record": data[:second + 30],
            "cut inside the magic": data[:5]}[damage]
     found = failures(rewrite(bundle, key, lines, raw=raw))
-    expected = "proofs.bin: ends inside record 2" if damage == "cut inside a record" else \
-        "proofs.bin: does not start with b'ccpa-audit/proofs/v3\\n': not a bundle v3 proof file"
+    expected = "proofs/inclusion.bin: ends inside record 2" if damage == "cut inside a record" else \
+        "proofs/inclusion.bin: does not start with b'ccpa-audit/proofs/v3\\n': not a bundle v3 proof file"
     assert expected in found
     assert f"event {ids_of(lines)[-1]}: has no inclusion proof" in found
     (tmp_path / "b.zip").write_bytes(to_zip(bundle))
@@ -194,7 +195,7 @@ def test_a_broken_file_is_named_and_the_events_after_it_have_no_proof(key, lines
 def test_an_edited_proof_file_fails_its_manifest_hash(key, lines):
     bundle = build_bundle(lines, SIZES, key, version=3)
     bundle.files[PROOF_FILE] = bundle.files[PROOF_FILE][:-1] + bytes([bundle.files[PROOF_FILE][-1] ^ 1])
-    assert "proofs.bin: its SHA-256 differs from the manifest" in failures(bundle)
+    assert "proofs/inclusion.bin: its SHA-256 differs from the manifest" in failures(bundle)
 
 
 def changed(proof: Proof, **fields) -> Proof:
@@ -268,7 +269,7 @@ def test_damaged_record_bytes_are_named_and_the_fast_path_agrees(key, lines, mon
     assert fast.failures == slow.failures
     target = ids_of(lines)[number]
     if damage == "an event id not UTF-8":
-        assert f"proofs.bin record {number + 1}: not a proof of an event" in fast.failures
+        assert f"proofs/inclusion.bin record {number + 1}: not a proof of an event" in fast.failures
         assert f"event {target}: has no inclusion proof" in fast.failures
     elif damage == "kept beyond the previous path":
         assert f"event {target}: its inclusion proof is malformed" in fast.failures
