@@ -110,7 +110,7 @@ class StoredEvent(BaseModel):
 class OpenClock(BaseModel):
     """An unsatisfied clock as the sparse OpenClocks index holds it (all the sweeper needs, no request read)."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     due: str
     request_id: str
