@@ -1,8 +1,7 @@
-from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from shared.api import build_resolver
-from shared.observability import logger, metrics, tracer
+from shared.observability import api_request_id, logger, metrics, tracer
 from shared.routes import access_events, consumer_requests, downstream, ledger_log, notices_consents, systems
 
 # One resolver over the areas' routers (shared/routes/): each area's modules load at its first call.
@@ -23,8 +22,9 @@ def openapi():
     return openapi_document()
 
 
-@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
+@logger.inject_lambda_context
 @tracer.capture_lambda_handler(capture_response=False)
 @metrics.log_metrics
 def lambda_handler(event: dict, context: LambdaContext) -> dict:
+    logger.set_correlation_id(api_request_id(event))
     return app.resolve(event, context)
