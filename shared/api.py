@@ -8,6 +8,7 @@ from typing import Any, TypeVar
 
 import pydantic
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
+from aws_lambda_powertools.event_handler.api_gateway import BaseRouter  # a resolver, or a Router included in one
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError as RouteNotFoundError
 
 from shared.auth import Principal, principal_from_event, require
@@ -81,12 +82,12 @@ def _lower_first(text: str) -> str:
     return text[:1].lower() + text[1:]
 
 
-def caller(app: APIGatewayHttpResolver) -> Principal | None:
+def caller(app: BaseRouter) -> Principal | None:
     settings = get_settings()
     return principal_from_event(app.current_event.raw_event, settings.auth_mode, settings.jwt_groups_claim)
 
 
-def current_actor(app: APIGatewayHttpResolver) -> Actor:
+def current_actor(app: BaseRouter) -> Actor:
     """The authenticated caller of a route behind `allow(...)`, as the ledger records actors."""
     return app.context["principal"].actor(app.context["role"])
 
@@ -94,7 +95,7 @@ def current_actor(app: APIGatewayHttpResolver) -> Actor:
 def allow(*roles: Role) -> Callable[..., Response]:
     """Route middleware: authentication and role come before anything reads the body (API.md)."""
 
-    def middleware(app: APIGatewayHttpResolver, next_middleware: Callable[..., Response]) -> Response:
+    def middleware(app: BaseRouter, next_middleware: Callable[..., Response]) -> Response:
         principal, role = require(caller(app), roles)
         app.append_context(principal=principal, role=role)
         return next_middleware(app)
@@ -102,7 +103,7 @@ def allow(*roles: Role) -> Callable[..., Response]:
     return middleware
 
 
-def raw_body(app: APIGatewayHttpResolver) -> bytes:
+def raw_body(app: BaseRouter) -> bytes:
     """The body's bytes; a body API Gateway passed base64-encoded (binary, or not valid UTF-8) is decoded."""
     event = app.current_event
     body = event.body or ""
@@ -112,7 +113,7 @@ def raw_body(app: APIGatewayHttpResolver) -> bytes:
     return data
 
 
-def json_body(app: APIGatewayHttpResolver) -> Any:
+def json_body(app: BaseRouter) -> Any:
     """The body of every JSON route, checked in one place: declared as JSON, then I-JSON (shared/json_input.py)."""
     data = raw_body(app)
     if data:
@@ -136,7 +137,7 @@ def require_json_media_type(content_type: str | None) -> None:
         [{"field": "Content-Type", "issue": f"{media_type or 'empty'} is not application/json"}])
 
 
-def query_params(app: APIGatewayHttpResolver) -> dict[str, str]:
+def query_params(app: BaseRouter) -> dict[str, str]:
     """The query string, held to the same character rules as bodies (a search's terms are recorded)."""
     params = app.current_event.query_string_parameters or {}
     for name, value in params.items():
@@ -178,14 +179,14 @@ def _action_adapter() -> pydantic.TypeAdapter[Any]:
     return pydantic.TypeAdapter(ActionBody)
 
 
-def require_token(app: APIGatewayHttpResolver, roles: tuple[Role, ...]) -> tuple[Principal, Role]:
+def require_token(app: BaseRouter, roles: tuple[Role, ...]) -> tuple[Principal, Role]:
     principal = caller(app)
     if principal is None:
         raise UnauthorizedError("This request needs a bearer token.")
     return require(principal, roles)
 
 
-def consent_caller(app: APIGatewayHttpResolver) -> tuple[Actor, Any]:
+def consent_caller(app: BaseRouter) -> tuple[Actor, Any]:
     """POST /consents: agents and services with a token; without one, only a consumer's own web-form record (the
     privacy center). Authentication comes before the body: a token-less caller with any other body gets 401."""
     if caller(app) is not None:
@@ -200,7 +201,7 @@ def consent_caller(app: APIGatewayHttpResolver) -> tuple[Actor, Any]:
     return Actor(type="consumer"), data
 
 
-def submitter(app: APIGatewayHttpResolver, data: Any) -> Actor:
+def submitter(app: BaseRouter, data: Any) -> Actor:
     """Who submits a request: a consumer, unless the caller sends a token or names a staff channel, in which case
     an agent's token is required (staff entry must be attributable)."""
     staff = caller(app) is not None or (isinstance(data, dict) and data.get("channel") in STAFF_CHANNELS)

@@ -29,6 +29,13 @@ class UntracedTracer:
     capture_method = capture_lambda_handler
 
 
+def api_request_id(event: dict[str, Any]) -> str | None:
+    """The id API Gateway gives each call, the logs' correlation id: what `correlation_paths.API_GATEWAY_HTTP`
+    selects, read directly (Powertools' JMESPath query costs a warm request about 20 us)."""
+    request_context = event.get("requestContext")
+    return request_context.get("requestId") if isinstance(request_context, dict) else None
+
+
 def _tracer() -> Any:
     if not tracing_enabled():
         return UntracedTracer()

@@ -1,5 +1,4 @@
 from aws_lambda_powertools.event_handler import Response
-from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
@@ -7,7 +6,7 @@ from shared import wiring
 from shared.api import allow, build_resolver, current_actor, json_body, json_response, parse, query_params
 from shared.models.domain import Role
 from shared.models.export_api import ExportBody, MetricsQuery
-from shared.observability import logger, metrics, tracer
+from shared.observability import api_request_id, logger, metrics, tracer
 from shared.services import exports, request_metrics
 
 app = build_resolver()
@@ -49,11 +48,12 @@ def build_queued(record: SQSRecord) -> None:
     logger.info("export built", message_id=record.message_id)
 
 
-@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
+@logger.inject_lambda_context
 @tracer.capture_lambda_handler(capture_response=False)
 @metrics.log_metrics
 def lambda_handler(event: dict, context: LambdaContext) -> dict:
     """API Gateway routes (POST/GET /exports, GET /reports/metrics) and the export queue share one function."""
+    logger.set_correlation_id(api_request_id(event))
     if "Records" in event:
         # Powertools' batch utility loads with the queue's first delivery: an API cold start does not pay for it.
         from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response

@@ -70,12 +70,7 @@ def request_fields(record: RequestRecord) -> dict[str, Any]:
     """The request's own attributes, without the keys that place it in the table's indexes (`to_request` reads
     them back)."""
     item: dict[str, Any] = {
-        "request_id": record.request_id,
-        "type": record.type.value,
-        "channel": record.channel.value,
-        "status": record.status.value,
-        "received_at": rfc3339(record.received_at),
-        "recorded_at": rfc3339(record.recorded_at),
+        **record.identity_fields(),
         "chain_seq": record.chain_seq,
         "chain_head": record.chain_head,
         "clocks": {name.value: _clock_map(clock) for name, clock in record.clocks.items()},

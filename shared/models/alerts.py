@@ -4,7 +4,7 @@ from pydantic import BaseModel, ConfigDict
 
 
 class ClockAlert(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     alert_id: str  # stable per clock transition (shared/services/alert_outbox.py): consumers de-duplicate on it
     level: str  # at_risk | overdue
@@ -23,7 +23,7 @@ class ClockAlert(BaseModel):
 class IntegrityAlert(BaseModel):
     """A locked evidence object found missing or altered while reading it (ids only, no event content)."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     alert_id: str  # fixed per (event, kind): repeated reads of the same damage de-duplicate
     kind: str  # evidence_missing | evidence_altered

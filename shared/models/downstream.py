@@ -98,12 +98,16 @@ class GpcStatusQuery(BaseModel):
 
 
 class GpcSignalOut(BaseModel):
+    model_config = ConfigDict(defer_build=True)  # built at first use
+
     gpc: bool
     request_id: str | None = None
     status: str | None = None
 
 
 class GpcStatusOut(BaseModel):
+    model_config = ConfigDict(defer_build=True)  # built at first use
+
     device_id: str
     opted_out: bool
     request_id: str | None = None
@@ -114,6 +118,8 @@ class GpcStatusOut(BaseModel):
 
 
 class ConfirmationOut(BaseModel):
+    model_config = ConfigDict(defer_build=True)  # built at first use
+
     accepted: bool
     request_id: str
     system_id: str
@@ -121,7 +127,7 @@ class ConfirmationOut(BaseModel):
 
 
 class WebhookReply(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     status: int
     body: bytes = b""

@@ -5,6 +5,7 @@ from datetime import date, datetime
 from pydantic import BaseModel, ConfigDict, Field
 
 from shared.models.domain import Channel, ClockName, RequestStatus, RequestType
+from shared.timefmt import rfc3339
 
 
 class ClockRecord(BaseModel):
@@ -56,6 +57,17 @@ class RequestRecord(BaseModel):
     fanout: str | None = None  # name of the suppression execution once started
     downstream: dict[str, DownstreamState] = Field(default_factory=dict)  # a `{}` default is deep-copied per record
 
+    def identity_fields(self) -> dict[str, str]:
+        """Id, kind, state and times as JSON text: the API's summary and the index item both start from these."""
+        return {
+            "request_id": self.request_id,
+            "type": self.type.value,
+            "channel": self.channel.value,
+            "status": self.status.value,
+            "received_at": rfc3339(self.received_at),
+            "recorded_at": rfc3339(self.recorded_at),
+        }
+
     @property
     def closed(self) -> bool:
         if self.status == RequestStatus.HONORED:
@@ -98,7 +110,7 @@ class StoredEvent(BaseModel):
 class OpenClock(BaseModel):
     """An unsatisfied clock as the sparse OpenClocks index holds it (all the sweeper needs, no request read)."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     due: str
     request_id: str

@@ -9,7 +9,7 @@ from shared.models.records import RequestRecord
 
 
 class RequestSearch(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     consumer_tag: str | None = None
     type: RequestType | None = None
@@ -21,7 +21,7 @@ class RequestSearch(BaseModel):
 
 
 class SearchPage(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     items: list[RequestRecord]
     cursor: str | None

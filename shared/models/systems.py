@@ -99,6 +99,8 @@ class DownstreamSystem(BaseModel):
 
 
 class ConnectorOut(BaseModel):
+    model_config = ConfigDict(defer_build=True)  # built at first use
+
     type: str
     url: str | None = None
     instructions: str | None = None
@@ -106,6 +108,8 @@ class ConnectorOut(BaseModel):
 
 
 class SystemOut(BaseModel):
+    model_config = ConfigDict(defer_build=True)  # built at first use
+
     system_id: str
     name: str
     kind: str
@@ -120,4 +124,6 @@ class SystemOut(BaseModel):
 
 
 class SystemListOut(BaseModel):
+    model_config = ConfigDict(defer_build=True)  # built at first use
+
     items: list[SystemOut]

@@ -1,60 +1,64 @@
 """Mapping domain records to the API's response models (API.md field names), clocks evaluated at `now`."""
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from shared.clocks.engine import ClockRules, evaluate, receipt_day
-from shared.models.api import ClockOut, DownstreamOut, Record7101Out, RequestRecordOut, RequestSummaryOut, TimelineItemOut
+from shared.models.api import DownstreamOut, Record7101Out, RequestRecordOut, RequestSummaryOut, TimelineItemOut
 from shared.models.domain import EventType
 from shared.models.records import RequestRecord
-from shared.services.read_requests import RequestView
-from shared.services.submit_request import SubmitResult
 from shared.timefmt import rfc3339
 
+if TYPE_CHECKING:  # the read and submit services are loaded by the routes that use them
+    from shared.services.read_requests import RequestView
+    from shared.services.submit_request import SubmitResult
 
-def clocks_out(record: RequestRecord, now: datetime, rules: ClockRules) -> dict[str, ClockOut]:
+
+def clocks_json(record: RequestRecord, now: datetime, rules: ClockRules) -> dict[str, dict[str, Any]]:
+    """The `clocks` of a response, as ClockOut's JSON (field order kept)."""
     out = {}
     for name, clock in record.clocks.items():
         status = evaluate(name, clock.due, now, clock.satisfied_at, rules)
-        out[name.value] = ClockOut(
-            due=clock.due.isoformat(),
-            satisfied_at=rfc3339(clock.satisfied_at) if clock.satisfied_at else None,
-            met=status.met,
-            at_risk=status.at_risk,
-            overdue=status.overdue,
-            days_left=status.days_left,
-            extended=clock.extended,
-        )
+        out[name.value] = {
+            "due": clock.due.isoformat(),
+            "satisfied_at": rfc3339(clock.satisfied_at) if clock.satisfied_at else None,
+            "met": status.met,
+            "at_risk": status.at_risk,
+            "overdue": status.overdue,
+            "days_left": status.days_left,
+            "extended": clock.extended,
+        }
     return out
 
 
+def summary_json(record: RequestRecord, now: datetime, rules: ClockRules) -> dict[str, Any]:
+    """RequestSummaryOut's JSON, written straight from the record: every value is already a JSON type, so the
+    response of POST /requests needs no model pass (RequestSummaryOut validates it where a model is wanted)."""
+    return {
+        **record.identity_fields(),
+        "time_zone": rules.time_zone,
+        "clocks": clocks_json(record, now, rules),
+    }
+
+
 def summary_out(record: RequestRecord, now: datetime, rules: ClockRules) -> RequestSummaryOut:
-    return RequestSummaryOut(
-        request_id=record.request_id,
-        type=record.type.value,
-        channel=record.channel.value,
-        status=record.status.value,
-        received_at=rfc3339(record.received_at),
-        recorded_at=rfc3339(record.recorded_at),
-        time_zone=rules.time_zone,
-        clocks=clocks_out(record, now, rules),
-    )
+    return RequestSummaryOut.model_validate(summary_json(record, now, rules))
 
 
-def submitted_out(result: SubmitResult, now: datetime, rules: ClockRules) -> dict[str, Any]:
+def submitted_out(result: "SubmitResult", now: datetime, rules: ClockRules) -> dict[str, Any]:
     """POST /requests: the request's summary, with the consumer's status link when one was issued."""
-    payload = summary_out(result.record, now, rules).model_dump(mode="json")
+    payload = summary_json(result.record, now, rules)
     if result.status_token is not None:
         payload["status_token"] = result.status_token
     return payload
 
 
-def record_out(view: RequestView, now: datetime, rules: ClockRules) -> RequestRecordOut:
+def record_out(view: "RequestView", now: datetime, rules: ClockRules) -> RequestRecordOut:
     record = view.record
     submission = view.intake.details.get("submission", {})
     notices = view.intake.details.get("notice_in_force")
     return RequestRecordOut(
-        **summary_out(record, now, rules).model_dump(),
+        **summary_json(record, now, rules),
         consumer=submission.get("consumer"),
         agent=submission.get("agent"),
         details=submission.get("details", {}),

@@ -15,11 +15,15 @@ from shared.observability import UntracedTracer, tracing_enabled
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def _loaded_after(statement: str, **env: str) -> set[str]:
-    code = f"import sys\n{statement}\nprint(' '.join(sorted(sys.modules)))"
+def _printed(code: str, **env: str) -> set[str]:
+    """The words a fresh process running `code` prints."""
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True,
                          env={**os.environ, "AWS_DEFAULT_REGION": "us-east-1", **env}).stdout
     return set(out.split())
+
+
+def _loaded_after(statement: str, **env: str) -> set[str]:
+    return _printed(f"import sys\n{statement}\nprint(' '.join(sorted(sys.modules)))", **env)
 
 
 def test_intake_cold_import_loads_neither_xray_nor_pydantic_settings_nor_cryptography_when_tracing_is_off():
@@ -100,3 +104,18 @@ def test_a_cold_start_builds_no_request_or_response_model_until_a_route_uses_it(
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True,
                          env={**os.environ, "AWS_DEFAULT_REGION": "us-east-1", "POWERTOOLS_TRACE_DISABLED": "true"})
     assert out.stdout.split("\n")[:2] == ["False False False", "True"]
+
+
+def test_intake_cold_start_builds_only_the_models_its_first_request_needs_when_imported_and_wired():
+    built = _printed(
+        "import functions.intake.app\nfrom shared import wiring\n"
+        "wiring.ledger(); wiring.downstream(); wiring.status_tokens()\nimport pydantic\n"
+        "def subclasses(cls):\n    for sub in cls.__subclasses__():\n        yield sub\n        yield from subclasses(sub)\n"
+        "print(*(f'{c.__module__}.{c.__name__}' for c in subclasses(pydantic.BaseModel) if c.__pydantic_complete__))",
+        POWERTOOLS_TRACE_DISABLED="true", AWS_ACCESS_KEY_ID="test", AWS_SECRET_ACCESS_KEY="test")
+    assert built == {"shared.config.Settings", "shared.ledger.envelope.Actor", "shared.ledger.envelope.Envelope",
+                     "shared.models.records.ClockRecord", "shared.models.records.DownstreamState",
+                     "shared.models.records.RequestRecord", "shared.models.records.StoredEvent",
+                     "shared.models.systems.DownstreamSystem"}
+    assert "shared.services.read_requests" not in _loaded_after("import functions.intake.app",
+                                                                POWERTOOLS_TRACE_DISABLED="true")
