@@ -17,6 +17,8 @@ MAX_DEPTH = 32  # our deepest body (a batch of access events) nests 4 levels; fr
 _STRINGS = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)  # a JSON string, escapes included
 _NOT_BRACKETS = bytes(set(range(256)) - set(b"[]{}"))
 _DEPTH_STEP = {ord("["): 1, ord("{"): 1, ord("]"): -1, ord("}"): -1}
+_OPENING_COLON = (b':":', b',":', b'[":', b'{":')
+_WHITESPACE = b" \t\r\n"
 
 
 def parse_json(data: bytes, field: str = "body") -> Any:
@@ -46,6 +48,21 @@ def parse_json(data: bytes, field: str = "body") -> Any:
     if duplicated or not text.isascii() or "\\" in text or "\x7f" in text:
         _check(value, field)
     return value
+
+
+def plain_key_count(data: bytes) -> int | None:
+    """For a body that cannot spell a refused character (ASCII, no escape, no DEL: raw controls are not JSON), the
+    number of object keys it writes if it is JSON; None for any other body. A parser that keeps one value per key
+    (pydantic's) read it as parse_json would exactly when it found as many keys: fewer means one appeared twice."""
+    if not data.isascii() or b"\\" in data or b"\x7f" in data:
+        return None
+    # Without escapes every `"` delimits a string, and a key is a string followed by `:`. Outside strings
+    # whitespace means nothing; inside, dropping it can only make a `":` of a string's opening quote, which
+    # then follows a `:`, `,`, `[` or `{` (or starts the text): only then are the strings told apart one by one.
+    squeezed = data.translate(None, _WHITESPACE)
+    if squeezed.startswith(b'":') or any(mark in squeezed for mark in _OPENING_COLON):
+        squeezed = b'"'.join(data.split(b'"')[::2]).translate(None, _WHITESPACE)  # each string as one `"`
+    return squeezed.count(b'":')
 
 
 def nesting_depth(data: bytes) -> int:

@@ -9,6 +9,7 @@ from shared.api import (
     consent_caller,
     current_actor,
     json_body,
+    json_bytes,
     json_response,
     parse,
     parse_action,
@@ -174,11 +175,11 @@ def delete_system_route(system_id: str):
 @app.post("/access-events", middlewares=[allow(Role.SERVICE)])
 def post_access_events():
     from shared.batch_gc import collector_paused
-    from shared.models.access_events import AccessAcceptedOut, validate_batch
+    from shared.models.access_events import AccessAcceptedOut, validate_batch_json
     from shared.services.access_log import record_access_batch
 
     with collector_paused():  # the batch's objects are gone when it resumes: nothing left for it to walk
-        ids = record_access_batch(wiring.ledger(), wiring.access_stream(), validate_batch(json_body(app)),
+        ids = record_access_batch(wiring.ledger(), wiring.access_stream(), validate_batch_json(json_bytes(app)),
                                   current_actor(app))
     metrics.add_metric(name="AccessEventsAccepted", unit="Count", value=len(ids))
     return json_response(202, AccessAcceptedOut(accepted=len(ids), event_ids=ids))
