@@ -17,7 +17,6 @@ MAX_DEPTH = 32  # our deepest body (a batch of access events) nests 4 levels; fr
 _STRINGS = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)  # a JSON string, escapes included
 _NOT_BRACKETS = bytes(set(range(256)) - set(b"[]{}"))
 _DEPTH_STEP = {ord("["): 1, ord("{"): 1, ord("]"): -1, ord("}"): -1}
-_OPENING_COLON = (b':":', b',":', b'[":', b'{":')
 _WHITESPACE = b" \t\r\n"
 
 
@@ -50,19 +49,15 @@ def parse_json(data: bytes, field: str = "body") -> Any:
     return value
 
 
-def plain_key_count(data: bytes) -> int | None:
-    """For a body that cannot spell a refused character (ASCII, no escape, no DEL: raw controls are not JSON), the
-    number of object keys it writes if it is JSON; None for any other body. A parser that keeps one value per key
-    (pydantic's) read it as parse_json would exactly when it found as many keys: fewer means one appeared twice."""
+def plain_key_marks(data: bytes) -> int | None:
+    """For a body that cannot spell a refused character (ASCII, no escape, no DEL: raw controls are not JSON), how
+    many times a string is followed by `:` once whitespace is dropped; None for any other body. Without escapes
+    every `"` delimits a string, so that is each key written, plus each string that begins with a colon. A parser
+    that keeps one value per key (pydantic's) read the body as parse_json would when it found that many keys:
+    fewer means a key appeared twice (or a string began with a colon, which only costs the slower path)."""
     if not data.isascii() or b"\\" in data or b"\x7f" in data:
         return None
-    # Without escapes every `"` delimits a string, and a key is a string followed by `:`. Outside strings
-    # whitespace means nothing; inside, dropping it can only make a `":` of a string's opening quote, which
-    # then follows a `:`, `,`, `[` or `{` (or starts the text): only then are the strings told apart one by one.
-    squeezed = data.translate(None, _WHITESPACE)
-    if squeezed.startswith(b'":') or any(mark in squeezed for mark in _OPENING_COLON):
-        squeezed = b'"'.join(data.split(b'"')[::2]).translate(None, _WHITESPACE)  # each string as one `"`
-    return squeezed.count(b'":')
+    return data.translate(None, _WHITESPACE).count(b'":')
 
 
 def nesting_depth(data: bytes) -> int:

@@ -29,7 +29,7 @@ from pydantic import (
 )
 
 from shared.errors import ValidationError
-from shared.json_input import parse_json, plain_key_count
+from shared.json_input import parse_json, plain_key_marks
 from shared.models.api import Email, ShortText, Strict
 from shared.models.time_range import DateOrTime, EnteredTime
 from shared.timefmt import utc_now
@@ -148,16 +148,16 @@ def validate_batch(data: Any, now: datetime | None = None) -> list[AccessEventIn
 
 def validate_batch_json(data: bytes, now: datetime | None = None) -> list[AccessEventIn]:
     """validate_batch(parse_json(data)), reading the body once: a plain body (shared/json_input.py) that validates
-    is taken straight from its bytes when no key appeared twice. Anything else takes the two steps, which name the
-    problem exactly as they always have."""
-    keys = plain_key_count(data)
-    if keys is not None:
+    is taken straight from its bytes when its models were given as many keys as it writes (none twice). Anything
+    else takes the two steps, which name the problem exactly as they always have."""
+    marks = plain_key_marks(data)
+    if marks is not None:
         try:
             events = AccessEventBatch.model_validate_json(data, context={"now": now or utc_now()}).events
         except pydantic.ValidationError:
             pass
         else:
-            if keys == 1 + sum(_keys_given(event) for event in events):
+            if marks == 1 + sum(_keys_given(event) for event in events):
                 return events
     return validate_batch(parse_json(data), now)
 

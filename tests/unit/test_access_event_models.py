@@ -294,7 +294,7 @@ def test_a_batch_read_from_its_bytes_gives_the_stream_records_the_two_step_path_
     from shared.adapters.kinesis_access_stream import records_data
     from shared.ledger.envelope import Actor
     from shared.models.access_batch import AcceptedAccess
-    from shared.json_input import plain_key_count
+    from shared.json_input import plain_key_marks
     from shared.models.access_events import validate_batch_json
     from tests.access_samples import access_items
 
@@ -307,7 +307,7 @@ def test_a_batch_read_from_its_bytes_gives_the_stream_records_the_two_step_path_
         except ValidationError:
             continue
         plain.append(sample)
-    assert len(plain) > 200 and plain_key_count(json.dumps({"events": plain}).encode()) is not None
+    assert len(plain) > 200 and plain_key_marks(json.dumps({"events": plain}).encode()) is not None
     for body in ({"events": plain[:250]}, {"events": items[:250]}):
         data = json.dumps(body, ensure_ascii=False).encode()
         fast, slow = validate_batch_json(data, now=NOW), validate_batch(json.loads(data), now=NOW)
