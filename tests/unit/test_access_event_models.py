@@ -331,10 +331,14 @@ def test_a_bad_batch_read_from_its_bytes_is_refused_with_the_two_step_path_s_wor
 
     from shared.models.access_events import validate_batch_json
 
-    for items in ([item(), item(action="peek")], [item(occurred_at=1_700_000_000)], [item(extra="x")]):
-        data = json.dumps({"events": items}).encode()
+    from shared.json_input import parse_json
+
+    bodies = [json.dumps({"events": items}).encode()
+              for items in ([item(), item(action="peek")], [item(occurred_at=1_700_000_000)], [item(extra="x")])]
+    bodies += [b'{"events": ' + b"[" * 100_000 + b"]" * 100_000 + b"}", b"", b"[]", b'{"events": [NaN]}']
+    for data in bodies:
         with pytest.raises(ValidationError) as fast:
             validate_batch_json(data, now=NOW)
         with pytest.raises(ValidationError) as slow:
-            validate_batch(json.loads(data), now=NOW)
+            validate_batch(parse_json(data), now=NOW)
         assert (fast.value.message, fast.value.details) == (slow.value.message, slow.value.details)
