@@ -115,10 +115,15 @@ def raw_body(app: BaseRouter) -> bytes:
 
 def json_body(app: BaseRouter) -> Any:
     """The body of every JSON route, checked in one place: declared as JSON, then I-JSON (shared/json_input.py)."""
+    return parse_json(json_bytes(app))
+
+
+def json_bytes(app: APIGatewayHttpResolver) -> bytes:
+    """The body's bytes once it is declared as JSON, for a route that parses them itself (as I-JSON)."""
     data = raw_body(app)
     if data:
         require_json_media_type(app.current_event.headers.get("content-type"))
-    return parse_json(data)
+    return data
 
 
 def require_json_media_type(content_type: str | None) -> None:

@@ -40,7 +40,8 @@ def records_data(events: Sequence[AcceptedAccess]) -> list[bytes]:
             producer, received_at = accepted.producer, accepted.received_at
             tail = orjson.dumps({"producer": producer.model_dump(), "received_at": rfc3339(received_at)})[1:]
         keys = orjson.dumps({"consumer_tag": accepted.consumer_tag, "actor_tag": accepted.actor_tag,
-                             "producer_key": accepted.producer_key, "nonce": accepted.nonce})
+                             "producer_key": accepted.producer_key, "nonce": accepted.nonce,
+                             **({"event_id": accepted.event_id} if accepted.event_id else {})})
         out.append(b"".join((b'{"event":', event_json(accepted.event, exclude_none=True), b",", keys[1:-1],
                              b",", tail)))
     return out
@@ -60,7 +61,8 @@ def accepted_of(data: bytes) -> AcceptedAccess:
                           producer=Actor.model_validate(values["producer"]), consumer_tag=values["consumer_tag"],
                           actor_tag=values["actor_tag"], producer_key=values["producer_key"],
                           received_at=parse_rfc3339(values["received_at"]),
-                          **({"nonce": values["nonce"]} if "nonce" in values else {}))  # older records: a fresh one
+                          **({"nonce": values["nonce"]} if "nonce" in values else {}),  # older records: a fresh one
+                          event_id=values.get("event_id"))
 
 
 class KinesisAccessStream:

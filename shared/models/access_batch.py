@@ -91,13 +91,16 @@ class AcceptedAccess:
     # Drawn at acceptance and carried on the stream, so a redelivered record builds the very same envelope (the
     # same hash in every copy) while the hash stays unguessable from the event's known content.
     nonce: str = field(default_factory=nonce_hex)
+    # The ledger event id the API answered with (access_event_id of the key), carried so the consumer need not
+    # derive it again; None leaves it to the consumer.
+    event_id: str | None = None
 
 
 class AccessRecord(TypedDict, total=False):
     """An accepted event as its stream record carries it (the JSON of AcceptedAccess): `event` is the validated
     AccessEventIn's JSON (None fields left out), `producer` the Actor's, `received_at` RFC 3339. Only the API and the
     CloudTrail function, which validate every event, may put records on the stream (template.yaml), so the batcher
-    reads records as they are. Records from before nonces were carried have none."""
+    reads records as they are. Records from before nonces (or event ids) were carried have none."""
 
     event: dict[str, Any]
     producer: dict[str, Any]
@@ -106,6 +109,7 @@ class AccessRecord(TypedDict, total=False):
     producer_key: str
     received_at: str
     nonce: str
+    event_id: str
 
 
 def batch_key(received: date, batch_id: str) -> str:

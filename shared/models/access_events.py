@@ -29,6 +29,7 @@ from pydantic import (
 )
 
 from shared.errors import ValidationError
+from shared.json_input import parse_json, plain_key_marks
 from shared.models.api import Email, ShortText, Strict
 from shared.models.time_range import DateOrTime, EnteredTime
 from shared.timefmt import utc_now
@@ -143,6 +144,28 @@ def validate_batch(data: Any, now: datetime | None = None) -> list[AccessEventIn
         if len(loc) > 1 and isinstance(loc[1], int):
             message = f"Item {loc[1]} of events is invalid: {message}"
         raise ValidationError(message[0].upper() + message[1:], details) from None
+
+
+def validate_batch_json(data: bytes, now: datetime | None = None) -> list[AccessEventIn]:
+    """validate_batch(parse_json(data)), reading the body once: a plain body (shared/json_input.py) that validates
+    is taken straight from its bytes when its models were given as many keys as it writes (none twice). Anything
+    else takes the two steps, which name the problem exactly as they always have."""
+    marks = plain_key_marks(data)
+    if marks is not None:
+        try:
+            events = AccessEventBatch.model_validate_json(data, context={"now": now or utc_now()}).events
+        except pydantic.ValidationError:
+            pass
+        else:
+            if marks == 1 + sum(_keys_given(event) for event in events):
+                return events
+    return validate_batch(parse_json(data), now)
+
+
+def _keys_given(event: AccessEventIn) -> int:
+    # Keys the event's objects were given (a key given null included); every model field is a key of the input.
+    return (len(event.model_fields_set) + len(event.actor.model_fields_set) + len(event.source.model_fields_set)
+            + len(event.consumer.model_fields_set))
 
 
 def _details(error: pydantic.ValidationError) -> list[dict[str, Any]]:

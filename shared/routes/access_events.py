@@ -3,7 +3,7 @@
 from aws_lambda_powertools.event_handler.api_gateway import Router
 
 from shared import wiring
-from shared.api import allow, current_actor, json_body, json_response, parse, query_params
+from shared.api import allow, current_actor, json_bytes, json_response, parse, query_params
 from shared.models.domain import Role
 from shared.observability import metrics
 
@@ -14,11 +14,11 @@ READERS = (Role.ANALYST, Role.AUDITOR)
 @router.post("/access-events", middlewares=[allow(Role.SERVICE)])
 def post_access_events():
     from shared.batch_gc import collector_paused
-    from shared.models.access_events import AccessAcceptedOut, validate_batch
+    from shared.models.access_events import AccessAcceptedOut, validate_batch_json
     from shared.services.access_log import record_access_batch
 
     with collector_paused():  # the batch's objects are gone when it resumes: nothing left for it to walk
-        ids = record_access_batch(wiring.ledger(), wiring.access_stream(), validate_batch(json_body(router)),
+        ids = record_access_batch(wiring.ledger(), wiring.access_stream(), validate_batch_json(json_bytes(router)),
                                   current_actor(router))
     metrics.add_metric(name="AccessEventsAccepted", unit="Count", value=len(ids))
     return json_response(202, AccessAcceptedOut(accepted=len(ids), event_ids=ids))

@@ -89,7 +89,7 @@ def access_columns(settings: Settings, records: Iterable[AccessRecord]) -> Acces
         given = tuple(event["data_categories"])
         categorized = labels.get(given) or labels.setdefault(given, categorize(list(given), table))
         details = ocsf_body(event, parse_rfc3339(event["occurred_at"]), receipt.metadata, categorized)
-        event_id = access_event_id(key)
+        event_id = record.get("event_id") or access_event_id(key)  # the API's, or older records' derived again
         data = canonical_json_bytes(envelope_json(
             event_id=event_id, type=_DATA_ACCESS,
             actor={"type": producer["type"], "id": producer.get("id"), "role": producer.get("role")},

@@ -67,10 +67,11 @@ def record_access_batch(ledger: Ledger, stream: AccessStream, events: list[Acces
     consumers = [_consumer_subject(event) for event in kept]
     actors = [actor_subject(event.actor.id) for event in kept]
     tags = _tags(ledger, [*consumers, *actors])
-    stream.put([AcceptedAccess(event, producer, tags[consumer], tags[actor], key, received_at, nonce)
-                for event, consumer, actor, key, nonce in zip(kept, consumers, actors, first, nonce_hexes(len(kept)),
-                                                               strict=True)])
-    return [access_event_id(key) for key in keys]
+    ids = [access_event_id(key) for key in keys]
+    stream.put([AcceptedAccess(event, producer, tags[consumer], tags[actor], key, received_at, nonce, ids[number])
+                for event, consumer, actor, (key, number), nonce in zip(kept, consumers, actors, first.items(),
+                                                                         nonce_hexes(len(kept)), strict=True)])
+    return ids
 
 
 @lru_cache(maxsize=1)

@@ -10,6 +10,7 @@ the encrypted, locked event object (DESIGN 3). Integers and strings only: canoni
 """
 
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 from shared.ledger.canonical import canonical_bytes, canonical_json_bytes, sha256_hex
@@ -101,8 +102,6 @@ def ocsf_body(event: dict[str, Any], occurred_at: datetime, metadata: dict[str, 
     `*_dt` text). The parts it is given are shared between bodies, never changed here."""
     actor, source, action, resource = event["actor"], event["source"], event["action"], event.get("resource")
     store = datastore(resource)
-    class_uid = DATASTORE_ACTIVITY if store else API_ACTIVITY
-    activity_id, activity_name = _ACTIVITIES[class_uid].get(action, (99, action.capitalize()))
     failed = event.get("outcome") == "failure"
     # OCSF 1.5.0 user types: 1 User, 99 Other (its `type` names it); Service (4) exists only from 1.6.0.
     user = {"uid": actor["id"], "type": "User", "type_id": 1} if actor["type"] == "user" else \
@@ -122,18 +121,8 @@ def ocsf_body(event: dict[str, Any], occurred_at: datetime, metadata: dict[str, 
         unmapped["actor_role"] = actor["role"]
     if event.get("request_id"):
         unmapped["request_id"] = event["request_id"]
-    class_name = _CLASS_NAMES[class_uid]
     details: dict[str, Any] = {
-        "class_uid": class_uid,
-        "class_name": class_name,
-        "category_uid": 6,
-        "category_name": "Application Activity",
-        "activity_id": activity_id,
-        "activity_name": activity_name,
-        "type_uid": class_uid * 100 + activity_id,
-        "type_name": f"{class_name}: {activity_name}",
-        "severity_id": 1,
-        "severity": "Informational",
+        **_classification(DATASTORE_ACTIVITY if store else API_ACTIVITY, action),
         "time": _epoch_ms(occurred_at),  # OCSF timestamp_t: integer milliseconds
         "time_dt": rfc3339(occurred_at),  # the date/time profile
         "status_id": 2 if failed else 1,
@@ -152,6 +141,17 @@ def ocsf_body(event: dict[str, Any], occurred_at: datetime, metadata: dict[str, 
         if resource:
             details["resources"] = [{"uid": resource}]
     return details
+
+
+@lru_cache(maxsize=64)  # two classes times six actions: the same fields for every event of a kind
+def _classification(class_uid: int, action: str) -> dict[str, Any]:
+    """The body's class, activity, type and severity fields (copied into each body)."""
+    activity_id, activity_name = _ACTIVITIES[class_uid].get(action, (99, action.capitalize()))
+    class_name = _CLASS_NAMES[class_uid]
+    return {"class_uid": class_uid, "class_name": class_name, "category_uid": 6,
+            "category_name": "Application Activity", "activity_id": activity_id, "activity_name": activity_name,
+            "type_uid": class_uid * 100 + activity_id, "type_name": f"{class_name}: {activity_name}",
+            "severity_id": 1, "severity": "Informational"}
 
 
 def access_view(details: dict[str, Any]) -> dict[str, Any]:

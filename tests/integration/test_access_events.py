@@ -114,6 +114,26 @@ def test_one_bad_item_refuses_the_whole_batch_naming_its_index_and_nothing_is_st
     assert data_access_events() == []
 
 
+def test_a_key_given_twice_refuses_the_batch_as_any_body_would_and_nothing_is_stored(intake):
+    # A valid batch but for one repeated key: read straight from its bytes it would validate (the parser keeps one
+    # value), so the key count must send it to the I-JSON check, which names the key.
+    good = json.dumps({"events": [item(0), item(1)]})
+    for raw, field in ((good.replace('"action": "read"', '"action": "read", "action": "read"', 1), "events[0].action"),
+                       (good.replace('"type": "user"', '"type": "user",  "type" : "user"', 2), "events[1].actor.type")):
+        status, out, _ = intake("POST", "/access-events", raw=raw.encode(), token="local-service")
+        assert (status, out["details"]) == (422, [{"field": field, "issue": "appears twice in one object"}]), out
+    assert data_access_events() == []
+
+
+def test_text_that_looks_like_keys_is_stored_as_sent(intake, stream, s3, stack):
+    odd = item(0, purpose=" : support", resource=":", event_id="a:b")
+    status, out, _ = intake("POST", "/access-events", raw=json.dumps({"events": [odd]}, indent=1).encode(),
+                            token="local-service")
+    assert status == 202, out
+    [row] = stored_rows(stream, s3, stack.env["EVIDENCE_BUCKET"])
+    assert json.loads(row.envelope)["details"]["unmapped"]["purpose"] == ": support"
+
+
 def test_a_retried_batch_stores_nothing_twice(intake, stream, s3, stack):
     batch = [item(0), item(1), item(0)]  # the same producer id twice in one batch, too
     status, first, _ = post(intake, batch)

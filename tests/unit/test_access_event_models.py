@@ -284,3 +284,61 @@ def test_a_bad_text_is_refused_in_the_words_of_every_other_route(text, issue):
     error = refusal(item(purpose=text))
     assert error.details == [{"field": "events[0].purpose", "issue": issue, "type": "value_error"}]
     assert error.message == f"Item 0 of events is invalid: field events[0].purpose {issue}."
+
+
+def test_a_batch_read_from_its_bytes_gives_the_stream_records_the_two_step_path_gives():
+    """validate_batch_json takes plain bodies straight from their bytes (pydantic's JSON mode): what it accepts must
+    be the very events, field for field, that parse_json + validate_batch accept, down to the record bytes."""
+    import json
+
+    from shared.adapters.kinesis_access_stream import records_data
+    from shared.ledger.envelope import Actor
+    from shared.models.access_batch import AcceptedAccess
+    from shared.json_input import plain_key_marks
+    from shared.models.access_events import validate_batch_json
+    from tests.access_samples import access_items
+
+    producer = Actor(type="service", id="crm")
+    items = access_items(300, NOW)
+    plain = []  # the samples made plain (printable ASCII without `"` or `\\`), as far as they stay valid
+    for sample in map(_plain, items):
+        try:
+            validate_batch({"events": [sample]}, now=NOW)
+        except ValidationError:
+            continue
+        plain.append(sample)
+    assert len(plain) > 200 and plain_key_marks(json.dumps({"events": plain}).encode()) is not None
+    for body in ({"events": plain[:250]}, {"events": items[:250]}):
+        data = json.dumps(body, ensure_ascii=False).encode()
+        fast, slow = validate_batch_json(data, now=NOW), validate_batch(json.loads(data), now=NOW)
+        assert [event.model_fields_set for event in fast] == [event.model_fields_set for event in slow]
+        assert records_data([AcceptedAccess(e, producer, "c", "a", "k", NOW, "n") for e in fast]) == \
+            records_data([AcceptedAccess(e, producer, "c", "a", "k", NOW, "n") for e in slow])
+
+
+def _plain(value):
+    if isinstance(value, dict):
+        return {key: _plain(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_plain(item) for item in value]
+    if isinstance(value, str):
+        return "".join(c if " " <= c < "\x7f" and c not in '"\\' else "?" for c in value)
+    return value
+
+
+def test_a_bad_batch_read_from_its_bytes_is_refused_with_the_two_step_path_s_words():
+    import json
+
+    from shared.models.access_events import validate_batch_json
+
+    from shared.json_input import parse_json
+
+    bodies = [json.dumps({"events": items}).encode()
+              for items in ([item(), item(action="peek")], [item(occurred_at=1_700_000_000)], [item(extra="x")])]
+    bodies += [b'{"events": ' + b"[" * 100_000 + b"]" * 100_000 + b"}", b"", b"[]", b'{"events": [NaN]}']
+    for data in bodies:
+        with pytest.raises(ValidationError) as fast:
+            validate_batch_json(data, now=NOW)
+        with pytest.raises(ValidationError) as slow:
+            validate_batch(parse_json(data), now=NOW)
+        assert (fast.value.message, fast.value.details) == (slow.value.message, slow.value.details)

@@ -6,7 +6,7 @@ import sys
 import pytest
 
 from shared.errors import ValidationError
-from shared.json_input import MAX_DEPTH, nesting_depth, parse_json
+from shared.json_input import MAX_DEPTH, nesting_depth, parse_json, plain_key_marks
 
 
 def refusal(data):
@@ -97,3 +97,17 @@ def test_a_key_given_twice_in_a_plain_body_is_refused(data, field):
 @pytest.mark.parametrize("data", [b'{"a": "x\ty"}', b'{"a": 1,}', b"\x0c{}", b"01", b"  "])
 def test_a_plain_body_that_is_not_json_is_refused_as_before(data):
     assert refusal(data) == {"field": "body", "issue": "is not valid JSON"}
+
+
+@pytest.mark.parametrize(("data", "marks"), [
+    (b'{ "a" :\t"x y" ,\n "b":{"c":null}, "d": [":"]}', 5),  # 4 keys, and a string that begins with a colon
+    (b'{"a": "b:c", "b": [" : ", "x"]}', 3),
+    (b'{"a": "b", "a": "c"}', 2),  # as written: a parser keeping one value finds 1
+])
+def test_a_plain_body_s_keys_are_counted_as_written_with_strings_that_begin_with_a_colon(data, marks):
+    assert plain_key_marks(data) == marks
+
+
+@pytest.mark.parametrize("data", [rb'{"a": "\u00e9"}', '{"a": "é"}'.encode(), b'{"a": "\x7f"}'])
+def test_a_body_that_could_spell_a_refused_character_is_not_counted(data):
+    assert plain_key_marks(data) is None
