@@ -21,6 +21,8 @@ state, never what our code sends or what AWS would answer, and they refuse to ap
   directory and trying every service's URL patterns, under one lock, for every request.
 - S3 server access logs: moto writes a log object per request to a logged bucket; `emulator_s3_access_logs`
   delivers many records per log file, as S3 does.
+- DynamoDB answers: moto's serializer asks up to six alias providers for every member of every value it writes;
+  `emulator_dynamodb_responses` writes the plain dicts DynamoDB's results are from each output shape compiled once.
 - SQS clock: moto computes "now" from datetimes for every message of a queue on each send and receive;
   `emulator_sqs_clock` reads it as a number.
 """
@@ -33,6 +35,7 @@ from typing import Any
 
 from ccpa_audit.local import (
     emulator_dispatch,
+    emulator_dynamodb_responses,
     emulator_packed_items,
     emulator_query_index,
     emulator_s3_access_logs,
@@ -72,6 +75,7 @@ def apply() -> None:
     emulator_dispatch.apply()
     emulator_s3_access_logs.apply()
     emulator_sqs_clock.apply()
+    emulator_dynamodb_responses.apply()
     _applied = True
 
 
