@@ -23,6 +23,8 @@ state, never what our code sends or what AWS would answer, and they refuse to ap
   delivers many records per log file, as S3 does.
 - DynamoDB answers: moto's serializer asks up to six alias providers for every member of every value it writes;
   `emulator_dynamodb_responses` writes the plain dicts DynamoDB's results are from each output shape compiled once.
+- Version listings: moto deep-copies every version in a bucket for each ListObjectVersions;
+  `emulator_s3_versions` lets it copy only the keys the page can hold.
 - SQS clock: moto computes "now" from datetimes for every message of a queue on each send and receive;
   `emulator_sqs_clock` reads it as a number.
 """
@@ -41,6 +43,7 @@ from ccpa_audit.local import (
     emulator_s3_access_logs,
     emulator_s3_bodies,
     emulator_s3_keys,
+    emulator_s3_versions,
     emulator_sqs_clock,
 )
 
@@ -76,6 +79,7 @@ def apply() -> None:
     emulator_s3_access_logs.apply()
     emulator_sqs_clock.apply()
     emulator_dynamodb_responses.apply()
+    emulator_s3_versions.apply()
     _applied = True
 
 
