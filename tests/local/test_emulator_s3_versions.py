@@ -3,28 +3,23 @@ prefixes, markers, truncation) is what moto 5.2.5's own listing of the whole buc
 
 import copy
 
-import boto3
 import pytest
-from moto import mock_aws
 from moto.s3 import models
 
-from ccpa_audit.local import emulator_fixes
+from tests.local.conftest import versioned_bucket
 
 KEYS = ["a", "access/b1", "access/b2", "access/c/1", "access/c/2", "b", "evidence/x", "evidence/y", "z"]
 
 
 @pytest.fixture
-def s3():
-    emulator_fixes.apply()
-    with mock_aws():
-        client = boto3.client("s3", region_name="us-east-1")
-        client.create_bucket(Bucket="bkt")
-        client.put_bucket_versioning(Bucket="bkt", VersioningConfiguration={"Status": "Enabled"})
-        for round_ in range(2):
-            for key in KEYS:
-                client.put_object(Bucket="bkt", Key=key, Body=f"{key}-{round_}".encode())
-        client.delete_object(Bucket="bkt", Key="access/b2")  # a delete marker on top
-        yield client
+def s3(emulated_s3):
+    client = emulated_s3
+    versioned_bucket(client, "bkt")
+    for round_ in range(2):
+        for key in KEYS:
+            client.put_object(Bucket="bkt", Key=key, Body=f"{key}-{round_}".encode())
+    client.delete_object(Bucket="bkt", Key="access/b2")  # a delete marker on top
+    return client
 
 
 def pages(client, **params):
