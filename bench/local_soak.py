@@ -1,7 +1,8 @@
 """Local-stack soak: `ccpa-audit local` as `make run` starts it (sealer and sweeper on their schedules, demo
 downstream systems on), driven over HTTP by concurrent clients, its memory read from /proc for the whole process
 tree. Sizes: SOAK_REQUESTS and SOAK_ACCESS_EVENTS (default 2,000 each, so `make bench` stays short; the issue's
-full run is SOAK_REQUESTS=10000 SOAK_ACCESS_EVENTS=10000), SOAK_CLIENTS (default 4)."""
+full run is SOAK_REQUESTS=10000 SOAK_ACCESS_EVENTS=10000), SOAK_CLIENTS (default 4). `run()` returns lines and the
+closing table's rows: print each item (README has the command), since the rows are not strings to join."""
 
 import json
 import os
