@@ -1,7 +1,8 @@
 """Local-stack soak: `ccpa-audit local` as `make run` starts it (sealer and sweeper on their schedules, demo
 downstream systems on), driven over HTTP by concurrent clients, its memory read from /proc for the whole process
 tree. Sizes: SOAK_REQUESTS and SOAK_ACCESS_EVENTS (default 2,000 each, so `make bench` stays short; the issue's
-full run is SOAK_REQUESTS=10000 SOAK_ACCESS_EVENTS=10000), SOAK_CLIENTS (default 4)."""
+full run is SOAK_REQUESTS=10000 SOAK_ACCESS_EVENTS=10000), SOAK_CLIENTS (default 4). `run()` returns lines and the
+closing table's rows: print each item (README has the command), since the rows are not strings to join."""
 
 import json
 import os
@@ -18,6 +19,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from bench.table import Row, row
 from ccpa_audit.local.runtime import free_port
 
 CLI = Path(sys.executable).parent / "ccpa-audit"
@@ -25,30 +27,33 @@ TYPES = ("opt_out_sale_sharing", "delete", "know", "limit_sensitive_pi", "correc
 BATCH = 100
 
 
-def run() -> list[str]:
+def run() -> list[str | Row]:
     requests = int(os.environ.get("SOAK_REQUESTS", "2000"))
     events = int(os.environ.get("SOAK_ACCESS_EVENTS", "2000"))
     clients = int(os.environ.get("SOAK_CLIENTS", "4"))
     stack = _Stack()
+    lines: list[str | Row] = []
     try:
-        lines = [f"Local stack soak ({clients} clients; sealer every 5 s and sweeper every minute running; "
-                 f"demo downstream systems on; RSS summed over the process tree; targets: peak < 1 GB, "
-                 f"last 1,000 median <= 1.5x first 1,000)"]
-        lines.append(_report("POST /requests (web form, five types in turn)", requests, 1, clients, stack,
-                             lambda i: stack.call("POST", "/requests", {
-                                 "type": TYPES[i % len(TYPES)], "channel": "web_form",
-                                 "consumer": {"email": f"soak-{i}@example.com"}})))
-        lines.append(_report(f"POST /access-events (batches of {BATCH})", events // BATCH, BATCH, clients, stack,
-                             lambda i: stack.call("POST", "/access-events", {"events": _batch(i)},
-                                                  "local-service")))
+        lines.append(f"Local stack soak ({clients} clients; sealer every 5 s and sweeper every minute running; "
+                     f"demo downstream systems on; RSS summed over the process tree; targets: peak < 1 GB, "
+                     f"last 1,000 median <= 1.5x first 1,000)")
+        lines += _report("POST /requests", "web form, five types in turn", requests, 1, clients, stack,
+                         lambda i: stack.call("POST", "/requests", {
+                             "type": TYPES[i % len(TYPES)], "channel": "web_form",
+                             "consumer": {"email": f"soak-{i}@example.com"}}))
+        lines += _report("POST /access-events", f"batches of {BATCH}", events // BATCH, BATCH, clients, stack,
+                         lambda i: stack.call("POST", "/access-events", {"events": _batch(i)}, "local-service"))
     finally:
-        lines.append(f"  stop: SIGTERM to exit {stack.stop():.2f} s (target < 5 s)")
+        stopped = stack.stop()
+        lines.append(f"  stop: SIGTERM to exit {stopped:.2f} s (target < 5 s)")
+        lines.append(row("local stack: SIGTERM to exit", f"{stopped:.1f} s", "< 5 s", stopped < 5))
         lines += stack.console_report()
     return lines
 
 
-def _report(name: str, calls: int, per_call: int, clients: int, stack: "_Stack",
-            call: Callable[[int], int]) -> str:
+def _report(name: str, shape: str, calls: int, per_call: int, clients: int, stack: "_Stack",
+            call: Callable[[int], int | str]) -> list[str | Row]:
+    """The run's line, then its figures as rows of `make bench`'s closing table."""
     latencies = [0.0] * calls
     statuses: Counter[int | str] = Counter()
     window = max(1, min(1000 // per_call, calls // 2))
@@ -69,15 +74,24 @@ def _report(name: str, calls: int, per_call: int, clients: int, stack: "_Stack",
     before = warm[0] if warm else tree_rss_mb(stack.process.pid)
     # KB per item sent after the first window (the steady growth), and where it leads at 10,000
     grew = (tree_rss_mb(stack.process.pid) - before) * 1024 / max(1, (calls - window) * per_call)
+    at_10k = before + grew * (10_000 - window * per_call) / 1024
     first = statistics.median(latencies[:window]) * 1000
     last = statistics.median(latencies[-window:]) * 1000
     accepted = sum(n for status, n in statuses.items() if isinstance(status, int) and 200 <= status < 300)
-    return (f"  {name}: {calls * per_call:,} sent, {accepted * per_call:,} accepted (answers: {dict(statuses)}); "
-            f"{calls * per_call / took:,.1f}/s ({took:,.0f} s; stack CPU {cpu * 1000 / (calls * per_call):,.1f} ms per "
-            f"item, load average {os.getloadavg()[0]:.1f}); median first {window * per_call:,} {first:.1f} ms, last "
-            f"{window * per_call:,} {last:.1f} ms ({last / first:.2f}x); peak RSS {stack.peak_mb:,.0f} MB (RSS "
-            f"{before:,.0f} MB after the first {window * per_call:,}, then +{grew:.1f} KB per item: "
-            f"{before + grew * (10_000 - window * per_call) / 1024:,.0f} MB at 10,000)")
+    sent, rate, size = calls * per_call, calls * per_call / took, f"{window * per_call:,}"
+    line = (f"  {name} ({shape}): {sent:,} sent, {accepted * per_call:,} accepted (answers: {dict(statuses)}); "
+            f"{rate:,.1f}/s ({took:,.0f} s; stack CPU {cpu * 1000 / sent:,.1f} ms per item, load average "
+            f"{os.getloadavg()[0]:.1f}); median first {size} {first:.1f} ms, last {size} {last:.1f} ms "
+            f"({last / first:.2f}x); peak RSS {stack.peak_mb:,.0f} MB (RSS {before:,.0f} MB after the first {size}, "
+            f"then +{grew:.1f} KB per item: {at_10k:,.0f} MB at 10,000)")
+    figure = f"local stack, {name}"
+    return [line,
+            row(f"{figure}: accepted of sent", f"{accepted * per_call:,} of {sent:,}", "all", accepted == calls),
+            row(f"{figure}: median last/first {size}", f"{last / first:.2f}x", "<= 1.5x", last <= 1.5 * first),
+            row(f"{figure}: peak RSS, whole tree", f"{stack.peak_mb:,.0f} MB", "< 1 GB", stack.peak_mb < 1024),
+            row(f"{figure}: RSS at 10,000 (extrapolated)", f"{at_10k:,.0f} MB", "< 1 GB", at_10k < 1024),
+            row(f"{figure}: rate", f"{rate:,.1f}/s", ">= 12/s (calm machine)" if per_call == 1 else
+                "reported", rate >= 12 or per_call > 1)]
 
 
 def _batch(i: int) -> list[dict[str, object]]:

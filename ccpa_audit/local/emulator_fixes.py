@@ -21,6 +21,12 @@ state, never what our code sends or what AWS would answer, and they refuse to ap
   directory and trying every service's URL patterns, under one lock, for every request.
 - S3 server access logs: moto writes a log object per request to a logged bucket; `emulator_s3_access_logs`
   delivers many records per log file, as S3 does.
+- DynamoDB answers: moto's serializer asks up to six alias providers for every member of every value it writes;
+  `emulator_dynamodb_responses` writes the plain dicts DynamoDB's results are from each output shape compiled once.
+- Item building: moto re-measures a whole item for every attribute it adds (quadratic); `emulator_item_size`
+  measures it once, refusing exactly what moto refuses.
+- Version listings: moto deep-copies every version in a bucket for each ListObjectVersions;
+  `emulator_s3_versions` lets it copy only the keys the page can hold.
 - SQS clock: moto computes "now" from datetimes for every message of a queue on each send and receive;
   `emulator_sqs_clock` reads it as a number.
 """
@@ -33,11 +39,14 @@ from typing import Any
 
 from ccpa_audit.local import (
     emulator_dispatch,
+    emulator_dynamodb_responses,
+    emulator_item_size,
     emulator_packed_items,
     emulator_query_index,
     emulator_s3_access_logs,
     emulator_s3_bodies,
     emulator_s3_keys,
+    emulator_s3_versions,
     emulator_sqs_clock,
 )
 
@@ -72,6 +81,9 @@ def apply() -> None:
     emulator_dispatch.apply()
     emulator_s3_access_logs.apply()
     emulator_sqs_clock.apply()
+    emulator_dynamodb_responses.apply()
+    emulator_s3_versions.apply()
+    emulator_item_size.apply()
     _applied = True
 
 

@@ -38,8 +38,10 @@ class _KeyMaps:
             self.place(table, item.hash_key, item.range_key)
 
     def place(self, table: Any, hash_key: Any, range_key: Any) -> None:
-        key = (hash_key, range_key)  # moto's own key objects: hashable, equal as moto compares keys
         item = _current(table, hash_key, range_key)
+        # moto's own key objects (hashable, equal as moto compares keys); the stored item's, when there is one, so
+        # the maps hold no second copy of every key
+        key = (hash_key, range_key) if item is None else (item.hash_key, item.range_key)
         with self.lock:
             for name, value in self.placed.pop(key, ()):
                 _remove(self.partitions[name], value, key)

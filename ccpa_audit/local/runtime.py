@@ -235,15 +235,25 @@ def serve(host: str, port: int) -> int:
     print("  data lives in memory and is gone when this process stops; Ctrl-C to stop", flush=True)
     while not stopping.wait(1.0):  # a timed wait lets the signal handlers run promptly
         pass
-    print("ccpa-audit local stopping", flush=True)
-    # Everything lives in memory: stop the containers and servers, and leave without waiting for in-flight jobs
-    # (a fan-out thread in the emulator may be waiting hours for a confirmation).
-    stopper = threading.Thread(target=runtime.stop, daemon=True)
-    stopper.start()
-    stopper.join(timeout=STOP_GRACE_SECONDS)
-    print("ccpa-audit local stopped", flush=True)
-    sys.stdout.flush()
-    os._exit(0)
+    try:
+        _say("ccpa-audit local stopping")
+        # Everything lives in memory: stop the containers and servers, and leave without waiting for in-flight jobs
+        # (a fan-out thread in the emulator may be waiting hours for a confirmation).
+        stopper = threading.Thread(target=runtime.stop, daemon=True)
+        stopper.start()
+        stopper.join(timeout=STOP_GRACE_SECONDS)
+        _say("ccpa-audit local stopped")
+    finally:
+        # never the interpreter's own exit: it would collect the whole in-memory stack first (tens of seconds)
+        os._exit(0)
+
+
+def _say(line: str) -> None:
+    """A console line that may find nobody reading (the terminal or the pipe that started us is gone)."""
+    try:
+        print(line, flush=True)
+    except OSError:
+        pass
 
 
 if __name__ == "__main__":

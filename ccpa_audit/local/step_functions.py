@@ -29,6 +29,7 @@ SUPPORTED_STATES = {"Pass", "Choice", "Wait", "Succeed", "Fail", "Map", "Task"}
 SQS_SEND = "arn:aws:states:::sqs:sendMessage"
 SendMessage = Callable[[str, str], None]
 RECENT_OBJECTS = 256
+TIMER_SWEEP_FROM = 1024  # timers held before the answered tasks' timeouts are first dropped
 
 
 class _SharedObjects:
@@ -89,6 +90,18 @@ class _Branch:
         return self.execution.status == "RUNNING"
 
 
+class _Timeout:
+    """A task's timeout: its token, so the timers of answered tasks can be recognised and dropped."""
+
+    __slots__ = ("engine", "token")
+
+    def __init__(self, engine: "Engine", token: str) -> None:
+        self.engine, self.token = engine, token
+
+    def __call__(self) -> None:
+        self.engine._timed_out(self.token)
+
+
 @dataclass
 class _Waiter:
     branch: _Branch
@@ -104,6 +117,7 @@ class Engine:
         self._send = send_message
         self._jobs: queue.SimpleQueue[Callable[[], None]] = queue.SimpleQueue()
         self._timers: list[tuple[float, int, Callable[[], None]]] = []
+        self._sweep_at = TIMER_SWEEP_FROM
         self._sequence = itertools.count()
         self._waiting: dict[str, _Waiter] = {}
         self._executions: dict[str, LocalExecution] = {}
@@ -191,6 +205,13 @@ class Engine:
 
     def _later(self, seconds: float, job: Callable[[], None]) -> None:
         heapq.heappush(self._timers, (time.monotonic() + seconds, next(self._sequence), job))
+        if len(self._timers) >= self._sweep_at:
+            # A task's timeout stays set for hours after the task was answered; the answered ones are dropped here
+            # rather than kept until they fire, so the timers are about as many as the tasks still waiting.
+            self._timers = [timer for timer in self._timers
+                            if not isinstance(timer[2], _Timeout) or timer[2].token in self._waiting]
+            heapq.heapify(self._timers)
+            self._sweep_at = max(TIMER_SWEEP_FROM, 2 * len(self._timers))
 
     def _finish(self, execution: LocalExecution, status: str, output: Any = None,
                 error: StatesError | None = None) -> None:
@@ -286,7 +307,7 @@ class Engine:
             self._task_result(branch, name, data, {"MessageId": "local"})
             return
         if timeout:
-            self._later(float(timeout), lambda: self._timed_out(token))
+            self._later(float(timeout), _Timeout(self, token))
 
     def _timed_out(self, token: str) -> None:
         waiter = self._waiting.pop(token, None)

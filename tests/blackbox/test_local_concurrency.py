@@ -90,3 +90,17 @@ def test_the_stack_stops_within_five_seconds_with_fan_outs_waiting(signum):
     finally:
         if process.poll() is None:
             process.kill()
+
+
+def test_the_stack_stops_within_five_seconds_when_nobody_reads_its_console():
+    base, process = start_stack()
+    try:
+        assert post(base, "/requests", {"type": "opt_out_sale_sharing", "channel": "web_form",
+                                        "consumer": {"email": "no-console@example.com"}})[0] == 201
+        process.stdout.close()  # the terminal or pipe that started it is gone: its last lines cannot be printed
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=5)
+        assert process.returncode == 0
+    finally:
+        if process.poll() is None:
+            process.kill()

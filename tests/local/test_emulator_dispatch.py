@@ -55,3 +55,36 @@ def test_a_server_still_routes_each_service_to_its_own_backend(server):
 
     assert sqs.list_queues()["QueueUrls"] == [url]
     assert kinesis.list_streams()["StreamNames"] == ["routed"]
+
+
+def test_each_response_class_lists_the_methods_moto_lists(server):
+    from moto.core import responses
+    from moto.dynamodb.responses import DynamoHandler
+    from moto.sqs.responses import SQSResponse
+
+    for handler in (DynamoHandler, SQSResponse):
+        assert responses.method_names_from_class(handler) == responses.method_names_from_class.__wrapped__(handler)
+    settings = {"endpoint_url": server, "region_name": "us-east-1", "aws_access_key_id": "local",
+                "aws_secret_access_key": "local"}
+    assert boto3.client("dynamodb", **settings).list_tables()["TableNames"] == []
+
+
+def test_the_access_log_line_is_formatted_only_when_werkzeug_would_print_it(monkeypatch):
+    import logging
+
+    from werkzeug.serving import WSGIRequestHandler
+
+    emulator_fixes.apply()
+    formatted = []
+    monkeypatch.setattr(WSGIRequestHandler.log_request, "__wrapped__", lambda *args: formatted.append(args))
+    logger = logging.getLogger("werkzeug")
+    level = logger.level
+    try:
+        logger.setLevel(logging.ERROR)
+        WSGIRequestHandler.log_request("handler", 200)
+        assert formatted == []
+        logger.setLevel(logging.INFO)
+        WSGIRequestHandler.log_request("handler", 200)
+        assert formatted == [("handler", 200)]
+    finally:
+        logger.setLevel(level)

@@ -129,6 +129,13 @@ def test_every_query_answers_as_moto_does_through_puts_updates_deletes_batches_a
             ours, theirs = both(db, monkeypatch, **params)
             assert ours == theirs, (round_, params)
     assert any(count for params in QUERIES for _, _, count in pages(db, **params))  # not a comparison of nothings
+    from moto.dynamodb.models import dynamodb_backends
+
+    table = dynamodb_backends["123456789012"]["us-east-1"].tables["t"]
+    placed = table.__dict__["_local_key_maps"].placed
+    assert placed and all(hash_key is table.items[hash_key][range_key].hash_key
+                          and range_key is table.items[hash_key][range_key].range_key
+                          for hash_key, range_key in placed)  # the maps keep no copies of the stored keys
 
 
 def test_a_query_hands_moto_only_the_partition_it_names(db, monkeypatch):

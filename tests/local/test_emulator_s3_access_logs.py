@@ -2,27 +2,23 @@
 
 import json
 
-import boto3
 import pytest
-from moto import mock_aws
 
-from ccpa_audit.local import emulator_fixes, emulator_s3_access_logs
+from ccpa_audit.local import emulator_s3_access_logs
+from tests.local.conftest import versioned_bucket
 
 
 @pytest.fixture
-def s3():
-    emulator_fixes.apply()
-    with mock_aws():
-        client = boto3.client("s3", region_name="us-east-1")
-        client.create_bucket(Bucket="log-files")
-        client.put_bucket_versioning(Bucket="log-files", VersioningConfiguration={"Status": "Enabled"})
-        client.put_bucket_policy(Bucket="log-files", Policy=json.dumps({"Version": "2012-10-17", "Statement": [{
-            "Effect": "Allow", "Principal": {"Service": "logging.s3.amazonaws.com"}, "Action": "s3:PutObject",
-            "Resource": "arn:aws:s3:::log-files/*"}]}))
-        client.create_bucket(Bucket="evidence")
-        client.put_bucket_logging(Bucket="evidence", BucketLoggingStatus={
-            "LoggingEnabled": {"TargetBucket": "log-files", "TargetPrefix": "evidence/"}})
-        yield client
+def s3(emulated_s3):
+    client = emulated_s3
+    versioned_bucket(client, "log-files")
+    client.put_bucket_policy(Bucket="log-files", Policy=json.dumps({"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Principal": {"Service": "logging.s3.amazonaws.com"}, "Action": "s3:PutObject",
+        "Resource": "arn:aws:s3:::log-files/*"}]}))
+    client.create_bucket(Bucket="evidence")
+    client.put_bucket_logging(Bucket="evidence", BucketLoggingStatus={
+        "LoggingEnabled": {"TargetBucket": "log-files", "TargetPrefix": "evidence/"}})
+    return client
 
 
 def log_files(s3):

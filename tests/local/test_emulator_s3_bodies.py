@@ -1,5 +1,7 @@
 """S3 bodies kept as bytes read back exactly, versions and Object Lock included; large ones still spool."""
 
+import os
+
 import boto3
 import pytest
 from botocore.exceptions import ClientError
@@ -61,3 +63,28 @@ def test_a_body_past_the_spool_limit_goes_to_a_spooled_file_and_a_closed_body_re
     small.close()
     with pytest.raises(ValueError):
         small.read()
+
+
+def test_a_compressible_body_is_kept_compressed_and_every_read_and_rewrite_sees_the_bytes_written(s3):
+    evidence = b'{"event": "intake", "consumer": "tag-0123", "systems": ["demo-email", "demo-ads"]}' * 8
+    put = s3.put_object(Bucket="locked-bucket", Key="e", Body=evidence)
+    stored = stored_body("e")
+    assert stored._packed and len(stored._data) < len(evidence) // 2
+    assert s3.get_object(Bucket="locked-bucket", Key="e")["Body"].read() == evidence
+    assert s3.get_object(Bucket="locked-bucket", Key="e", Range="bytes=5-24")["Body"].read() == evidence[5:25]
+    assert s3.head_object(Bucket="locked-bucket", Key="e")["ContentLength"] == len(evidence)
+    assert s3.get_object(Bucket="locked-bucket", Key="e")["ETag"] == put["ETag"]
+
+    body = _Body(max_size=10_000)
+    body.write(evidence)
+    assert body.seek(0, 2) == len(evidence) and body.tell() == len(evidence)
+    body.seek(10)
+    body.truncate()
+    body.write(b"!")
+    body.seek(0)
+    assert body.read() == evidence[:10] + b"!"
+    random_bytes = os.urandom(300)  # does not compress: kept as it is
+    body.seek(0)
+    body.truncate()
+    body.write(random_bytes)
+    assert not body._packed and body.seek(0) == 0 and body.read() == random_bytes

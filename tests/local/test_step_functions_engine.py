@@ -223,3 +223,25 @@ def test_waiting_executions_share_their_identical_inputs_and_each_still_ends_wit
     assert finals["r-1"]["results"][0]["status"] == "confirmed" and finals["r-2"]["results"][0]["status"] == "failed"
     assert finals["r-1"]["systems"] == finals["r-2"]["systems"] == [system("mail")]  # neither changed the other's
     assert first.status == second.status == "RUNNING"
+
+
+def test_answered_tasks_leave_no_timers_behind_and_a_silent_one_still_times_out(sqs, monkeypatch):
+    from ccpa_audit.local import step_functions
+
+    monkeypatch.setattr(step_functions, "TIMER_SWEEP_FROM", 8)
+    engine = Engine(sqs.send)
+    try:
+        start(engine, payload=fanout_input(system("silent", sla=1.5)), name="silent")
+        silent = sqs.next()
+        executions = []
+        for n in range(30):  # each waits on one system (SLA a day), is answered, then on its finalize task
+            executions.append(start(engine, payload=fanout_input(system("mail", sla=86_400)), name=f"run-{n}"))
+            engine.answer(sqs.next()["task_token"], output=json.dumps({"status": "completed"}))
+            engine.answer(sqs.next()["task_token"], output=json.dumps({"recorded": True}))
+        assert all(settle(execution) == "SUCCEEDED" for execution in executions)
+        assert len(engine._timers) <= 16  # not one per task started: 60 day-long timeouts were set
+        final = sqs.next(timeout=5.0)  # the silent system's SLA still ends its wait
+        assert final["action"] == "finalize" and final["results"][0]["status"] == "timed_out"
+        assert not engine.answer(silent["task_token"], output="{}")
+    finally:
+        engine.shutdown()
