@@ -10,7 +10,7 @@ from datetime import UTC, date, datetime, time
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
-from pydantic import AfterValidator, AwareDatetime, BeforeValidator
+from pydantic import AfterValidator, AwareDatetime, ValidationError, ValidatorFunctionWrapHandler, WrapValidator
 
 EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
 LATEST = datetime(2100, 1, 1, tzinfo=UTC)  # exclusive
@@ -27,23 +27,55 @@ def in_range(value: date | datetime) -> Any:
     return value
 
 
-def _date_or_time(value: Any) -> Any:
+DATE_OR_TIME_ISSUE = "must be a date (YYYY-MM-DD) or an RFC 3339 timestamp"
+TIMESTAMP_ISSUE = "must be an RFC 3339 timestamp with a UTC offset, such as 2026-11-20T17:30:00Z"
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _date_or_time(value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
     # A strict date parse first: pydantic would otherwise read "2025-01-01" as midnight UTC. A bare number is
-    # refused rather than read as Unix time.
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        raise ValueError("must be a date (YYYY-MM-DD) or an RFC 3339 timestamp")
+    # refused rather than read as Unix time. Any other failure is one sentence naming both accepted forms, not
+    # the union's per-member errors.
+    if _is_number(value):
+        raise ValueError(DATE_OR_TIME_ISSUE)
     if isinstance(value, str) and len(value) == 10:
         try:
             return date.fromisoformat(value)
         except ValueError:
-            raise ValueError("must be a date (YYYY-MM-DD) or an RFC 3339 timestamp") from None
-    return value
+            raise ValueError(DATE_OR_TIME_ISSUE) from None
+    try:
+        return handler(value)
+    except ValidationError:
+        raise ValueError(DATE_OR_TIME_ISSUE) from None
 
 
-# `from` / `to` of GET /requests, GET /access-events and POST /exports.
-DateOrTime = Annotated[date | AwareDatetime, BeforeValidator(_date_or_time), AfterValidator(in_range)]
-# Times callers enter (receipts, notices, access events): within the accepted range too.
-EnteredTime = Annotated[AwareDatetime, AfterValidator(in_range)]
+def _timestamp(value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+    # Entered times are instants: a bare number (Unix time), a date alone or a time without an offset is refused
+    # with the form the API expects.
+    if _is_number(value):
+        raise ValueError(TIMESTAMP_ISSUE)
+    try:
+        return handler(value)
+    except ValidationError:
+        raise ValueError(TIMESTAMP_ISSUE) from None
+
+
+def out_of_order(start: date | datetime | None, end: date | datetime | None) -> bool:
+    """`to` before `from`: compared as instants when both are timestamps, else as calendar days."""
+    if start is None or end is None:
+        return False
+    if isinstance(start, datetime) and isinstance(end, datetime):
+        return end < start
+    return day_of(start) > day_of(end)
+
+
+# `from` / `to` of GET /requests, GET /access-events and POST /exports; `effective_from` of a notice.
+DateOrTime = Annotated[date | AwareDatetime, WrapValidator(_date_or_time), AfterValidator(in_range)]
+# Times callers enter (receipts, notices, consents, access events): within the accepted range too.
+EnteredTime = Annotated[AwareDatetime, WrapValidator(_timestamp), AfterValidator(in_range)]
 
 
 def instant(value: date | datetime | None, zone: str, *, end: bool) -> datetime | None:
