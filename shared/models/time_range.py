@@ -10,7 +10,14 @@ from datetime import UTC, date, datetime, time
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
-from pydantic import AfterValidator, AwareDatetime, ValidationError, ValidatorFunctionWrapHandler, WrapValidator
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    TypeAdapter,
+    ValidationError,
+    ValidatorFunctionWrapHandler,
+    WrapValidator,
+)
 
 EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
 LATEST = datetime(2100, 1, 1, tzinfo=UTC)  # exclusive
@@ -35,20 +42,20 @@ def _is_number(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 
+_INSTANT: TypeAdapter[datetime] = TypeAdapter(AwareDatetime)
+
+
 def _date_or_time(value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
-    # A strict date parse first: pydantic would otherwise read "2025-01-01" as midnight UTC. A bare number is
-    # refused rather than read as Unix time. Any other failure is one sentence naming both accepted forms, not
-    # the union's per-member errors.
+    # Ten characters are a date, anything else an instant: left to the union, pydantic would read a midnight
+    # timestamp ("2026-11-30T00:00:00Z") as a date (a business day, 08:00Z) and a bare number as Unix time. A
+    # failure is one sentence naming both accepted forms, not the union's per-member errors.
     if _is_number(value):
         raise ValueError(DATE_OR_TIME_ISSUE)
-    if isinstance(value, str) and len(value) == 10:
-        try:
-            return date.fromisoformat(value)
-        except ValueError:
-            raise ValueError(DATE_OR_TIME_ISSUE) from None
-    try:
+    if not isinstance(value, str):
         return handler(value)
-    except ValidationError:
+    try:
+        return date.fromisoformat(value) if len(value) == 10 else _INSTANT.validate_python(value)
+    except (ValueError, ValidationError):
         raise ValueError(DATE_OR_TIME_ISSUE) from None
 
 

@@ -86,3 +86,30 @@ def test_the_bearer_scheme_is_case_insensitive(intake):
         got = intake("GET", f"/requests/{body['request_id']}", headers={"Authorization": f"{scheme} local-analyst"})
         assert got[0] == 200, got[1]
     assert intake("GET", "/requests", headers={"Authorization": "Basic local-analyst"})[0] == 401
+
+
+def test_a_json_body_in_a_charset_other_than_utf8_is_415_naming_the_charset(intake, ddb, stack):
+    before = items(ddb, stack)
+    status, body, _ = intake("POST", "/requests", WEB, headers={"content-type": "application/json; charset=latin-1"})
+    assert status == 415, body
+    assert body["details"] == [{"field": "Content-Type", "issue": "charset latin-1 is not UTF-8"}]
+    assert items(ddb, stack) == before
+
+
+@pytest.mark.parametrize("content_type", ["application/json; charset=utf8", "Application/JSON;charset=UTF-8", " "])
+def test_common_spellings_of_a_utf8_json_body_and_a_blank_content_type_are_read_as_json(intake, content_type):
+    status, body, _ = intake("POST", "/requests", WEB, headers={"content-type": content_type})
+    assert status == 201, body
+
+
+def test_a_midnight_utc_timestamp_filter_is_that_instant_not_the_business_day(intake):
+    day = (datetime.now(UTC) - timedelta(days=3)).strftime("%Y-%m-%d")
+    status, body, _ = intake("POST", "/requests", staff_request(f"{day}T03:00:00Z"), token="local-agent")
+    assert status == 201, body
+    # 03:00Z is the evening before in Los Angeles: a business-day reading of `from` would start at 08:00Z.
+    status, page, _ = intake("GET", f"/requests?from={day}T00:00:00Z&to={day}T04:00:00Z", token="local-analyst")
+    assert status == 200, page
+    assert [item["request_id"] for item in page["items"]] == [body["request_id"]]
+    status, page, _ = intake("GET", f"/requests?from={day}&to={day}", token="local-analyst")
+    assert status == 200 and page["items"] == []  # the business day starts at 08:00Z (07:00Z in summer)
+    refused(*intake("GET", f"/requests?from={day}T00:00:00", token="local-analyst")[:2], "from")  # no offset
