@@ -6,6 +6,7 @@ reads walk empty months. A filter is a timestamp (RFC 3339 with an offset) or a 
 whole day in the business time zone: `from` its first instant, `to` its last.
 """
 
+import re
 from datetime import UTC, date, datetime, time
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
@@ -42,6 +43,15 @@ def _is_number(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 
+# An unencoded `+00:00` in a query string arrives as ` 00:00` (`+` is a space in form encoding). RFC 3339 never
+# puts a space before an offset, so the reading is unambiguous.
+_SPACED_OFFSET = re.compile(r"^(\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?) (\d{2}:\d{2})$")
+
+
+def _offset_restored(value: Any) -> Any:
+    return _SPACED_OFFSET.sub(r"\1+\2", value) if isinstance(value, str) else value
+
+
 _INSTANT: TypeAdapter[datetime] = TypeAdapter(AwareDatetime)
 
 
@@ -54,7 +64,7 @@ def _date_or_time(value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
     if not isinstance(value, str):
         return handler(value)
     try:
-        return date.fromisoformat(value) if len(value) == 10 else _INSTANT.validate_python(value)
+        return date.fromisoformat(value) if len(value) == 10 else _INSTANT.validate_python(_offset_restored(value))
     except (ValueError, ValidationError):
         raise ValueError(DATE_OR_TIME_ISSUE) from None
 
@@ -65,7 +75,7 @@ def _timestamp(value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
     if _is_number(value):
         raise ValueError(TIMESTAMP_ISSUE)
     try:
-        return handler(value)
+        return handler(_offset_restored(value))
     except ValidationError:
         raise ValueError(TIMESTAMP_ISSUE) from None
 

@@ -113,3 +113,15 @@ def test_a_midnight_utc_timestamp_filter_is_that_instant_not_the_business_day(in
     status, page, _ = intake("GET", f"/requests?from={day}&to={day}", token="local-analyst")
     assert status == 200 and page["items"] == []  # the business day starts at 08:00Z (07:00Z in summer)
     refused(*intake("GET", f"/requests?from={day}T00:00:00", token="local-analyst")[:2], "from")  # no offset
+
+
+def test_an_unencoded_plus_offset_in_a_query_string_is_read_as_that_offset(intake):
+    day = (datetime.now(UTC) - timedelta(days=3)).strftime("%Y-%m-%d")
+    status, body, _ = intake("POST", "/requests", staff_request(f"{day}T03:00:00Z"), token="local-agent")
+    assert status == 201, body
+    # `from=...T00:00:00+00:00` typed into a URL: `+` decodes to a space.
+    status, page, _ = intake("GET", f"/requests?from={day}T00:00:00+00:00&to={day}T04:00:00+00:00",
+                             token="local-analyst")
+    assert status == 200, page
+    assert [item["request_id"] for item in page["items"]] == [body["request_id"]]
+    assert intake("GET", f"/notices/{NOTICE['notice_id']}?at={day}T00:00:00+00:00")[0] == 404  # none published
