@@ -125,3 +125,19 @@ def test_an_unencoded_plus_offset_in_a_query_string_is_read_as_that_offset(intak
     assert status == 200, page
     assert [item["request_id"] for item in page["items"]] == [body["request_id"]]
     assert intake("GET", f"/notices/{NOTICE['notice_id']}?at={day}T00:00:00+00:00")[0] == 404  # none published
+
+
+@pytest.mark.stepfunctions
+def test_an_honored_opt_out_records_its_7101_response_date_and_nature(fanout):
+    fanout.register("mail", "confirm")
+    status, body, _ = fanout.intake("POST", "/requests", {**WEB, "type": "opt_out_sale_sharing"})
+    assert status == 201, body
+    record = fanout.record(body["request_id"])
+    assert record["record_7101"]["response_date"] is None and record["record_7101"]["response_nature"] is None
+    assert fanout.settle(body["request_id"]) == "SUCCEEDED"
+    record = fanout.record(body["request_id"])
+    assert record["status"] == "honored"
+    honored = next(event for event in record["timeline"] if event["type"] == "request_honored")
+    assert record["record_7101"]["response_date"] == honored["occurred_at"]
+    assert record["record_7101"]["response_nature"] == "honored"
+    assert record["record_7101"]["denial_basis"] is None
