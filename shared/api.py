@@ -127,19 +127,21 @@ def json_bytes(app: APIGatewayHttpResolver) -> bytes:
 
 
 def require_json_media_type(content_type: str | None) -> None:
-    """A body declared as anything but JSON is not read as JSON (415); an undeclared one is."""
-    if content_type is None:
+    """A body declared as anything but JSON is not read as JSON (415); an undeclared (or blank) one is."""
+    if content_type is None or not content_type.strip():
         return
     media_type, _, parameters = content_type.partition(";")
     media_type = media_type.strip().lower()
     charset = next((value.strip().strip('"').lower() for name, _, value in
                     (part.partition("=") for part in parameters.split(";")) if name.strip().lower() == "charset"),
                    "utf-8")
-    if (media_type == "application/json" or media_type.endswith("+json")) and charset == "utf-8":
+    is_json = media_type == "application/json" or media_type.endswith("+json")
+    if is_json and charset in ("utf-8", "utf8"):
         return
+    issue = f"charset {charset} is not UTF-8" if is_json else f"{media_type or 'empty'} is not application/json"
     raise UnsupportedMediaTypeError(
         "This endpoint takes a JSON body: send it as `Content-Type: application/json` (UTF-8).",
-        [{"field": "Content-Type", "issue": f"{media_type or 'empty'} is not application/json"}])
+        [{"field": "Content-Type", "issue": issue}])
 
 
 def query_params(app: BaseRouter) -> dict[str, str]:

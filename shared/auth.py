@@ -29,7 +29,8 @@ def principal_from_event(event: dict[str, Any], mode: str, groups_claim: str) ->
             return None
         scheme, _, token = header.partition(" ")
         role = token.removeprefix("local-") if token.startswith("local-") else ""
-        if scheme != "Bearer" or role not in Role.__members__.values():
+        # Auth schemes are case-insensitive (RFC 9110 11.1): `bearer local-analyst` is the same credential.
+        if scheme.lower() != "bearer" or role not in Role.__members__.values():
             raise UnauthorizedError("The bearer token is not valid; local mode accepts only `Bearer local-<role>`.")
         return Principal(id=f"local-{role}", roles=frozenset({Role(role)}))
     claims = ((event.get("requestContext") or {}).get("authorizer") or {}).get("jwt", {}).get("claims")

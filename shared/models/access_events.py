@@ -30,7 +30,7 @@ from pydantic import (
 
 from shared.errors import ValidationError
 from shared.json_input import parse_json, plain_key_marks
-from shared.models.api import Email, ShortText, Strict
+from shared.models.api import Email, ShortText, Strict, check_range
 from shared.models.time_range import DateOrTime, EnteredTime
 from shared.timefmt import utc_now
 
@@ -197,6 +197,11 @@ class AccessSearchQuery(BaseModel):
     to: DateOrTime | None = None
     cursor: Annotated[str, StringConstraints(max_length=4096)] | None = None
     limit: int | None = Field(default=None, ge=1, le=500)
+
+    @model_validator(mode="after")
+    def _range(self) -> "AccessSearchQuery":
+        check_range(self.from_, self.to)
+        return self
 
 
 class AccessAcceptedOut(BaseModel):

@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from shared.models.domain import Channel, RequestStatus, RequestType
-from shared.models.time_range import DateOrTime, EnteredTime, in_range
+from shared.models.time_range import DateOrTime, EnteredTime, in_range, out_of_order
 from shared.text_rules import email_issue, line_issue
 
 _EMAIL = re.compile(r"^[^@\s\"(),:;<>\[\\\]]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?)+$")
@@ -115,6 +115,12 @@ def _field_error(field: str, issue: str) -> FieldRuleError:
     return FieldRuleError(field, issue)
 
 
+def check_range(start: Any, end: Any) -> None:
+    """A search or export whose `to` comes before its `from` can only be a mistake: 422 naming `to`."""
+    if out_of_order(start, end):
+        raise FieldRuleError("to", "must not be before from")
+
+
 class SearchRequestsQuery(BaseModel):
     model_config = Strict
 
@@ -128,6 +134,11 @@ class SearchRequestsQuery(BaseModel):
     open: bool | None = None
     cursor: Annotated[str, StringConstraints(max_length=4096)] | None = None
     limit: int | None = Field(default=None, ge=1, le=500)
+
+    @model_validator(mode="after")
+    def _range(self) -> "SearchRequestsQuery":
+        check_range(self.from_, self.to)
+        return self
 
 
 class ClockOut(BaseModel):

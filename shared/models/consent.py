@@ -6,9 +6,10 @@ import unicodedata
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from shared.models.api import ConsumerIn, Email, FieldRuleError, Lazy, ShortText, Strict
+from shared.models.time_range import DateOrTime, EnteredTime
 
 # Notice ids are sort-key prefixes in the index: no '#', no spaces.
 NoticeId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$")]
@@ -34,7 +35,7 @@ class NoticeBody(BaseModel):
     url: Url
     text: Annotated[str, StringConstraints(min_length=1, max_length=200_000)] | None = None
     text_sha256: Sha256Hex | None = None
-    effective_from: AwareDatetime | None = None
+    effective_from: DateOrTime | None = None  # a date: the first instant of that business day
 
     @model_validator(mode="after")
     def _text_or_hash(self) -> "NoticeBody":
@@ -52,7 +53,7 @@ class NoticeBody(BaseModel):
 class NoticeAtQuery(BaseModel):
     model_config = Strict
 
-    at: AwareDatetime | None = None
+    at: EnteredTime | None = None
 
 
 class NoticeVersion(BaseModel):
@@ -127,7 +128,7 @@ class ConsentBody(BaseModel):
     guardian: GuardianIn | None = None
     method: Literal["web_form", "email", "toll_free", "mail", "in_person"]
     notice: NoticeRefIn
-    occurred_at: AwareDatetime | None = None
+    occurred_at: EnteredTime | None = None
 
     @model_validator(mode="after")
     def _birth_year_fits_band(self) -> "ConsentBody":

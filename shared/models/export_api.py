@@ -4,9 +4,9 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field, StringConstraints, field_validator, model_validator
 
-from shared.models.api import Email, FieldRuleError, Strict
+from shared.models.api import Email, FieldRuleError, Strict, check_range
 from shared.models.domain import EventType, RequestType
-from shared.models.time_range import DateOrTime, day_of
+from shared.models.time_range import DateOrTime
 
 ACTION_TYPES = sorted({*RequestType, *EventType})
 
@@ -39,8 +39,7 @@ class ExportBody(BaseModel):
         if all(value is None for value in scopes):
             raise FieldRuleError("request_id", "or another scope (consumer_email, action_type, from, to) is "
                                                "required")
-        if self.from_ is not None and self.to is not None and day_of(self.from_) > day_of(self.to):
-            raise FieldRuleError("to", "must not be before from")
+        check_range(self.from_, self.to)
         return self
 
 

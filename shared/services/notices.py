@@ -21,6 +21,7 @@ from shared.ledger.ids import uuid8
 from shared.ledger.retention import notice_retain_until
 from shared.models.consent import NoticeBody, NoticeGroupOut, NoticeListOut, NoticeOut, NoticeTextOut, NoticeVersion, text_sha256
 from shared.models.domain import EventType, RecordType
+from shared.models.time_range import instant
 from shared.ports import NoticeCatalog
 from shared.services.ledger_writer import (
     EventDraft,
@@ -51,7 +52,7 @@ def publish_notice(ledger: Ledger, body: NoticeBody, actor: Actor) -> tuple[Noti
     existing = next((v for v in versions if v.version == body.version), None)
     if existing is not None:
         return _republished(ledger, body, existing, versions), False
-    effective_from = _ms(body.effective_from or ledger.now())
+    effective_from = _ms(_entered_start(ledger, body) or ledger.now())
     latest = versions[-1] if versions else None
     if latest is not None and effective_from <= latest.effective_from:
         raise NoticeOutOfOrderError(
@@ -98,7 +99,8 @@ def _republished(ledger: Ledger, body: NoticeBody, existing: NoticeVersion,
     """The same version again: unchanged (an omitted effective_from means the stored one) answers the same body;
     anything else is refused, since a published version is never edited. A repeat also finishes a predecessor's
     lock extension that a crash may have cut short."""
-    effective_from = _ms(body.effective_from) if body.effective_from else existing.effective_from
+    start = _entered_start(ledger, body)
+    effective_from = _ms(start) if start else existing.effective_from
     same = (body.title, body.url, body.sha256, effective_from) == (existing.title, existing.url,
                                                                    existing.text_sha256, existing.effective_from)
     if not same:
@@ -190,6 +192,11 @@ def _exists(body: NoticeBody) -> NoticeVersionExistsError:
     return NoticeVersionExistsError(
         f"Version {body.version} of notice {body.notice_id} was already published with other content; "
         "publish a new version instead.", [{"field": "version", "issue": "already published with other content"}])
+
+
+def _entered_start(ledger: Ledger, body: NoticeBody) -> datetime | None:
+    """`effective_from` as an instant: a date alone means the first instant of that day in the business time zone."""
+    return instant(body.effective_from, ledger.settings.business_time_zone, end=False)
 
 
 def _ms(moment: datetime) -> datetime:

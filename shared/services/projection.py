@@ -162,7 +162,13 @@ def _timed_out(record: RequestRecord, envelope: Envelope) -> dict[str, Any]:
 
 
 def _honored(record: RequestRecord, envelope: Envelope) -> dict[str, Any]:
-    return {"status": RequestStatus.HONORED, "clocks": _satisfy(record, (ClockName.HONOR_BY,), envelope.occurred_at)}
+    changes: dict[str, Any] = {"status": RequestStatus.HONORED,
+                               "clocks": _satisfy(record, (ClockName.HONOR_BY,), envelope.occurred_at)}
+    if ClockName.HONOR_BY in record.clocks and record.response_date is None:
+        # An opt-out or limit is answered by honoring it: that is its 7101 response. A deletion's response is the
+        # one sent to the consumer (`respond`), which its fan-out finishing does not replace.
+        changes.update(response_date=parse_rfc3339(envelope.occurred_at), response_nature="honored")
+    return changes
 
 
 def _partially_honored(record: RequestRecord, envelope: Envelope) -> dict[str, Any]:
