@@ -25,6 +25,7 @@ from shared.json_input import parse_json
 from shared.ledger.envelope import Actor
 from shared.models.api import STAFF_CHANNELS, FieldRuleError
 from shared.models.domain import Role
+from shared.models.labels import label_key
 from shared.observability import logger
 from shared.text_rules import unsafe_issue
 
@@ -164,6 +165,8 @@ def parse_action(data: Any) -> Any:
     """One of the lifecycle actions, chosen by its `action` field."""
     if not isinstance(data, dict):
         raise ValidationError("The body must be a JSON object.", [{"field": "body", "issue": "must be an object"}])
+    if isinstance(data.get("action"), str):  # "Acknowledge", "confirm-system": the tag as clients spell it
+        data = {**data, "action": label_key(data["action"])}
     try:
         return _action_adapter().validate_python(data)
     except pydantic.ValidationError as error:

@@ -31,6 +31,7 @@ from pydantic import (
 from shared.errors import ValidationError
 from shared.json_input import parse_json, plain_key_marks
 from shared.models.api import Email, ShortText, Strict, check_range
+from shared.models.labels import vocabulary
 from shared.models.time_range import DateOrTime, EnteredTime
 from shared.timefmt import utc_now
 
@@ -38,7 +39,7 @@ MAX_EVENTS = 500
 MAX_DETAILS = 100
 FUTURE_SKEW = timedelta(minutes=5)  # producers' clocks drift; beyond this the time is a bug, not skew
 
-Action = Literal["read", "create", "update", "delete", "export", "share"]
+Action = Annotated[Literal["read", "create", "update", "delete", "export", "share"], vocabulary()]
 
 def _distinct(values: list[str]) -> list[str]:
     return list(dict.fromkeys(values))

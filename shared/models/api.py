@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from shared.models.domain import Channel, RequestStatus, RequestType
+from shared.models.labels import CHANNEL_SYNONYMS, REQUEST_TYPE_SYNONYMS, vocabulary
 from shared.models.time_range import DateOrTime, EnteredTime, in_range, out_of_order
 from shared.text_rules import email_issue, line_issue
 
@@ -80,8 +81,9 @@ STAFF_CHANNELS = tuple(c for c in Channel if c not in (Channel.WEB_FORM, Channel
 class SubmitRequestBody(BaseModel):
     model_config = Strict
 
-    type: RequestType
-    channel: Literal["web_form", "email", "toll_free", "mail", "in_person", "authorized_agent"]
+    type: Annotated[RequestType, vocabulary(REQUEST_TYPE_SYNONYMS)]
+    channel: Annotated[Literal["web_form", "email", "toll_free", "mail", "in_person", "authorized_agent"],
+                       vocabulary(CHANNEL_SYNONYMS)]
     consumer: ConsumerIn
     received_at: EnteredTime | None = None
     details: RequestDetailsIn | None = None
@@ -125,8 +127,8 @@ class SearchRequestsQuery(BaseModel):
     model_config = Strict
 
     consumer_email: Email | None = None
-    type: RequestType | None = None
-    status: RequestStatus | None = None
+    type: Annotated[RequestType | None, vocabulary(REQUEST_TYPE_SYNONYMS)] = None
+    status: Annotated[RequestStatus | None, vocabulary()] = None
     from_: DateOrTime | None = Field(default=None, alias="from")
     to: DateOrTime | None = None
     at_risk: bool | None = None

@@ -10,6 +10,8 @@ given and listed as unmapped, so the record survives and a person can extend the
 import re
 from dataclasses import dataclass
 
+from shared.models.labels import label_key as _key
+
 # Civ. Code 1798.140(v)(1)(A)-(K); (L) sensitive personal information is split into `sensitive_*` names
 # (1798.140(ae)), e.g. sensitive_government_id, sensitive_account_credentials, sensitive_health.
 CCPA_CATEGORIES = frozenset({
@@ -26,7 +28,6 @@ CCPA_CATEGORIES = frozenset({
     "inferences",
 })
 _SENSITIVE = re.compile(r"^sensitive_[a-z0-9]+(?:_[a-z0-9]+)*$")
-_SEPARATORS = re.compile(r"[\s\-./]+")
 
 # Common producer labels; the configured table adds to these and wins over them.
 DEFAULT_LABELS: dict[str, str] = {
@@ -95,7 +96,3 @@ def categorize(labels: list[str], table: dict[str, str]) -> Categorized:
         else:
             unmapped.append(label)
     return Categorized(list(categories), unmapped)
-
-
-def _key(label: str) -> str:
-    return _SEPARATORS.sub("_", label.strip().lower())

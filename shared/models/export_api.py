@@ -6,6 +6,7 @@ from pydantic import BaseModel, Field, StringConstraints, field_validator, model
 
 from shared.models.api import Email, FieldRuleError, Strict, check_range
 from shared.models.domain import EventType, RequestType
+from shared.models.labels import REQUEST_TYPE_SYNONYMS, vocabulary
 from shared.models.time_range import DateOrTime
 
 ACTION_TYPES = sorted({*RequestType, *EventType})
@@ -20,7 +21,7 @@ class ExportBody(BaseModel):
     consumer_email: Email | None = None
     # A request type (those requests, whole chains) or an event type (those events; a request's event brings
     # its whole chain).
-    action_type: str | None = None
+    action_type: Annotated[str | None, vocabulary(REQUEST_TYPE_SYNONYMS)] = None
     from_: DateOrTime | None = Field(default=None, alias="from")
     to: DateOrTime | None = None
     # Adds the 11 CCR 7102 figures of that calendar year (metrics.json, metrics.csv and a table in summary.html).
@@ -69,7 +70,7 @@ class MetricsQuery(BaseModel):
     model_config = Strict
 
     year: int = Field(ge=2020, le=2100)
-    format: Literal["json", "csv"] = "json"
+    format: Annotated[Literal["json", "csv"], vocabulary()] = "json"
 
     @field_validator("year", mode="before")
     @classmethod
