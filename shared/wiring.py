@@ -12,7 +12,8 @@ from shared.services.ledger_writer import Ledger
 if TYPE_CHECKING:  # the log's services load cryptography: only the functions that serve or seal the log pay for it
     from datetime import datetime
 
-    from shared.ports import AccessLeaves, AccessStream, CompactionState, PrefixObjects
+    from shared.adapters.s3_batch_objects import S3BatchObjects
+    from shared.ports import AccessLeaves, AccessStream, CompactionState
     from shared.services.access_normalizers import CloudTrailMapping
     from shared.services.access_seal import AccessBatchQueue
     from shared.services.consents import Consents
@@ -102,17 +103,15 @@ def access_leaves() -> "AccessLeaves":
 
 def access_batch_queue(now: "datetime") -> "AccessBatchQueue":
     """The sealer's view of the batch objects, for one run (it remembers the objects it has read)."""
-    from shared.adapters.s3_batch_objects import S3BatchObjects
     from shared.services.access_seal import AccessBatchQueue
 
-    settings = get_settings()
-    objects = S3BatchObjects(settings.evidence_bucket, aws_client("s3"))
-    return AccessBatchQueue(objects, ledger().evidence, access_leaves(), now, settings)
+    return AccessBatchQueue(batch_objects(), ledger().evidence, access_leaves(), now, get_settings())
 
 
 @lru_cache(maxsize=1)
-def prefix_objects() -> "PrefixObjects":
-    """The evidence bucket's objects by prefix (the compactor reads a day's batch objects and compacted copy)."""
+def batch_objects() -> "S3BatchObjects":
+    """The evidence bucket's batch objects: listed by the sealer, read by prefix by the compactor (a day's batch
+    objects and compacted copy)."""
     from shared.adapters.s3_batch_objects import S3BatchObjects
 
     return S3BatchObjects(get_settings().evidence_bucket, aws_client("s3"))
@@ -139,7 +138,7 @@ def reset() -> None:
     merkle_log.cache_clear()
     access_stream.cache_clear()
     access_leaves.cache_clear()
-    prefix_objects.cache_clear()
+    batch_objects.cache_clear()
     compaction_state.cache_clear()
     cloudtrail_mapping.cache_clear()
     alert_publisher.cache_clear()

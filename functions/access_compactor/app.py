@@ -13,7 +13,7 @@ from shared.services.access_compaction import compact_closed_days
 @metrics.log_metrics
 def lambda_handler(event: dict, context: LambdaContext) -> dict:
     now = schedule_time(event)  # which days are closed, and locks, are counted from the schedule's time
-    result = compact_closed_days(wiring.prefix_objects(), wiring.ledger().evidence, wiring.compaction_state(),
+    result = compact_closed_days(wiring.batch_objects(), wiring.ledger().evidence, wiring.compaction_state(),
                                  get_settings(), now, DAYS_PER_RUN)
     metrics.add_metric(name="DaysCompacted", unit="Count", value=len(result.days))
     metrics.add_metric(name="EventsCompacted", unit="Count", value=sum(day.events for day in result.days))
