@@ -23,7 +23,7 @@ from shared.errors import (
 from shared.http import error_body, status_for
 from shared.json_input import parse_json
 from shared.ledger.envelope import Actor
-from shared.models.api import STAFF_CHANNELS, FieldRuleError
+from shared.models.api import FieldRuleError, names_staff_channel
 from shared.models.domain import Role
 from shared.models.labels import label_key
 from shared.observability import logger
@@ -214,5 +214,5 @@ def consent_caller(app: BaseRouter) -> tuple[Actor, Any]:
 def submitter(app: BaseRouter, data: Any) -> Actor:
     """Who submits a request: a consumer, unless the caller sends a token or names a staff channel, in which case
     an agent's token is required (staff entry must be attributable)."""
-    staff = caller(app) is not None or (isinstance(data, dict) and data.get("channel") in STAFF_CHANNELS)
+    staff = caller(app) is not None or (isinstance(data, dict) and names_staff_channel(data.get("channel")))
     return require_token(app, (Role.AGENT,))[0].actor(Role.AGENT) if staff else Actor(type="consumer")

@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from shared.models.domain import Channel, RequestStatus, RequestType
-from shared.models.labels import CHANNEL_SYNONYMS, REQUEST_TYPE_SYNONYMS, vocabulary
+from shared.models.labels import CHANNEL_SYNONYMS, REQUEST_TYPE_SYNONYMS, canonical_label, vocabulary
 from shared.models.time_range import DateOrTime, EnteredTime, in_range, out_of_order
 from shared.text_rules import email_issue, line_issue
 
@@ -76,6 +76,13 @@ class RequestDetailsIn(BaseModel):
 
 
 STAFF_CHANNELS = tuple(c for c in Channel if c not in (Channel.WEB_FORM, Channel.GPC))
+_CHANNEL_LABEL = canonical_label(CHANNEL_SYNONYMS)
+
+
+def names_staff_channel(sent: Any) -> bool:
+    """Whether a channel as the client spelled it is stored as a staff channel: "Phone" needs an agent's token
+    exactly as "toll_free" does."""
+    return _CHANNEL_LABEL(sent) in STAFF_CHANNELS
 
 
 class SubmitRequestBody(BaseModel):

@@ -58,3 +58,18 @@ def test_an_access_events_action_in_capitals_is_stored_and_searched_as_the_canon
     assert post(intake, [item(9101, action="READ"), item(9102, action="Export")])[0] == 202
     found = {event["action"] for event in search(intake, "consumer_email=ana%40example.com&action=Read")}
     assert found == {"read"}
+
+
+@pytest.mark.parametrize("sent", ["Phone", "Toll-Free", "E-mail", "Postal Mail", "In Person", "authorised agent"])
+def test_a_staff_channel_in_the_clients_words_still_needs_an_agents_token_and_nothing_is_stored(intake, sent):
+    before = intake("GET", "/requests?consumer_email=lee%40example.com", token="local-analyst")[1]["items"]
+    status, body, _ = intake("POST", "/requests", staff_request("delete", sent))
+    assert status == 401 and body["error"] == "unauthorized"
+    assert intake("GET", "/requests?consumer_email=lee%40example.com", token="local-analyst")[1]["items"] == before
+
+
+@pytest.mark.parametrize("sent", ["Web", "Web Form", "WEB_FORM"])
+def test_a_consumer_channel_in_the_clients_words_needs_no_token(intake, sent):
+    payload = {"type": "delete", "channel": sent, "consumer": {"email": "lee@example.com"}}
+    status, body, _ = intake("POST", "/requests", payload)
+    assert status == 201 and body["channel"] == "web_form"
