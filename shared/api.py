@@ -30,6 +30,7 @@ from shared.observability import logger
 from shared.text_rules import unsafe_issue
 
 Model = TypeVar("Model", bound=pydantic.BaseModel)
+CONSUMER = Actor(type="consumer")  # frozen: one instance serves every submission
 
 
 def json_response(status: int, payload: Any, headers: dict[str, str] | None = None) -> Response:
@@ -208,11 +209,11 @@ def consent_caller(app: BaseRouter) -> tuple[Actor, Any]:
         data = None
     if not (isinstance(data, dict) and data.get("method") == "web_form" and data.get("initiated_by") == "consumer"):
         raise UnauthorizedError("This request needs a bearer token (only a consumer's own web_form record is public).")
-    return Actor(type="consumer"), data
+    return CONSUMER, data
 
 
 def submitter(app: BaseRouter, data: Any) -> Actor:
     """Who submits a request: a consumer, unless the caller sends a token or names a staff channel, in which case
     an agent's token is required (staff entry must be attributable)."""
     staff = caller(app) is not None or (isinstance(data, dict) and data.get("channel") in STAFF_CHANNELS)
-    return require_token(app, (Role.AGENT,))[0].actor(Role.AGENT) if staff else Actor(type="consumer")
+    return require_token(app, (Role.AGENT,))[0].actor(Role.AGENT) if staff else CONSUMER
