@@ -30,6 +30,7 @@ from shared.observability import logger
 from shared.text_rules import unsafe_issue
 
 Model = TypeVar("Model", bound=pydantic.BaseModel)
+CONSUMER = Actor(type="consumer")  # frozen: one instance serves every submission
 
 
 def json_response(status: int, payload: Any, headers: dict[str, str] | None = None) -> Response:
@@ -123,8 +124,19 @@ def json_bytes(app: APIGatewayHttpResolver) -> bytes:
     """The body's bytes once it is declared as JSON, for a route that parses them itself (as I-JSON)."""
     data = raw_body(app)
     if data:
-        require_json_media_type(app.current_event.headers.get("content-type"))
+        require_json_media_type(header(app, "content-type"))
     return data
+
+
+def header(app: BaseRouter, name: str) -> str | None:
+    """One request header, as Powertools' case-insensitive `current_event.headers` answers it (the last spelling
+    given wins), without building that mapping each time it is asked (about 3 us even for a single header)."""
+    name = name.lower()
+    found = None
+    for key, value in (app.current_event.get("headers") or {}).items():
+        if key.lower() == name:
+            found = value
+    return found
 
 
 def require_json_media_type(content_type: str | None) -> None:
@@ -208,11 +220,11 @@ def consent_caller(app: BaseRouter) -> tuple[Actor, Any]:
         data = None
     if not (isinstance(data, dict) and data.get("method") == "web_form" and data.get("initiated_by") == "consumer"):
         raise UnauthorizedError("This request needs a bearer token (only a consumer's own web_form record is public).")
-    return Actor(type="consumer"), data
+    return CONSUMER, data
 
 
 def submitter(app: BaseRouter, data: Any) -> Actor:
     """Who submits a request: a consumer, unless the caller sends a token or names a staff channel, in which case
     an agent's token is required (staff entry must be attributable)."""
     staff = caller(app) is not None or (isinstance(data, dict) and names_staff_channel(data.get("channel")))
-    return require_token(app, (Role.AGENT,))[0].actor(Role.AGENT) if staff else Actor(type="consumer")
+    return require_token(app, (Role.AGENT,))[0].actor(Role.AGENT) if staff else CONSUMER

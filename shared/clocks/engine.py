@@ -1,6 +1,7 @@
 """Statutory clock engine: due dates and their status for privacy requests (DESIGN section 5). Pure, no I/O."""
 
 from dataclasses import dataclass
+from functools import lru_cache
 from datetime import date, datetime, timedelta
 from typing import Literal, Protocol, Self
 from zoneinfo import ZoneInfo
@@ -44,13 +45,16 @@ class ClockRules:
 
     @classmethod
     def from_settings(cls, settings: ClockSettings) -> Self:
-        """The clock rules configured in Settings (DESIGN 5)."""
-        return cls(
-            time_zone=settings.business_time_zone,
-            calendar=settings.holiday_calendar,
-            at_risk_business_days=settings.at_risk_business_days,
-            at_risk_calendar_days=settings.at_risk_calendar_days,
-        )
+        """The clock rules configured in Settings (DESIGN 5). Rules are immutable, so one instance per configuration
+        serves every request (an opt-out asks twice; each build checks the zone and calendar again)."""
+        return _rules(cls, settings.business_time_zone, settings.holiday_calendar, settings.at_risk_business_days,
+                      settings.at_risk_calendar_days)
+
+
+@lru_cache(maxsize=16)
+def _rules(cls: type[ClockRules], time_zone: str, calendar: str, business_days: int, calendar_days: int) -> ClockRules:
+    return cls(time_zone=time_zone, calendar=calendar, at_risk_business_days=business_days,
+               at_risk_calendar_days=calendar_days)
 
 
 @dataclass(frozen=True)

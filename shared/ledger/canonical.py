@@ -96,6 +96,16 @@ def canonical_bytes(value: Any) -> bytes:
     Every event written is encoded here, so orjson writes it: on the normalized subset (ASCII keys, safe integers,
     no floats) its bytes equal the standard library's. What orjson refuses (lone surrogates, deep nesting) takes the
     standard library, which answers or fails as it always has."""
+    if orjson is not None and _json_types(value):
+        # JSON's own types throughout (what the normalizing walk would copy unchanged once the text is ASCII):
+        # a walk that only looks at types, then canonical_json_bytes' check of the bytes, spares the copy.
+        data = _ascii_sorted(value)
+        if data is not None:
+            return data
+    return _normalized_bytes(value)
+
+
+def _normalized_bytes(value: Any) -> bytes:
     normalized = normalize(value)
     if orjson is not None:
         try:
@@ -105,19 +115,42 @@ def canonical_bytes(value: Any) -> bytes:
     return _ENCODER.encode(normalized).encode("utf-8")
 
 
+def _json_types(value: Any) -> bool:
+    """Only exact dict, list, tuple, str, int, bool and None: no float, enum, datetime or subclass anywhere."""
+    kind = type(value)
+    if kind is dict:
+        items = value.values()
+    elif kind is list or kind is tuple:
+        items = value
+    else:
+        return kind is str or kind is int or kind is bool or value is None
+    for item in items:
+        kind = type(item)
+        if not (kind is str or kind is int or kind is bool or item is None or _json_types(item)):
+            return False
+    return True
+
+
+def _ascii_sorted(value: Any) -> bytes | None:
+    """orjson's sorted bytes when they are canonical as they stand: ASCII (so NFC, with ASCII keys), integers within
+    +/-(2^53-1) (orjson refuses others, as it refuses keys that are not text); None when they are not."""
+    try:
+        data = orjson.dumps(value, option=ROUND_TRIP)
+    except orjson.JSONEncodeError:
+        return None
+    return data if data.isascii() else None
+
+
 def canonical_json_bytes(value: Any) -> bytes:
     """canonical_bytes of a value made of JSON's own types only (str, int, bool, None, list, dict with str keys; no
     float), as parsed JSON is: orjson's sorted output is already canonical when it is ASCII (ASCII text is NFC and
     its keys are ASCII), so the normalizing walk runs only when some text is not. The access batcher encodes
     thousands of envelopes per call through here."""
     if orjson is not None:
-        try:
-            data = orjson.dumps(value, option=ROUND_TRIP)
-        except orjson.JSONEncodeError:
-            return canonical_bytes(value)
-        if data.isascii():
+        data = _ascii_sorted(value)
+        if data is not None:
             return data
-    return canonical_bytes(value)
+    return _normalized_bytes(value)
 
 
 def sha256_hex(data: bytes) -> str:

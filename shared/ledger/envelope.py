@@ -6,7 +6,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-from shared.ledger.canonical import canonical_bytes, sha256_hex
+from shared.ledger.canonical import CanonicalError, canonical_bytes, sha256_hex
 from shared.ledger.ids import nonce_hex
 from shared.timefmt import rfc3339
 
@@ -59,7 +59,24 @@ class Envelope(BaseModel):
     def encoded(self) -> bytes:
         # Computed once: an envelope is written, hashed and indexed from the same bytes. A cached_property is kept
         # beside the fields (a private attribute costs every construction and read); pydantic compares fields only.
-        return canonical_bytes(self.to_json_dict())
+        try:
+            # The fields as they are, without a model_dump: every field but `details` is validated str, int or
+            # None, and `details` is usually made of JSON's own types already, which canonical_bytes accepts and
+            # encodes exactly as it encodes their model_dump.
+            return canonical_bytes(self._fields_json())
+        except CanonicalError:
+            # Something only pydantic's JSON conversion spells (a datetime, a set, a UUID): convert
+            # first, then the canonical rules decide, as they always have.
+            return canonical_bytes(self.to_json_dict())
+
+    def _fields_json(self) -> dict[str, Any]:
+        actor = self.actor
+        return envelope_json(event_id=self.event_id, type=self.type, request_id=self.request_id, seq=self.seq,
+                             prev_event_hash=self.prev_event_hash, consumer_tag=self.consumer_tag,
+                             occurred_at=self.occurred_at, recorded_at=self.recorded_at,
+                             actor={"type": actor.type, "id": actor.id, "role": actor.role},
+                             record_type=self.record_type, retain_until=self.retain_until, details=self.details,
+                             nonce=self.nonce)
 
     def hash(self) -> str:
         return sha256_hex(self.canonical())
@@ -101,11 +118,12 @@ def build_envelope(
 
 def envelope_json(*, event_id: str, type: str, actor: dict[str, Any], occurred_at: str, recorded_at: str,
                   record_type: str, retain_until: str, details: dict[str, Any], nonce: str,
-                  consumer_tag: str | None = None) -> dict[str, Any]:
-    """`Envelope.to_json_dict()` of an event outside any request's chain, from values already in their JSON form
-    (`actor` as `Actor.model_dump(mode="json")`, times as rfc3339 texts): the access batcher builds thousands per
-    call, and a model per event would cost more than the rest of its work."""
-    return {"schema": SCHEMA, "event_id": event_id, "type": type, "request_id": None, "seq": None,
-            "prev_event_hash": None, "consumer_tag": consumer_tag, "occurred_at": occurred_at,
+                  consumer_tag: str | None = None, request_id: str | None = None, seq: int | None = None,
+                  prev_event_hash: str | None = None) -> dict[str, Any]:
+    """`Envelope.to_json_dict()` from values already in their JSON form (`actor` as `Actor.model_dump(mode="json")`,
+    times as rfc3339 texts): the access batcher builds thousands per call, and a model per event would cost more
+    than the rest of its work. Without chain fields, an event outside any request's chain."""
+    return {"schema": SCHEMA, "event_id": event_id, "type": type, "request_id": request_id, "seq": seq,
+            "prev_event_hash": prev_event_hash, "consumer_tag": consumer_tag, "occurred_at": occurred_at,
             "recorded_at": recorded_at, "actor": actor, "record_type": record_type, "retain_until": retain_until,
             "details": details, "nonce": nonce}

@@ -15,6 +15,7 @@ def uuid7(unix_ms: int | None = None) -> str:
     """UUIDv7 with a 12-bit counter in rand_a, so ids minted in the same millisecond still sort in order."""
     global _last_ms, _counter
     ms = time.time_ns() // 1_000_000 if unix_ms is None else unix_ms
+    drawn = int.from_bytes(os.urandom(10), "big")  # one read of the random source: 64 bits for rand_b, 16 to seed
     with _lock:
         if ms <= _last_ms:
             _counter += 1
@@ -23,9 +24,9 @@ def uuid7(unix_ms: int | None = None) -> str:
                 _counter = 0
             ms = _last_ms
         else:
-            _last_ms, _counter = ms, int.from_bytes(os.urandom(2), "big") & 0x3FF
+            _last_ms, _counter = ms, (drawn >> 64) & 0x3FF
         counter = _counter
-    rand_b = int.from_bytes(os.urandom(8), "big") & ((1 << 62) - 1)
+    rand_b = drawn & ((1 << 62) - 1)
     value = (ms & ((1 << 48) - 1)) << 80 | 0x7 << 76 | counter << 64 | 0b10 << 62 | rand_b
     hex_ = f"{value:032x}"  # str(uuid.UUID(int=value)), without building the object (three ids per request)
     return f"{hex_[:8]}-{hex_[8:12]}-{hex_[12:16]}-{hex_[16:20]}-{hex_[20:]}"

@@ -3,7 +3,17 @@
 from aws_lambda_powertools.event_handler.api_gateway import Router
 
 from shared import wiring
-from shared.api import allow, current_actor, json_body, json_response, parse, parse_action, query_params, submitter
+from shared.api import (
+    allow,
+    current_actor,
+    header,
+    json_body,
+    json_response,
+    parse,
+    parse_action,
+    query_params,
+    submitter,
+)
 from shared.clocks.engine import ClockRules
 from shared.models.api import SubmitRequestBody
 from shared.models.domain import Role
@@ -20,7 +30,7 @@ def create_request():
     data = json_body(router)
     actor = submitter(router, data)  # the token is checked before the body
     submission = Submission(parse(SubmitRequestBody, data), actor,
-                            router.current_event.headers.get("idempotency-key"))
+                            header(router, "idempotency-key"))
     result = accept_request(wiring.ledger(), wiring.downstream(), submission, wiring.status_tokens())
     metrics.add_metric(name="RequestsReceived" if result.created else "RequestsReplayed", unit="Count", value=1)
     payload = presenters.submitted_out(result, wiring.ledger().now(), _rules())

@@ -1,7 +1,7 @@
 """submit_request: accept a consumer request, lock its `request_received` event, index it, start its clocks."""
 
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -68,7 +68,8 @@ def accept_request(ledger: Ledger, downstream: Downstream, submission: Submissio
         # A request this call opened is indexed as `result.record`; a replay's current state is read.
         start_fanout_soon(ledger, downstream, result.record.request_id, result.record if result.created else None)
     if submission.body.channel == Channel.WEB_FORM:
-        result = replace(result, status_token=issue_status_token(ledger, status_links, result.record.request_id))
+        result = SubmitResult(result.record, result.created, issue_status_token(ledger, status_links,
+                                                                        result.record.request_id))
     return result
 
 

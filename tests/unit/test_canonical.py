@@ -1,11 +1,13 @@
 import hashlib
 import json
+from datetime import datetime
 
 import pytest
 
 from shared.ledger.canonical import CanonicalError, canonical_bytes, event_hash
 from shared.ledger.envelope import Actor, Envelope, build_envelope
 from shared.ledger.ids import uuid7
+from shared.models.domain import EventType
 
 
 def test_canonical_sorts_keys_and_drops_whitespace_when_serializing():
@@ -186,3 +188,25 @@ def test_an_envelope_built_from_json_values_is_the_models_envelope():
                           consumer_tag="ab" * 32)
     assert built == model.to_json_dict()
     assert canonical_bytes(built) == model.canonical()
+
+
+@pytest.mark.parametrize("value", [
+    {"b": 1, "a": [True, None, "x", -(2**53 - 1), ("t", 0)]}, "plain", 7, None, [], {},
+    {"k": "caf\u00e9"}, {"nested": {"z": [{"y": "\u212b"}], "a": 2**53 - 1}}, {"ctl": "a\nb\u0001\u007f/\"\\"},
+    {"enum": EventType.REQUEST_RECEIVED}, {"deep": [[{"x": [1, 2, {"y": "z"}]}]]},
+])
+def test_the_type_checked_path_writes_what_the_normalizing_walk_writes(value):
+    from shared.ledger.canonical import _normalized_bytes
+
+    assert canonical_bytes(value) == _normalized_bytes(value)
+
+
+@pytest.mark.parametrize("value", [{"big": 2**53}, {"f": 1.5}, {1: "key"}, {"when": datetime(2026, 1, 1)},
+                                   ["lone \ud800"]])
+def test_the_type_checked_path_refuses_what_the_walk_refuses(value):
+    from shared.ledger.canonical import _normalized_bytes
+
+    with pytest.raises((CanonicalError, UnicodeEncodeError)) as slow:
+        _normalized_bytes(value)
+    with pytest.raises(slow.type):
+        canonical_bytes(value)

@@ -81,3 +81,24 @@ def test_the_evidence_store_never_sends_a_shortening_or_equal_retention():
     assert store.extend_retention("k", "v1", later) == (current, later)
     assert client.sent == [{"Bucket": "bucket", "Key": "k", "VersionId": "v1",
                             "Retention": {"Mode": "COMPLIANCE", "RetainUntilDate": later}}]
+
+
+def test_next_midnight_is_the_utc_day_boundary_at_or_after_the_moment_in_any_zone():
+    import random
+    from datetime import UTC, datetime, timedelta, timezone
+
+    from shared.ledger.retention import _next_midnight
+
+    rng = random.Random(16)
+    zones = [UTC, timezone(timedelta(hours=-8)), timezone(timedelta(hours=13))]
+    moments = [datetime(2026, 3, 1, tzinfo=UTC), datetime(2026, 3, 1, 16, tzinfo=timezone(timedelta(hours=-8))),
+               datetime(2026, 2, 28, 23, 59, 59, 999999, tzinfo=UTC)]
+    moments += [datetime(2026, rng.randint(1, 12), rng.randint(1, 28), rng.randint(0, 23), rng.choice((0, 30)),
+                         rng.choice((0, 59)), rng.choice((0, 1, 999999)), tzinfo=rng.choice(zones))
+                for _ in range(2000)]
+    for moment in moments:
+        until = moment.astimezone(UTC)
+        midnight = until.replace(hour=0, minute=0, second=0, microsecond=0)
+        expected = midnight if midnight == until else midnight + timedelta(days=1)
+        got = _next_midnight(moment)
+        assert got == expected and got.tzinfo is UTC and got.fold == expected.fold
