@@ -64,17 +64,16 @@ def start(host: str = "127.0.0.1", port: int = 3000, moto_port: int | None = Non
           sweep_every: float = 60.0, seal_every: float | None = None, demo_systems: bool = True,
           concurrency: int | None = None) -> LocalRuntime:
     """Start moto, create the stack's resources, and serve the API; returns once both listen."""
-    from moto.server import ThreadedMotoServer
-
     from ccpa_audit.local import emulator_fixes
+    from ccpa_audit.local.emulator_server import EmulatorServer
 
     native_memory.limit_arenas(os.environ)  # before moto's threads; containers inherit it
     emulator_fixes.apply()
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # per-request lines would flood the console
     moto_port = moto_port or free_port(host)
-    moto = ThreadedMotoServer(ip_address=host, port=moto_port, verbose=False)
+    moto = EmulatorServer(host, moto_port)
     moto.start()
-    endpoint = f"http://{host}:{moto_port}"
+    endpoint = moto.url
     # moto's Step Functions only interpret definitions when asked to (DESIGN section 9).
     _moto_config(endpoint, {"stepfunctions": {"execute_state_machine": True}})
     env = {
