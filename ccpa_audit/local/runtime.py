@@ -32,6 +32,9 @@ ROLES = ("agent", "analyst", "auditor", "service", "admin")
 DEFAULT_CONCURRENCY = 2
 STOP_GRACE_SECONDS = 2.0
 TRIM_EVERY_SECONDS = 10.0
+# The access stream poller's pause after an empty round (an ON_DEMAND stream is 4 shards: 5 emulator calls a round).
+# POST /access-events wakes it and readers drain it, so the pause only delays records put some other way.
+STREAM_IDLE_SECONDS = 1.0
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -64,17 +67,16 @@ def start(host: str = "127.0.0.1", port: int = 3000, moto_port: int | None = Non
           sweep_every: float = 60.0, seal_every: float | None = None, demo_systems: bool = True,
           concurrency: int | None = None) -> LocalRuntime:
     """Start moto, create the stack's resources, and serve the API; returns once both listen."""
-    from moto.server import ThreadedMotoServer
-
     from ccpa_audit.local import emulator_fixes
+    from ccpa_audit.local.emulator_server import EmulatorServer
 
     native_memory.limit_arenas(os.environ)  # before moto's threads; containers inherit it
     emulator_fixes.apply()
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # per-request lines would flood the console
     moto_port = moto_port or free_port(host)
-    moto = ThreadedMotoServer(ip_address=host, port=moto_port, verbose=False)
+    moto = EmulatorServer(host, moto_port)
     moto.start()
-    endpoint = f"http://{host}:{moto_port}"
+    endpoint = moto.url
     # moto's Step Functions only interpret definitions when asked to (DESIGN section 9).
     _moto_config(endpoint, {"stepfunctions": {"execute_state_machine": True}})
     env = {
@@ -166,7 +168,7 @@ def start(host: str = "127.0.0.1", port: int = 3000, moto_port: int | None = Non
     # ExportFunction's event source mapping: large exports are built from this queue (batch size 1).
     export_queue = stack.env["EXPORT_QUEUE_URL"]
     every(0.0, lambda: pump_once(sqs, export_queue, lambda event, _: invoke("export", event), wait_seconds=1, batch=1), stop)
-    every(0.0, lambda: poller.pump_once() or poller.idle(0.2), stop)
+    every(0.0, lambda: poller.pump_once() or poller.idle(STREAM_IDLE_SECONDS), stop)
     demo = seed_demo_systems(host, invoke) if demo_systems else None
     # Start-up leaves about 150 MB of long-lived objects (moto's and botocore's service models); the collector's
     # full passes need not walk them again for every few thousand objects the traffic keeps.
