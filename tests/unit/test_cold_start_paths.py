@@ -119,3 +119,15 @@ def test_intake_cold_start_builds_only_the_models_its_first_request_needs_when_i
                      "shared.models.systems.DownstreamSystem"}
     assert "shared.services.read_requests" not in _loaded_after("import functions.intake.app",
                                                                 POWERTOOLS_TRACE_DISABLED="true")
+
+
+@pytest.mark.parametrize("name", sorted(path.parent.name for path in (ROOT / "functions").glob("*/app.py")))
+def test_a_function_import_runs_without_collections_then_freezes_what_it_loaded_and_collects_again(name):
+    # Collections counted once shared.cold_start has run (compiling a stale app.py may collect before it).
+    code = ("import gc, sys\ncounts = []\n"
+            "gc.callbacks.append(lambda phase, _: phase == 'start' and 'shared.cold_start' in sys.modules and "
+            "counts.append(1))\n"
+            f"import functions.{name}.app\n"
+            "print('collections', len(counts), 'enabled', gc.isenabled(), 'frozen', gc.get_freeze_count() > 20000)")
+    printed = _printed(code, POWERTOOLS_TRACE_DISABLED="true")
+    assert printed == {"collections", "0", "enabled", "True", "frozen"}
