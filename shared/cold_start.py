@@ -7,9 +7,11 @@ function's `app.py` imports this module before anything else, which switches the
 `imports_done()` after its last import: everything alive then moves to the permanent generation (`gc.freeze`), so
 no later collection, a warm request's included, walks it again; that garbage is kept, about 160 KB once. From then
 on the collector runs as usual. Importing a second function in the same process (tests, the local stack) runs with
-the collector on: only the first import of this module switches it off.
+the collector on: only the first import of this module switches it off. At exit the frozen objects are handed back
+to the collector, so the final collection and native extensions' leak checks (DuckDB's) see the whole heap.
 """
 
+import atexit
 import gc
 
 gc.disable()
@@ -18,3 +20,6 @@ gc.disable()
 def imports_done() -> None:
     gc.freeze()
     gc.enable()
+
+
+atexit.register(gc.unfreeze)
