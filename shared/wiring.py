@@ -6,18 +6,19 @@ from typing import TYPE_CHECKING, Any
 
 from shared.config import get_settings
 from shared.ports import AccessEngine, AlertPublisher, ScopeIndex, StatusTokens
-from shared.services.downstream import Downstream
-from shared.services.ledger_writer import Ledger
 
-if TYPE_CHECKING:  # the log's services load cryptography: only the functions that serve or seal the log pay for it
+if TYPE_CHECKING:  # each builder imports what it builds: a function loads only the services it uses
     from datetime import datetime
 
     from shared.adapters.s3_batch_objects import S3BatchObjects
+    from shared.adapters.s3_evidence_store import S3EvidenceStore
     from shared.ports import AccessLeaves, AccessStream, CompactionState
     from shared.services.access_normalizers import CloudTrailMapping
     from shared.services.access_seal import AccessBatchQueue
     from shared.services.consents import Consents
+    from shared.services.downstream import Downstream
     from shared.services.exports import Exports
+    from shared.services.ledger_writer import Ledger
     from shared.services.merkle_log import MerkleLog
 
 
@@ -30,20 +31,30 @@ def aws_client(service: str) -> Any:
 
 
 @lru_cache(maxsize=1)
-def ledger() -> Ledger:
+def ledger() -> "Ledger":
     from shared.adapters.dynamo_ledger_index import DynamoLedgerIndex
     from shared.adapters.kms_consumer_tagger import KmsConsumerTagger
-    from shared.adapters.s3_evidence_store import S3EvidenceStore
+    from shared.services.ledger_writer import Ledger
 
     settings = get_settings()
     return Ledger(
-        evidence=S3EvidenceStore(settings.evidence_bucket, settings.evidence_key_id, aws_client("s3")),
+        evidence=evidence(),
         index=DynamoLedgerIndex(settings.index_table, aws_client("dynamodb"), settings.index_shards),
         tagger=KmsConsumerTagger(settings.consumer_tag_key_id, aws_client("kms")),
         settings=settings,
         notices=_OnFirstUse(_notice_catalog),  # the consent models it loads serve intake and consents only
         integrity=_OnFirstUse(alert_publisher),  # reads that meet no damaged object never create its clients
     )
+
+
+@lru_cache(maxsize=1)
+def evidence() -> "S3EvidenceStore":
+    """The evidence bucket: the ledger's event objects, and the log's tiles, checkpoints and paths (the sealer needs
+    only these, not the ledger's index and tagger)."""
+    from shared.adapters.s3_evidence_store import S3EvidenceStore
+
+    settings = get_settings()
+    return S3EvidenceStore(settings.evidence_bucket, settings.evidence_key_id, aws_client("s3"))
 
 
 class _OnFirstUse:
@@ -78,7 +89,7 @@ def merkle_log() -> "MerkleLog":
     settings = get_settings()
     events = DynamoUnsealedEvents(settings.index_table, aws_client("dynamodb"), settings.index_shards)
     return MerkleLog(
-        objects=ledger().evidence,
+        objects=evidence(),
         queue=routed_marks(events, access_batch_queue(utc_now())),
         state=DynamoLogState(settings.index_table, aws_client("dynamodb")),
         signer=KmsCheckpointSigner(settings.checkpoint_key_id, aws_client("kms")),
@@ -105,7 +116,7 @@ def access_batch_queue(now: "datetime") -> "AccessBatchQueue":
     """The sealer's view of the batch objects, for one run (it remembers the objects it has read)."""
     from shared.services.access_seal import AccessBatchQueue
 
-    return AccessBatchQueue(batch_objects(), ledger().evidence, access_leaves(), now, get_settings())
+    return AccessBatchQueue(batch_objects(), evidence(), access_leaves(), now, get_settings())
 
 
 @lru_cache(maxsize=1)
@@ -134,6 +145,7 @@ def cloudtrail_mapping() -> "CloudTrailMapping":
 def reset() -> None:
     """Forget built clients and settings (tests and the local runtime switch environments)."""
     aws_client.cache_clear()
+    evidence.cache_clear()
     ledger.cache_clear()
     merkle_log.cache_clear()
     access_stream.cache_clear()
@@ -161,7 +173,7 @@ def alert_publisher() -> AlertPublisher:
 
 
 @lru_cache(maxsize=1)
-def downstream() -> Downstream:
+def downstream() -> "Downstream":
     from shared.adapters.dynamo_gpc_identities import DynamoGpcIdentities
     from shared.adapters.dynamo_replay_guard import DynamoReplayGuard
     from shared.adapters.dynamo_system_registry import DynamoSystemRegistry
@@ -169,6 +181,7 @@ def downstream() -> Downstream:
     from shared.adapters.http_webhook_sender import HttpWebhookSender
     from shared.adapters.secrets_manager_store import SecretsManagerStore
     from shared.adapters.step_functions_workflow import StepFunctionsWorkflow
+    from shared.services.downstream import Downstream
 
     settings = get_settings()
     return Downstream(
