@@ -33,10 +33,12 @@ def test_intake_cold_import_loads_neither_xray_nor_pydantic_settings_nor_cryptog
     assert "shared.services.consents" not in loaded and "boto3" not in loaded
 
 
-def test_sealer_cold_import_loads_no_consent_models_and_no_powertools_parser_models():
+def test_sealer_cold_import_loads_neither_the_ledger_writer_nor_api_models_nor_powertools_parser_models():
     loaded = _loaded_after("import functions.seal.app\nfrom shared import wiring\nwiring.merkle_log()",
                            POWERTOOLS_TRACE_DISABLED="true")
-    assert "shared.models.consent" not in loaded
+    assert "shared.services.merkle_log" in loaded
+    assert not loaded & {"shared.models.consent", "shared.services.ledger_writer", "shared.models.api",
+                         "shared.models.access_events", "shared.ledger.envelope"}
     assert "aws_lambda_powertools.utilities.parser.models" not in loaded
 
 
