@@ -84,16 +84,17 @@ def test_settings_refuse_a_bad_environment_value_when_built(monkeypatch):
         Settings()
 
 
-def test_export_api_cold_start_loads_neither_the_batch_utility_nor_an_access_engine_until_a_consumer_export():
+def test_export_api_cold_start_loads_neither_the_batch_utility_nor_the_access_log_until_a_consumer_export():
     code = ("import functions.export.app\nfrom shared import wiring\nwiring.ledger()\nwiring.exports()\n"
             "import sys\nprint('batch', 'aws_lambda_powertools.utilities.batch' in sys.modules)\n"
+            "print('access log', {'shared.services.access_log', 'shared.services.read_requests'} & set(sys.modules))\n"
             "print('athena', 'shared.adapters.athena_access_engine' in sys.modules)\n"
             "wiring.exports().access.search\n"  # a consumer's export reaches the engine: built then
             "print('athena', 'shared.adapters.athena_access_engine' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True,
                          env={**os.environ, "AWS_DEFAULT_REGION": "us-east-1", "POWERTOOLS_TRACE_DISABLED": "true",
                               "ACCESS_SEARCH_ENGINE": "athena"}).stdout.split("\n")
-    assert out[:3] == ["batch False", "athena False", "athena True"]
+    assert out[:4] == ["batch False", "access log set()", "athena False", "athena True"]
 
 
 def test_a_cold_start_builds_no_request_or_response_model_until_a_route_uses_it():
