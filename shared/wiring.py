@@ -1,9 +1,11 @@
 """Composition root: builds the adapters once per container from Settings (clients are created on first use)."""
 
+import gc
 from collections.abc import Callable
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
+from shared.cold_start import container_lived
 from shared.config import get_settings
 from shared.ports import AccessEngine, AlertPublisher, ScopeIndex, StatusTokens
 
@@ -23,11 +25,13 @@ if TYPE_CHECKING:  # each builder imports what it builds: a function loads only 
 
 
 @lru_cache(maxsize=None)
-def aws_client(service: str) -> Any:
-    import boto3  # deferred: a handler that never touches AWS (e.g. /health) does not pay for it
-    from botocore.config import Config
+def aws_client(service: str, **config: Any) -> Any:
+    """One client per service (and configuration) for the container's life, built as shared/cold_start.py says."""
+    with container_lived():
+        import boto3  # deferred: a handler that never touches AWS (e.g. /health) does not pay for it
+        from botocore.config import Config
 
-    return boto3.client(service, config=Config(retries={"mode": "standard", "max_attempts": 4}))
+        return boto3.client(service, config=Config(retries={"mode": "standard", "max_attempts": 4}, **config))
 
 
 @lru_cache(maxsize=1)
@@ -144,6 +148,7 @@ def cloudtrail_mapping() -> "CloudTrailMapping":
 
 def reset() -> None:
     """Forget built clients and settings (tests and the local runtime switch environments)."""
+    gc.unfreeze()  # what building clients froze (shared/cold_start.py) is collectable again with them
     aws_client.cache_clear()
     evidence.cache_clear()
     ledger.cache_clear()
@@ -199,9 +204,6 @@ def downstream() -> "Downstream":
 def exports() -> "Exports":
     import os
 
-    import boto3
-    from botocore.config import Config
-
     from shared.adapters.dynamo_export_jobs import DynamoExportJobs
     from shared.adapters.s3_bundle_store import S3BundleStore
     from shared.adapters.sqs_export_queue import SqsExportQueue
@@ -209,7 +211,7 @@ def exports() -> "Exports":
 
     settings = get_settings()
     # Presigned URLs must be SigV4 (X-Amz-Expires); a client of its own keeps that explicit.
-    s3 = boto3.client("s3", config=Config(signature_version="s3v4", retries={"mode": "standard", "max_attempts": 4}))
+    s3 = aws_client("s3", signature_version="s3v4")
     return Exports(
         scopes=scope_index(),
         jobs=DynamoExportJobs(settings.index_table, aws_client("dynamodb")),
