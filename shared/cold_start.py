@@ -10,16 +10,15 @@ on the collector runs as usual. Importing a second function in the same process 
 the collector on: only the first import of this module switches it off. At exit the frozen objects are handed back
 to the collector, so the final collection and native extensions' leak checks (DuckDB's) see the whole heap.
 
-An AWS client is built the same way (`container_lived`, from shared/wiring.py): boto3's modules and the service
-models it loads live as long as the container too, and building the first request's clients triggered some 100
-young collections that freed nothing (about 4% of a cold start's instructions). Objects of the request in flight are
-frozen with them: they are still freed when unreferenced, only cyclic garbage among them is kept.
+An AWS client is built the same way (shared/wiring.py, with shared/batch_gc.py's `collector_paused(freeze=True)`):
+boto3's modules and the service models it loads live as long as the container too, and building the first
+request's clients triggered some 100 young collections that freed nothing (about 4% of a cold start's
+instructions). Objects of the request in flight are frozen with them: they are still freed when unreferenced, only
+cyclic garbage among them is kept.
 """
 
 import atexit
 import gc
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 gc.disable()
 
@@ -27,20 +26,6 @@ gc.disable()
 def imports_done() -> None:
     gc.freeze()
     gc.enable()
-
-
-@contextmanager
-def container_lived() -> Iterator[None]:
-    """Builds objects with the collector off, then freezes them; under an enclosing pause (an import, a batch) the
-    collector is left to it."""
-    if not gc.isenabled():
-        yield
-        return
-    gc.disable()
-    try:
-        yield
-    finally:
-        imports_done()
 
 
 atexit.register(gc.unfreeze)

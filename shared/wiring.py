@@ -5,7 +5,7 @@ from collections.abc import Callable
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
-from shared.cold_start import container_lived
+from shared.batch_gc import collector_paused
 from shared.config import get_settings
 from shared.ports import AccessEngine, AlertPublisher, ScopeIndex, StatusTokens
 
@@ -27,7 +27,7 @@ if TYPE_CHECKING:  # each builder imports what it builds: a function loads only 
 @lru_cache(maxsize=None)
 def aws_client(service: str, **config: Any) -> Any:
     """One client per service (and configuration) for the container's life, built as shared/cold_start.py says."""
-    with container_lived():
+    with collector_paused(freeze=True):
         import boto3  # deferred: a handler that never touches AWS (e.g. /health) does not pay for it
         from botocore.config import Config
 
