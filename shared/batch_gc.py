@@ -15,12 +15,16 @@ from contextlib import contextmanager
 
 
 @contextmanager
-def collector_paused() -> Iterator[None]:
-    if not gc.isenabled():  # an enclosing batch (or the host) holds it off already
+def collector_paused(freeze: bool = False) -> Iterator[None]:
+    """With `freeze`, what exists when it resumes is frozen first: objects built to live as long as the container
+    (AWS clients, shared/cold_start.py)."""
+    if not gc.isenabled():  # an enclosing batch (or the host, or an import) holds it off already
         yield
         return
     gc.disable()
     try:
         yield
     finally:
+        if freeze:
+            gc.freeze()
         gc.enable()

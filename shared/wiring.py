@@ -1,49 +1,64 @@
 """Composition root: builds the adapters once per container from Settings (clients are created on first use)."""
 
+import gc
 from collections.abc import Callable
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
+from shared.batch_gc import collector_paused
 from shared.config import get_settings
 from shared.ports import AccessEngine, AlertPublisher, ScopeIndex, StatusTokens
-from shared.services.downstream import Downstream
-from shared.services.ledger_writer import Ledger
 
-if TYPE_CHECKING:  # the log's services load cryptography: only the functions that serve or seal the log pay for it
+if TYPE_CHECKING:  # each builder imports what it builds: a function loads only the services it uses
     from datetime import datetime
 
     from shared.adapters.s3_batch_objects import S3BatchObjects
+    from shared.adapters.s3_evidence_store import S3EvidenceStore
     from shared.ports import AccessLeaves, AccessStream, CompactionState
     from shared.services.access_normalizers import CloudTrailMapping
     from shared.services.access_seal import AccessBatchQueue
     from shared.services.consents import Consents
+    from shared.services.downstream import Downstream
     from shared.services.exports import Exports
+    from shared.services.ledger_writer import Ledger
     from shared.services.merkle_log import MerkleLog
 
 
 @lru_cache(maxsize=None)
-def aws_client(service: str) -> Any:
-    import boto3  # deferred: a handler that never touches AWS (e.g. /health) does not pay for it
-    from botocore.config import Config
+def aws_client(service: str, **config: Any) -> Any:
+    """One client per service (and configuration) for the container's life, built as shared/cold_start.py says."""
+    with collector_paused(freeze=True):
+        import boto3  # deferred: a handler that never touches AWS (e.g. /health) does not pay for it
+        from botocore.config import Config
 
-    return boto3.client(service, config=Config(retries={"mode": "standard", "max_attempts": 4}))
+        return boto3.client(service, config=Config(retries={"mode": "standard", "max_attempts": 4}, **config))
 
 
 @lru_cache(maxsize=1)
-def ledger() -> Ledger:
+def ledger() -> "Ledger":
     from shared.adapters.dynamo_ledger_index import DynamoLedgerIndex
     from shared.adapters.kms_consumer_tagger import KmsConsumerTagger
-    from shared.adapters.s3_evidence_store import S3EvidenceStore
+    from shared.services.ledger_writer import Ledger
 
     settings = get_settings()
     return Ledger(
-        evidence=S3EvidenceStore(settings.evidence_bucket, settings.evidence_key_id, aws_client("s3")),
+        evidence=evidence(),
         index=DynamoLedgerIndex(settings.index_table, aws_client("dynamodb"), settings.index_shards),
         tagger=KmsConsumerTagger(settings.consumer_tag_key_id, aws_client("kms")),
         settings=settings,
         notices=_OnFirstUse(_notice_catalog),  # the consent models it loads serve intake and consents only
         integrity=_OnFirstUse(alert_publisher),  # reads that meet no damaged object never create its clients
     )
+
+
+@lru_cache(maxsize=1)
+def evidence() -> "S3EvidenceStore":
+    """The evidence bucket: the ledger's event objects, and the log's tiles, checkpoints and paths (the sealer needs
+    only these, not the ledger's index and tagger)."""
+    from shared.adapters.s3_evidence_store import S3EvidenceStore
+
+    settings = get_settings()
+    return S3EvidenceStore(settings.evidence_bucket, settings.evidence_key_id, aws_client("s3"))
 
 
 class _OnFirstUse:
@@ -78,7 +93,7 @@ def merkle_log() -> "MerkleLog":
     settings = get_settings()
     events = DynamoUnsealedEvents(settings.index_table, aws_client("dynamodb"), settings.index_shards)
     return MerkleLog(
-        objects=ledger().evidence,
+        objects=evidence(),
         queue=routed_marks(events, access_batch_queue(utc_now())),
         state=DynamoLogState(settings.index_table, aws_client("dynamodb")),
         signer=KmsCheckpointSigner(settings.checkpoint_key_id, aws_client("kms")),
@@ -105,7 +120,7 @@ def access_batch_queue(now: "datetime") -> "AccessBatchQueue":
     """The sealer's view of the batch objects, for one run (it remembers the objects it has read)."""
     from shared.services.access_seal import AccessBatchQueue
 
-    return AccessBatchQueue(batch_objects(), ledger().evidence, access_leaves(), now, get_settings())
+    return AccessBatchQueue(batch_objects(), evidence(), access_leaves(), now, get_settings())
 
 
 @lru_cache(maxsize=1)
@@ -133,7 +148,9 @@ def cloudtrail_mapping() -> "CloudTrailMapping":
 
 def reset() -> None:
     """Forget built clients and settings (tests and the local runtime switch environments)."""
+    gc.unfreeze()  # what building clients froze (shared/cold_start.py) is collectable again with them
     aws_client.cache_clear()
+    evidence.cache_clear()
     ledger.cache_clear()
     merkle_log.cache_clear()
     access_stream.cache_clear()
@@ -161,7 +178,7 @@ def alert_publisher() -> AlertPublisher:
 
 
 @lru_cache(maxsize=1)
-def downstream() -> Downstream:
+def downstream() -> "Downstream":
     from shared.adapters.dynamo_gpc_identities import DynamoGpcIdentities
     from shared.adapters.dynamo_replay_guard import DynamoReplayGuard
     from shared.adapters.dynamo_system_registry import DynamoSystemRegistry
@@ -169,6 +186,7 @@ def downstream() -> Downstream:
     from shared.adapters.http_webhook_sender import HttpWebhookSender
     from shared.adapters.secrets_manager_store import SecretsManagerStore
     from shared.adapters.step_functions_workflow import StepFunctionsWorkflow
+    from shared.services.downstream import Downstream
 
     settings = get_settings()
     return Downstream(
@@ -186,9 +204,6 @@ def downstream() -> Downstream:
 def exports() -> "Exports":
     import os
 
-    import boto3
-    from botocore.config import Config
-
     from shared.adapters.dynamo_export_jobs import DynamoExportJobs
     from shared.adapters.s3_bundle_store import S3BundleStore
     from shared.adapters.sqs_export_queue import SqsExportQueue
@@ -196,7 +211,7 @@ def exports() -> "Exports":
 
     settings = get_settings()
     # Presigned URLs must be SigV4 (X-Amz-Expires); a client of its own keeps that explicit.
-    s3 = boto3.client("s3", config=Config(signature_version="s3v4", retries={"mode": "standard", "max_attempts": 4}))
+    s3 = aws_client("s3", signature_version="s3v4")
     return Exports(
         scopes=scope_index(),
         jobs=DynamoExportJobs(settings.index_table, aws_client("dynamodb")),

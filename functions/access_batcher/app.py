@@ -6,6 +6,9 @@ full load an object holds thousands of events. A failure raises: the mapping ret
 copies of events already written are skipped by event id when they are sealed and searched.
 """
 
+from shared import cold_start  # first: the collector stays off while this function's modules load
+
+# isort: split
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from shared import wiring
@@ -26,3 +29,6 @@ def lambda_handler(event: dict, context: LambdaContext) -> dict:
     metrics.add_metric(name="AccessEventsBatched", unit="Count", value=count)
     logger.info("access batch written", key=key, events=count, records=len(event["Records"]))
     return {"key": key, "events": count}
+
+
+cold_start.imports_done()

@@ -1,3 +1,6 @@
+from shared import cold_start  # first: the collector stays off while this function's modules load
+
+# isort: split
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from shared import wiring
@@ -23,3 +26,6 @@ def lambda_handler(event: dict, context: LambdaContext) -> dict:
     watermark = result.compacted_before.isoformat() if result.compacted_before else None
     return {"days": len(result.days), "events": sum(day.events for day in result.days),
             "compacted_before": watermark}
+
+
+cold_start.imports_done()

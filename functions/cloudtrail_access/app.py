@@ -2,6 +2,9 @@
 exactly like a producer's POST /access-events, onto the access stream. Accesses to data the mapping does not name
 are not personal data: dropped. A failure raises, and EventBridge retries the event (same ids: stored once)."""
 
+from shared import cold_start  # first: the collector stays off while this function's modules load
+
+# isort: split
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from shared import wiring
@@ -22,3 +25,6 @@ def lambda_handler(event: dict, context: LambdaContext) -> dict:
     metrics.add_metric(name="AccessEventsAccepted", unit="Count", value=len(ids))
     logger.info("cloudtrail event", accepted=len(ids))
     return {"accepted": len(ids), "event_ids": ids}
+
+
+cold_start.imports_done()

@@ -1,3 +1,6 @@
+from shared import cold_start  # first: the collector stays off while this function's modules load
+
+# isort: split
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from shared import wiring
@@ -23,3 +26,6 @@ def lambda_handler(event: dict, context: LambdaContext) -> dict:
     return {"open_clocks": result.open_clocks, "at_risk": result.at_risk, "overdue": result.overdue,
             "fanouts_started": downstream.started,
             "alerts": [alert.model_dump() for alert in [*result.alerts, *downstream.alerts]]}
+
+
+cold_start.imports_done()

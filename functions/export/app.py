@@ -1,3 +1,6 @@
+from shared import cold_start  # first: the collector stays off while this function's modules load
+
+# isort: split
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -61,3 +64,6 @@ def lambda_handler(event: dict, context: LambdaContext) -> dict:
         return process_partial_response(event=event, record_handler=build_queued,
                                         processor=BatchProcessor(event_type=EventType.SQS), context=context)
     return app.resolve(event, context)
+
+
+cold_start.imports_done()

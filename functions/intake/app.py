@@ -1,3 +1,6 @@
+from shared import cold_start  # first: the collector stays off while this function's modules load
+
+# isort: split
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from shared.api import build_resolver
@@ -28,3 +31,6 @@ def openapi():
 def lambda_handler(event: dict, context: LambdaContext) -> dict:
     logger.set_correlation_id(api_request_id(event))
     return app.resolve(event, context)
+
+
+cold_start.imports_done()

@@ -9,14 +9,18 @@ single-event object would; every other column is derived from it, for search. Pe
 and times. The pyarrow schema below is the one both the writer and the readers (DuckDB, Athena's Glue table) use.
 """
 
+from __future__ import annotations
+
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import cache
-from typing import Any, TypedDict
+from typing import TYPE_CHECKING, Any, TypedDict
 
-from shared.ledger.envelope import Actor
 from shared.ledger.ids import nonce_hex
-from shared.models.access_events import AccessEventIn
+
+if TYPE_CHECKING:  # the sealer reads batch objects and never loads the access API's input models
+    from shared.ledger.envelope import Actor
+    from shared.models.access_events import AccessEventIn
 
 PREFIX = "access/batches/"
 ROW_GROUP_ROWS = 10_000

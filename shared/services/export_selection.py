@@ -16,12 +16,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from shared.errors import RequestNotFoundError
-from shared.models.access_search import BATCH_PREFIX
+from shared.models.access_batch import PREFIX as BATCH_PREFIX
 from shared.models.domain import EventType, RequestType
 from shared.models.export import ExportScope
 from shared.models.records import RequestRecord, StoredEvent
 from shared.ports import AccessEngine, ScopeIndex
-from shared.services.access_log import consumer_access_rows, stored_from_row
 from shared.services.consent_export import cited_notices
 from shared.services.ledger_writer import Ledger
 
@@ -70,7 +69,10 @@ def select(ledger: Ledger, scopes: ScopeIndex, scope: ExportScope, access: Acces
     bodies: dict[str, bytes] = {}
     if access is not None and scope.consumer_tag and not scope.request_id and request_type is None \
             and event_type in (None, EventType.DATA_ACCESS):
-        # The consumer's access events kept in batch objects, found through the search engine.
+        # The consumer's access events kept in batch objects, found through the search engine (loaded, like the
+        # engine, by a consumer's export only).
+        from shared.services.access_log import consumer_access_rows, stored_from_row
+
         known = {event.event_id for event in standalone}
         rows = [row for row in consumer_access_rows(access, scope.consumer_tag, scope.from_, scope.to, ledger.now())
                 if row.event_id not in known]

@@ -22,7 +22,6 @@ from shared.services.build_bundle import BatchQueueAt, build_bundle
 from shared.services.export_selection import SYNC_MAX_MONTHS, Selection, months_read, select
 from shared.services.ledger_writer import OWN_SERVICE, AccessKeys, EventDraft, Ledger, record_standalone_event_once
 from shared.services.merkle_log import MerkleLog
-from shared.services.read_requests import record_audit_read
 from shared.timefmt import rfc3339
 
 
@@ -142,6 +141,8 @@ def get_export(ledger: Ledger, exports: Exports, export_id: str, reader: Actor) 
         raise ExportNotFoundError(f"No export with id {export_id}.")
     if job.status == "ready":
         # A fresh URL hands the evidence out again: that is a read of the ledger like any other.
+        from shared.services.read_requests import record_audit_read  # reads, not a new export, load the reader
+
         record_audit_read(ledger, reader, {"export_id": export_id}, job.scope.consumer_tag)
     return export_out(ledger, exports, job)
 
@@ -170,6 +171,8 @@ def yearly_metrics(ledger: Ledger, exports: Exports, year: int) -> MetricsReport
 
 
 def metrics_report(ledger: Ledger, exports: Exports, year: int, reader: Actor) -> MetricsReport:
+    from shared.services.read_requests import record_audit_read
+
     report = yearly_metrics(ledger, exports, year)
     record_audit_read(ledger, reader, {"report": "ccpa_7102_metrics", "year": year}, None)
     return report

@@ -33,10 +33,12 @@ def test_intake_cold_import_loads_neither_xray_nor_pydantic_settings_nor_cryptog
     assert "shared.services.consents" not in loaded and "boto3" not in loaded
 
 
-def test_sealer_cold_import_loads_no_consent_models_and_no_powertools_parser_models():
+def test_sealer_cold_import_loads_neither_the_ledger_writer_nor_api_models_nor_powertools_parser_models():
     loaded = _loaded_after("import functions.seal.app\nfrom shared import wiring\nwiring.merkle_log()",
                            POWERTOOLS_TRACE_DISABLED="true")
-    assert "shared.models.consent" not in loaded
+    assert "shared.services.merkle_log" in loaded
+    assert not loaded & {"shared.models.consent", "shared.services.ledger_writer", "shared.models.api",
+                         "shared.models.access_events", "shared.ledger.envelope"}
     assert "aws_lambda_powertools.utilities.parser.models" not in loaded
 
 
@@ -82,16 +84,17 @@ def test_settings_refuse_a_bad_environment_value_when_built(monkeypatch):
         Settings()
 
 
-def test_export_api_cold_start_loads_neither_the_batch_utility_nor_an_access_engine_until_a_consumer_export():
+def test_export_api_cold_start_loads_neither_the_batch_utility_nor_the_access_log_until_a_consumer_export():
     code = ("import functions.export.app\nfrom shared import wiring\nwiring.ledger()\nwiring.exports()\n"
             "import sys\nprint('batch', 'aws_lambda_powertools.utilities.batch' in sys.modules)\n"
+            "print('access log', {'shared.services.access_log', 'shared.services.read_requests'} & set(sys.modules))\n"
             "print('athena', 'shared.adapters.athena_access_engine' in sys.modules)\n"
             "wiring.exports().access.search\n"  # a consumer's export reaches the engine: built then
             "print('athena', 'shared.adapters.athena_access_engine' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True,
                          env={**os.environ, "AWS_DEFAULT_REGION": "us-east-1", "POWERTOOLS_TRACE_DISABLED": "true",
                               "ACCESS_SEARCH_ENGINE": "athena"}).stdout.split("\n")
-    assert out[:3] == ["batch False", "athena False", "athena True"]
+    assert out[:4] == ["batch False", "access log set()", "athena False", "athena True"]
 
 
 def test_a_cold_start_builds_no_request_or_response_model_until_a_route_uses_it():
@@ -119,3 +122,17 @@ def test_intake_cold_start_builds_only_the_models_its_first_request_needs_when_i
                      "shared.models.systems.DownstreamSystem"}
     assert "shared.services.read_requests" not in _loaded_after("import functions.intake.app",
                                                                 POWERTOOLS_TRACE_DISABLED="true")
+
+
+@pytest.mark.parametrize("name", sorted(path.parent.name for path in (ROOT / "functions").glob("*/app.py")))
+def test_a_function_import_runs_without_collections_then_freezes_what_it_loaded_and_collects_again(name):
+    # Byte code written first, as the layer ships it (compiling may collect): an empty value lets Python write it.
+    _printed(f"import functions.{name}.app", PYTHONDONTWRITEBYTECODE="")
+    # Collections counted from shared.cold_start's import until the freeze.
+    code = ("import gc, sys\ncounts = []\n"
+            "gc.callbacks.append(lambda phase, _: phase == 'start' and 'shared.cold_start' in sys.modules and "
+            "not gc.get_freeze_count() and counts.append(1))\n"
+            f"import functions.{name}.app\n"
+            "print('collections', len(counts), 'enabled', gc.isenabled(), 'frozen', gc.get_freeze_count() > 20000)")
+    printed = _printed(code, POWERTOOLS_TRACE_DISABLED="true", PYTHONDONTWRITEBYTECODE="")
+    assert printed == {"collections", "0", "enabled", "True", "frozen"}
