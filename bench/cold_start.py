@@ -28,6 +28,7 @@ ENV = {
     "AWS_SECRET_ACCESS_KEY": "bench",
     "POWERTOOLS_TRACE_DISABLED": "true",
     "ACCESS_SEARCH_ENGINE": "athena",
+    "PYDANTIC_DISABLE_PLUGINS": "__all__",
 }
 # What each function's first request builds through the composition root (shared/wiring.py).
 FIRST_REQUEST = {

@@ -813,3 +813,11 @@ def test_only_the_searching_functions_query_athena_and_only_in_their_workgroup_r
         if statement.get("Sid") == "ReadBatchObjects":
             assert actions == ["s3:GetObject"]
     assert searchers == {"IntakeFunction", "ExportFunction"}
+
+
+def test_the_cold_start_bench_runs_with_the_deployed_runtime_settings(template):
+    from bench.cold_start import ENV
+
+    variables = template["Globals"]["Function"]["Environment"]["Variables"]
+    for name in ("ACCESS_SEARCH_ENGINE", "PYDANTIC_DISABLE_PLUGINS"):
+        assert ENV[name] == variables[name], name
