@@ -40,6 +40,8 @@ RETIRE_AFTER = 1000
 # ...or as soon as it is resident past this after an invocation, as Lambda caps a function's memory (MemorySize).
 # A fresh container answering intakes holds about 100 MB, one that has loaded pyarrow for Parquet about 165 MB.
 RETIRE_ABOVE_MB = 224
+# pyarrow's import adds about 60 MB to a container; growth past this in one invocation is a family's libraries loading.
+LOADED_MB = 32
 CRASH_RESPONSE = {"statusCode": 502, "headers": {"content-type": "application/json"},
                   "body": '{"error": "function_crashed", "message": "The function stopped before it answered; '
                           'retry the call.", "details": []}'}
@@ -106,10 +108,12 @@ class ContainerPool:
     """Up to `size` containers, started on demand and reused; `invoke` blocks until one is free."""
 
     def __init__(self, size: int, env: dict[str, str], modules: dict[str, str] | None = None,
-                 retire_after: int = RETIRE_AFTER, retire_above_mb: float = RETIRE_ABOVE_MB) -> None:
+                 retire_after: int = RETIRE_AFTER, retire_above_mb: float = RETIRE_ABOVE_MB,
+                 loaded_mb: float = LOADED_MB) -> None:
         self._modules = modules or HANDLERS  # function name -> "module" (its lambda_handler) or "module:function"
         self._retire_after = retire_after
         self._retire_above_mb = retire_above_mb
+        self._loaded_mb = loaded_mb
         self._turns: dict[str, threading.Lock] = {}  # family -> one invocation of the family at a time
         self._env = env
         self._idle: list[_Container] = []  # the most recently used last
@@ -132,6 +136,7 @@ class ContainerPool:
         # family's container is free for the next one instead of a second container loading the same libraries.
         with self._turn(FAMILIES.get(function)), self._slots:
             container = self._take(function)
+            before = _resident_mb(container.process.pid)
             try:
                 container.inbox.send((function, event, request_id))
                 status, result = container.outbox.recv()
@@ -140,7 +145,7 @@ class ContainerPool:
                 raise FunctionCrashedError(f"{function} container exited during the invocation") from None
             container.functions.add(function)
             container.invocations += 1
-            if self._spent(container, function):
+            if self._spent(container, function, before):
                 self._discard(container)  # the next invocation that finds no warm container starts a fresh one
             else:
                 with self._lock:
@@ -165,13 +170,16 @@ class ContainerPool:
         with self._lock:
             return self._turns.setdefault(family, threading.Lock())
 
-    def _spent(self, container: _Container, function: str) -> bool:
-        """Retire after the quota of invocations, past the memory bound, or when the container loaded a family's
-        libraries that another warm container already holds (it ran one while that container was busy)."""
-        if container.invocations >= self._retire_after or _resident_mb(container.process.pid) > self._retire_above_mb:
+    def _spent(self, container: _Container, function: str, before_mb: float) -> bool:
+        """Retire after the quota of invocations, past the memory bound, or when the container has just loaded a
+        family's libraries (grown by `loaded_mb`) that another warm container already holds: it ran one of the family
+        while that container was busy. (A family function that loads nothing heavy, such as a seal with no access
+        batches to read, leaves it be: a fresh container costs a cold start.)"""
+        now = _resident_mb(container.process.pid)
+        if container.invocations >= self._retire_after or now > self._retire_above_mb:
             return True
         family = FAMILIES.get(function)
-        if family is None:
+        if family is None or now - before_mb < self._loaded_mb:
             return False
         with self._lock:
             return any(other is not container and any(FAMILIES.get(f) == family for f in other.functions)

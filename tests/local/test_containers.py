@@ -122,27 +122,44 @@ def test_a_container_resident_past_the_memory_bound_after_an_invocation_is_retir
     assert runs[0]["pid"] != runs[1]["pid"]
 
 
+def _spill(pool, flag):
+    """The family's container is busy with another function while one of the family runs: it goes to a second."""
+    pool.prestart(1)
+    family_pid = pool.invoke("count", {}, "1")["pid"]
+    waiting: dict[str, object] = {}
+    busy = threading.Thread(target=lambda: waiting.update(pool.invoke("wait_for_file", {"path": str(flag)}, "2")))
+    busy.start()
+    spilled_pid = pool.invoke("touch", {"path": str(flag)}, "3")["pid"]
+    busy.join(timeout=30)
+    assert waiting["pid"] == family_pid != spilled_pid
+    return family_pid
+
+
 def test_a_container_that_loaded_a_family_another_warm_container_holds_is_retired(tmp_path, monkeypatch):
     from ccpa_audit.local import containers
 
     monkeypatch.setattr(containers, "FAMILIES", {"count": "heavy", "touch": "heavy"})
-    pool = ContainerPool(2, {}, FUNCTIONS)
-    flag = tmp_path / "go"
+    pool = ContainerPool(2, {}, FUNCTIONS, loaded_mb=float("-inf"))  # as if every invocation loaded the libraries
     try:
-        pool.prestart(1)
-        family_pid = pool.invoke("count", {}, "1")["pid"]
-        waiting: dict[str, object] = {}
-        busy = threading.Thread(target=lambda: waiting.update(pool.invoke("wait_for_file", {"path": str(flag)}, "2")))
-        busy.start()  # the family's container is busy with another function...
-        spilled_pid = pool.invoke("touch", {"path": str(flag)}, "3")["pid"]  # ...so the family loads in a second one
-        busy.join(timeout=30)
+        family_pid = _spill(pool, tmp_path / "go")
         assert pool.size == 1  # the second was retired; the family stays in the first
         again = pool.invoke("count", {}, "4")
     finally:
         pool.close()
 
-    assert waiting["pid"] == family_pid != spilled_pid
     assert again == {"pid": family_pid, "invocations": 2}
+
+
+def test_a_family_function_that_loaded_nothing_heavy_leaves_its_container_warm(tmp_path, monkeypatch):
+    from ccpa_audit.local import containers
+
+    monkeypatch.setattr(containers, "FAMILIES", {"count": "heavy", "touch": "heavy"})
+    pool = ContainerPool(2, {}, FUNCTIONS)  # touching a file grows no container by 32 MB
+    try:
+        _spill(pool, tmp_path / "go")
+        assert pool.size == 2
+    finally:
+        pool.close()
 
 
 def test_invocations_of_one_family_take_turns_in_its_container_while_other_functions_run(tmp_path, monkeypatch):
