@@ -44,7 +44,11 @@ def main(argv: list[str] | None = None) -> int:
             export.error(export_client.missing_scope_message())
         return export_client.run_export(args)
     if args.command == "local":
+        from ccpa_audit.local import native_memory
         from ccpa_audit.local.runtime import serve
+
+        if argv is None:  # started as a command, not called from Python: the whole command can start again
+            native_memory.use_system_allocator(sys.orig_argv[1:])
 
         return serve(args.host, args.port)
     return 2

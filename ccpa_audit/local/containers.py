@@ -4,6 +4,7 @@ container. Concurrent invocations go to different containers, so no resolver, lo
 shared by two invocations in flight (Powertools keeps the current event on a class attribute, so threads in one
 process would see each other's requests)."""
 
+import contextlib
 import importlib
 import json
 import os
@@ -36,6 +37,11 @@ FAMILIES = {"seal": "parquet", "access_batcher": "parquet", "access_compactor": 
 # Lambda recycles execution environments; here a container is retired after this many invocations, so whatever a
 # long-lived process accumulates (bounded caches, heap fragments) is handed back rather than growing for hours.
 RETIRE_AFTER = 1000
+# ...or as soon as it is resident past this after an invocation, as Lambda caps a function's memory (MemorySize).
+# A fresh container answering intakes holds about 100 MB, one that has loaded pyarrow for Parquet about 165 MB.
+RETIRE_ABOVE_MB = 224
+# pyarrow's import adds about 60 MB to a container; growth past this in one invocation is a family's libraries loading.
+LOADED_MB = 32
 CRASH_RESPONSE = {"statusCode": 502, "headers": {"content-type": "application/json"},
                   "body": '{"error": "function_crashed", "message": "The function stopped before it answered; '
                           'retry the call.", "details": []}'}
@@ -102,9 +108,13 @@ class ContainerPool:
     """Up to `size` containers, started on demand and reused; `invoke` blocks until one is free."""
 
     def __init__(self, size: int, env: dict[str, str], modules: dict[str, str] | None = None,
-                 retire_after: int = RETIRE_AFTER) -> None:
+                 retire_after: int = RETIRE_AFTER, retire_above_mb: float = RETIRE_ABOVE_MB,
+                 loaded_mb: float = LOADED_MB) -> None:
         self._modules = modules or HANDLERS  # function name -> "module" (its lambda_handler) or "module:function"
         self._retire_after = retire_after
+        self._retire_above_mb = retire_above_mb
+        self._loaded_mb = loaded_mb
+        self._turns: dict[str, threading.Lock] = {}  # family -> one invocation of the family at a time
         self._env = env
         self._idle: list[_Container] = []  # the most recently used last
         self._slots = threading.BoundedSemaphore(size)
@@ -122,8 +132,11 @@ class ContainerPool:
             self._idle.extend(started)
 
     def invoke(self, function: str, event: dict[str, Any], request_id: str) -> Any:
-        with self._slots:
+        # A family's invocations take turns (waiting before they hold a slot, so other functions still run), so the
+        # family's container is free for the next one instead of a second container loading the same libraries.
+        with self._turn(FAMILIES.get(function)), self._slots:
             container = self._take(function)
+            before = _resident_mb(container.process.pid)
             try:
                 container.inbox.send((function, event, request_id))
                 status, result = container.outbox.recv()
@@ -132,7 +145,7 @@ class ContainerPool:
                 raise FunctionCrashedError(f"{function} container exited during the invocation") from None
             container.functions.add(function)
             container.invocations += 1
-            if container.invocations >= self._retire_after:
+            if self._spent(container, function, before):
                 self._discard(container)  # the next invocation that finds no warm container starts a fresh one
             else:
                 with self._lock:
@@ -150,6 +163,27 @@ class ContainerPool:
             container.close()
         for container in containers:
             container.process.wait(timeout=1)
+
+    def _turn(self, family: str | None) -> contextlib.AbstractContextManager[Any]:
+        if family is None:
+            return contextlib.nullcontext()
+        with self._lock:
+            return self._turns.setdefault(family, threading.Lock())
+
+    def _spent(self, container: _Container, function: str, before_mb: float) -> bool:
+        """Retire after the quota of invocations, past the memory bound, or when the container has just loaded a
+        family's libraries (grown by `loaded_mb`) that another warm container already holds: it ran one of the family
+        while that container was busy. (A family function that loads nothing heavy, such as a seal with no access
+        batches to read, leaves it be: a fresh container costs a cold start.)"""
+        now = _resident_mb(container.process.pid)
+        if container.invocations >= self._retire_after or now > self._retire_above_mb:
+            return True
+        family = FAMILIES.get(function)
+        if family is None or now - before_mb < self._loaded_mb:
+            return False
+        with self._lock:
+            return any(other is not container and any(FAMILIES.get(f) == family for f in other.functions)
+                       for other in self._all)
 
     def _take(self, function: str) -> _Container:
         with self._lock:
@@ -187,6 +221,15 @@ class ContainerPool:
             container.process.wait(timeout=1)
         except subprocess.TimeoutExpired:
             pass  # a process that is slow to go is reaped by the pool's close
+
+
+def _resident_mb(pid: int) -> float:
+    """A container's resident size (0 where /proc is not there to read: then it is never retired for it)."""
+    try:
+        with open(f"/proc/{pid}/statm", "rb") as statm:
+            return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+    except (OSError, ValueError, IndexError):
+        return 0.0
 
 
 if __name__ == "__main__":

@@ -44,6 +44,12 @@ def test_ready_line_names_the_url_and_the_local_tokens_when_started(local_stack)
     assert base in line
 
 
+def test_the_stack_runs_under_glibc_malloc_so_freed_pages_go_back_when_started(local_stack):
+    _, _, process = local_stack
+    environ = Path(f"/proc/{process.pid}/environ").read_bytes().split(b"\0")
+    assert b"PYTHONMALLOC=malloc" in environ  # the started pid itself, restarted in place
+
+
 def test_a_newcomer_can_file_and_read_back_a_request_when_using_only_http(local_stack):
     base, _, _ = local_stack
     assert call(base, "GET", "/health") == (200, {"status": "ok"})

@@ -108,3 +108,82 @@ def test_a_container_is_retired_after_its_quota_of_invocations_and_replaced_by_a
     assert runs[3]["pid"] != runs[0]["pid"] == runs[2]["pid"]
     with pytest.raises(ProcessLookupError):
         os.kill(runs[0]["pid"], 0)  # stopped and reaped
+
+
+def test_a_container_resident_past_the_memory_bound_after_an_invocation_is_retired():
+    containers = ContainerPool(2, {}, FUNCTIONS, retire_above_mb=1)  # every interpreter holds more than 1 MB
+    try:
+        runs = [containers.invoke("count", {}, str(n)) for n in range(2)]
+        assert containers.size == 0
+    finally:
+        containers.close()
+
+    assert [run["invocations"] for run in runs] == [1, 1]
+    assert runs[0]["pid"] != runs[1]["pid"]
+
+
+def _spill(pool, flag):
+    """The family's container is busy with another function while one of the family runs: it goes to a second."""
+    pool.prestart(1)
+    family_pid = pool.invoke("count", {}, "1")["pid"]
+    waiting: dict[str, object] = {}
+    busy = threading.Thread(target=lambda: waiting.update(pool.invoke("wait_for_file", {"path": str(flag)}, "2")))
+    busy.start()
+    spilled_pid = pool.invoke("touch", {"path": str(flag)}, "3")["pid"]
+    busy.join(timeout=30)
+    assert waiting["pid"] == family_pid != spilled_pid
+    return family_pid
+
+
+def test_a_container_that_loaded_a_family_another_warm_container_holds_is_retired(tmp_path, monkeypatch):
+    from ccpa_audit.local import containers
+
+    monkeypatch.setattr(containers, "FAMILIES", {"count": "heavy", "touch": "heavy"})
+    pool = ContainerPool(2, {}, FUNCTIONS, loaded_mb=float("-inf"))  # as if every invocation loaded the libraries
+    try:
+        family_pid = _spill(pool, tmp_path / "go")
+        assert pool.size == 1  # the second was retired; the family stays in the first
+        again = pool.invoke("count", {}, "4")
+    finally:
+        pool.close()
+
+    assert again == {"pid": family_pid, "invocations": 2}
+
+
+def test_a_family_function_that_loaded_nothing_heavy_leaves_its_container_warm(tmp_path, monkeypatch):
+    from ccpa_audit.local import containers
+
+    monkeypatch.setattr(containers, "FAMILIES", {"count": "heavy", "touch": "heavy"})
+    pool = ContainerPool(2, {}, FUNCTIONS)  # touching a file grows no container by 32 MB
+    try:
+        _spill(pool, tmp_path / "go")
+        assert pool.size == 2
+    finally:
+        pool.close()
+
+
+def test_invocations_of_one_family_take_turns_in_its_container_while_other_functions_run(tmp_path, monkeypatch):
+    from ccpa_audit.local import containers
+
+    monkeypatch.setattr(containers, "FAMILIES", {"wait_for_file": "heavy", "count": "heavy"})
+    pool = ContainerPool(2, {}, FUNCTIONS)
+    flag = tmp_path / "go"
+    results: dict[str, dict[str, object]] = {}
+    try:
+        pool.prestart(2)
+        waiter = threading.Thread(target=lambda: results.update(
+            waited=pool.invoke("wait_for_file", {"path": str(flag)}, "1")))
+        waiter.start()
+        counter = threading.Thread(target=lambda: results.update(counted=pool.invoke("count", {}, "2")))
+        counter.start()
+        counter.join(timeout=0.5)
+        # the family's second invocation waits its turn rather than taking the free container, which a function
+        # of no family still gets at once (or it would wait for the file it is to write)
+        toucher = pool.invoke("touch", {"path": str(flag)}, "3")
+        waiter.join(timeout=30)
+        counter.join(timeout=30)
+    finally:
+        pool.close()
+
+    assert results["waited"]["released"] is True
+    assert results["counted"]["pid"] == results["waited"]["pid"] != toucher["pid"]

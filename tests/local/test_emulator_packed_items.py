@@ -1,6 +1,8 @@
 """Items at rest are packed, and every read and write sees moto's attributes exactly as before."""
 
+import pickle
 import threading
+import zlib
 
 import boto3
 import pytest
@@ -89,3 +91,24 @@ def test_a_stored_item_is_compressed_below_its_pickle(db):
 
     assert len(item.__dict__[_PACKED]) < len(plain) / 2
     assert db.get_item(TableName="t", Key={"pk": index_item["pk"]})["Item"] == index_item
+
+
+def test_items_packed_after_the_sample_use_the_learnt_dictionary_are_smaller_and_read_back_exactly(db):
+    from ccpa_audit.local import emulator_packed_items
+
+    def item(n):
+        return {"pk": {"S": f"request#{n:05d}"}, "kind": {"S": "consumer_request"}, "status": {"S": "received"},
+                "tag": {"S": f"{n * 7919:032x}"}, "due": {"N": str(1_700_000_000 + n)},
+                "systems": {"L": [{"M": {"id": {"S": "demo-email"}, "state": {"S": "pending"}}}]}}
+
+    count = emulator_packed_items.SAMPLE_ITEMS + 50  # whatever this process packed before, the dictionary is set
+    for n in range(count):
+        db.put_item(TableName="t", Item=item(n))
+    items = {n: stored()[next(k for k in stored() if k.value == f"request#{n:05d}")] for n in (count - 1, count - 2)}
+    packed = {n: stored_item.__dict__[_PACKED] for n, stored_item in items.items()}
+
+    assert all(blob[1] & 0x20 for blob in packed.values())  # zlib's preset-dictionary flag
+    for n in (0, count - 2, count - 1):
+        assert db.get_item(TableName="t", Key={"pk": {"S": f"request#{n:05d}"}})["Item"] == item(n)
+    plain = zlib.compress(pickle.dumps(list(items[count - 1].attrs.items()), protocol=pickle.HIGHEST_PROTOCOL), 1)
+    assert len(packed[count - 1]) < 0.8 * len(plain)
