@@ -25,6 +25,10 @@ from ccpa_audit.local.runtime import free_port
 CLI = Path(sys.executable).parent / "ccpa-audit"
 TYPES = ("opt_out_sale_sharing", "delete", "know", "limit_sensitive_pi", "correct")
 BATCH = 100
+# What the stack's console prints for a failure: a traceback, a Powertools ERROR line, or the local runtime's own
+# lines for an invocation that failed (function error, a stream delivery, a scheduled job, a workflow task).
+CONSOLE_ERRORS = ("Traceback", '"level":"ERROR"', '"level": "ERROR"', "function error:", "delivery failed:",
+                  "job failed:", "step functions:")
 
 
 def run() -> list[str | Row]:
@@ -140,7 +144,7 @@ class _Stack:
     def _read_console(self) -> None:
         tail = 0  # lines still to keep after an error's first line (its traceback)
         for line in self.process.stdout or []:
-            if tail or "Traceback" in line or '"level":"ERROR"' in line or '"level": "ERROR"' in line:
+            if tail or any(mark in line for mark in CONSOLE_ERRORS):
                 tail = tail - 1 if tail else 25
                 if len(self.errors) < 200:
                     self.errors.append(line.rstrip())

@@ -12,6 +12,7 @@ import signal
 import subprocess
 import sys
 import threading
+import traceback
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -68,6 +69,8 @@ def _container_main(inbox: Connection, outbox: Connection, modules: dict[str, st
             result = handlers[function](event, LambdaContext(function_name=function, aws_request_id=request_id))
             outbox.send(("ok", result))
         except BaseException as error:  # noqa: BLE001  an unhandled error is the invocation's result, as in Lambda
+            traceback.print_exc(file=sys.stderr)  # and its stack trace goes to the function's log, as Lambda's does
+            sys.stderr.flush()
             outbox.send(("error", f"{type(error).__name__}: {error}"))
         finally:
             _discard_metrics()
