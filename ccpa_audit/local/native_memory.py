@@ -1,6 +1,6 @@
-"""The C heap of a long-running local stack. Every werkzeug request runs on a new thread, and glibc gives busy
-threads heaps (arenas) of their own that keep freed memory, so the resident size climbs with traffic that left
-nothing behind. Two arenas, and handing freed pages back now and then, keep it near what is really held.
+"""The C heap of a long-running local stack. Every connection to moto is served on a thread of its own, and glibc
+gives busy threads heaps (arenas) of their own that keep freed memory, so the resident size climbs with traffic
+that left nothing behind. Two arenas, and handing freed pages back now and then, keep it near what is really held.
 
 Python's own small-object allocator (pymalloc) hands a 1 MB arena back only when every object in it is gone, and
 the emulator keeps a few small objects from every request among many short-lived ones, so nearly every arena
