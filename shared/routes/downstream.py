@@ -3,7 +3,7 @@
 from aws_lambda_powertools.event_handler.api_gateway import Router
 
 from shared import wiring
-from shared.api import json_body, json_response, parse, query_params, raw_body
+from shared.api import header, json_body, json_response, parse, query_params, raw_body
 from shared.observability import metrics
 
 router = Router()
@@ -20,7 +20,7 @@ def gpc_signal():
     from shared.services.record_gpc_signal import record_gpc_signal
 
     body = parse(GpcSignalBody, json_body(router))
-    out = record_gpc_signal(wiring.ledger(), wiring.downstream(), router.current_event.headers.get("sec-gpc"), body,
+    out = record_gpc_signal(wiring.ledger(), wiring.downstream(), header(router, "sec-gpc"), body,
                             wiring.consents().store)
     metrics.add_metric(name="GpcSignals" if out.gpc else "GpcAbsent", unit="Count", value=1)
     return json_response(200, out.model_dump(exclude_none=True))
@@ -40,6 +40,6 @@ def downstream_callback(system_id: str):
     from shared.services import webhook_signing
     from shared.services.receive_callback import receive_callback
 
-    signature = router.current_event.headers.get(webhook_signing.HEADER)
+    signature = header(router, webhook_signing.HEADER)
     return json_response(200, receive_callback(wiring.ledger(), wiring.downstream(), system_id, signature,
                                                raw_body(router)))
