@@ -10,7 +10,7 @@ import time
 from bench.table import Row, render, row
 
 # Sections in the order they run; each module's `run()` returns or yields free lines and `row(...)`s.
-SECTIONS = ("cold_start", "warm_intake", "ledger_throughput", "verify_scale", "sweep_scale", "export_scale", "access_ingest", "access_search",
+SECTIONS = ("cold_start", "warm_intake", "ledger_throughput", "verify_scale", "sweep_scale", "sweep_memory", "export_scale", "access_ingest", "access_search",
             "consent_decision", "local_soak", "console_load")
 
 

@@ -4,7 +4,7 @@ The models are named for type checkers only: a function loads the models its own
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -91,10 +91,19 @@ class LedgerIndex(Protocol):
     def search_requests(self, search: RequestSearch) -> SearchPage: ...
 
     def open_clocks(self, last_due: str | None = None, *, after: str | None = None,
-                    limit: int | None = None, with_records: bool = False) -> list[OpenClock]:
+                    limit: int | None = None) -> list[OpenClock]:
         """Unsatisfied clocks (due on or before `last_due` when given), soonest first, from the sparse index; only
-        those after the position `after`, and at most `limit` of them, when given. `with_records`: each with the
-        copy of its request the index holds (possibly behind the request itself)."""
+        those after the position `after`, and at most `limit` of them, when given."""
+        ...
+
+    def stream_open_clocks(self, last_due: str, *, page_size: int = 100) -> Iterator[OpenClock]:
+        """Unsatisfied clocks due on or before `last_due`, each with the copy of its request the index holds
+        (possibly behind the request itself), read a page of at most `page_size` at a time, so a caller holds one
+        page however many are open. Not in due order (one shard after another)."""
+        ...
+
+    def count_open_clocks(self, due_after: str) -> int:
+        """How many unsatisfied clocks are due after `due_after`, counted by the index without returning them."""
         ...
 
 

@@ -121,16 +121,25 @@ class FakeLedgerIndex:
         found.sort(key=lambda r: r.received_at, reverse=True)
         return SearchPage(items=found[: search.limit], cursor=None)
 
-    def open_clocks(self, last_due=None, *, after=None, limit=None, with_records=False):
-        found = sorted(
+    def open_clocks(self, last_due=None, *, after=None, limit=None):
+        found = self._open(last_due, with_records=False)
+        found = [clock for clock in found if after is None or clock.position > after]
+        return found if limit is None else found[:limit]
+
+    def stream_open_clocks(self, last_due, *, page_size=100):
+        yield from self._open(last_due, with_records=True)
+
+    def count_open_clocks(self, due_after):
+        return sum(clock.due > due_after for clock in self._open(None, with_records=False))
+
+    def _open(self, last_due, *, with_records):
+        return sorted(
             OpenClock(due=clock.due.isoformat(), request_id=record.request_id, clock=name.value,
                       request_type=record.type.value, alerted=clock.alerted, record=record if with_records else None)
             for record in self.requests.values()
             for name, clock in record.clocks.items()
             if clock.satisfied_at is None and (last_due is None or clock.due.isoformat() <= last_due)
         )
-        found = [clock for clock in found if after is None or clock.position > after]
-        return found if limit is None else found[:limit]
 
 
 class FakeUnsealedEvents:

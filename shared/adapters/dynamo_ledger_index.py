@@ -1,6 +1,6 @@
 """DynamoLedgerIndex: the index table. Every read path is a GetItem or a Query; nothing here scans."""
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -197,51 +197,63 @@ class DynamoLedgerIndex:
 
     @tracer.capture_method(capture_response=False)
     def open_clocks(self, last_due: str | None = None, *, after: str | None = None,
-                    limit: int | None = None, with_records: bool = False) -> list[OpenClock]:
+                    limit: int | None = None) -> list[OpenClock]:
         """Every unsatisfied clock (due on or before `last_due` when given), soonest first; with `after` and
         `limit`, the first `limit` past that position (each shard read for at most `limit`, in parallel).
 
         Reads only the sparse OpenClocks index, so the cost follows the number of open clocks, not the table."""
-        last = f"{last_due or '9999-12-31'}#\uffff"
+        last = _last_position(last_due or "9999-12-31")
         with ThreadPoolExecutor(max_workers=self._shards) as pool:
-            shards = pool.map(lambda shard: self._open_clocks_of(shard, last, after, limit, with_records),
-                              range(self._shards))
+            shards = pool.map(lambda shard: self._open_clocks_of(shard, last, after, limit), range(self._shards))
             found = sorted(clock for clocks in shards for clock in clocks)
         return found if limit is None else found[:limit]
 
-    def _open_clocks_of(self, shard: int, last: str, after: str | None, limit: int | None,
-                        with_records: bool) -> list[OpenClock]:
-        values = {":pk": {"S": items.open_clocks_pk(shard)}, ":last": {"S": last}}
-        condition = "open_pk = :pk AND open_sk <= :last"
-        if after is not None:  # one sort-key condition per query: the upper bound is checked below instead
-            condition, values = "open_pk = :pk AND open_sk > :after", {**values, ":after": {"S": after}}
-            values.pop(":last")
-        params: dict[str, Any] = {
-            "TableName": self._table,
-            "IndexName": "OpenClocks",
-            "KeyConditionExpression": condition,
-            "ExpressionAttributeValues": values,
-            "ProjectionExpression": "request_id, clock, due, alerted, request_type"
-                                    + (", #request" if with_records else ""),
-        }
-        if with_records:
-            params["ExpressionAttributeNames"] = {"#request": "request"}  # a reserved word
+    def _open_clocks_of(self, shard: int, last: str, after: str | None, limit: int | None) -> list[OpenClock]:
+        # one sort-key condition per query: with `after`, the upper bound is checked below instead
+        comparison, bound = (">", after) if after is not None else ("<=", last)
+        params = {**self._open_clocks_query(shard, comparison, bound), "ProjectionExpression": _OPEN_CLOCK_FIELDS}
         if limit is not None:
             params["Limit"] = limit
         found: list[OpenClock] = []
+        for response in self._pages(params):
+            found.extend(clock for clock in map(_open_clock, response.get("Items", [])) if clock.position <= last)
+            if limit is not None and len(found) >= limit:
+                break
+        return found
+
+    def stream_open_clocks(self, last_due: str, *, page_size: int = 100) -> Iterator[OpenClock]:
+        """One shard after another, one page after another: a page's request copies are built one at a time as
+        they are consumed, and the page is dropped before the next is read."""
+        for shard in range(self._shards):
+            params = self._open_clocks_query(shard, "<=", _last_position(last_due))
+            params.update(ProjectionExpression=f"{_OPEN_CLOCK_FIELDS}, #request", Limit=page_size,
+                          ExpressionAttributeNames={"#request": "request"})  # a reserved word
+            for page in self._pages(params):
+                yield from map(_open_clock, page.get("Items", []))
+
+    @tracer.capture_method(capture_response=False)
+    def count_open_clocks(self, due_after: str) -> int:
+        """Select=COUNT: DynamoDB reads (and bills) the items as a Query returning them would, but sends none."""
+        return sum(page["Count"] for shard in range(self._shards)
+                   for page in self._pages({**self._open_clocks_query(shard, ">", _last_position(due_after)),
+                                            "Select": "COUNT"}))
+
+    def _open_clocks_query(self, shard: int, comparison: str, bound: str) -> dict[str, Any]:
+        return {
+            "TableName": self._table,
+            "IndexName": "OpenClocks",
+            "KeyConditionExpression": f"open_pk = :pk AND open_sk {comparison} :bound",
+            "ExpressionAttributeValues": {":pk": {"S": items.open_clocks_pk(shard)}, ":bound": {"S": bound}},
+        }
+
+    def _pages(self, params: dict[str, Any]) -> Iterator[dict[str, Any]]:
+        """Each page of a Query in turn; the caller may stop early."""
         while True:
-            response = self._db.query(**params)
-            for raw in response.get("Items", []):
-                item = plain(raw)
-                snapshot = item.get("request") if with_records else None  # items written before copies had none
-                clock = OpenClock(due=item["due"], request_id=item["request_id"], clock=item["clock"],
-                                  request_type=item["request_type"], alerted=item.get("alerted"),
-                                  record=items.to_request(snapshot) if snapshot else None)
-                if clock.position <= last:
-                    found.append(clock)
-            if "LastEvaluatedKey" not in response or (limit is not None and len(found) >= limit):
-                return found
-            params["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+            page = self._db.query(**params)
+            yield page
+            if "LastEvaluatedKey" not in page:
+                return
+            params = {**params, "ExclusiveStartKey": page["LastEvaluatedKey"]}
 
     def _month_partitions(self, oldest: datetime, newest: datetime) -> list[Partition]:
         partitions = []
@@ -254,6 +266,22 @@ class DynamoLedgerIndex:
                                             oldest=f"{year:04d}-{month:02d}"))
             year, month = (year, month - 1) if month > 1 else (year - 1, 12)
         return partitions
+
+
+_OPEN_CLOCK_FIELDS = "request_id, clock, due, alerted, request_type"
+
+
+def _last_position(last_due: str) -> str:
+    """The highest OpenClocks sort key (`<due>#<request id>#<clock>`) of a clock due on `last_due`."""
+    return f"{last_due}#\uffff"
+
+
+def _open_clock(raw: dict[str, Any]) -> OpenClock:
+    item = plain(raw)
+    snapshot = item.get("request")  # absent unless asked for, and on items written before copies existed
+    return OpenClock(due=item["due"], request_id=item["request_id"], clock=item["clock"],
+                     request_type=item["request_type"], alerted=item.get("alerted"),
+                     record=items.to_request(snapshot) if snapshot else None)
 
 
 def _cancelled_by_condition(error: ClientError) -> bool:

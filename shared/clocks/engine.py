@@ -130,6 +130,15 @@ def evaluate(
     )
 
 
+def at_risk_horizon(now: datetime, rules: ClockRules) -> date:
+    """The last due date `evaluate` can call at risk (or overdue) at `now`: every clock due later is on time. A
+    business-day clock stays at risk on the non-business days before the next business day beyond its threshold,
+    so the bound is the day before that one (a due date normally falls on a business day; holidays can change)."""
+    today = _local_date(now, rules)
+    next_safe_business_day = get_calendar(rules.calendar).add_business_days(today, rules.at_risk_business_days + 1)
+    return max(today + timedelta(days=rules.at_risk_calendar_days), next_safe_business_day - timedelta(days=1))
+
+
 def extension_allowed(respond_by_original: date, now: datetime, rules: ClockRules) -> bool:
     """An extension needs notice within the original 45 days: only while that due day has not passed (Regs 7021(b))."""
     return _local_date(now, rules) <= respond_by_original

@@ -117,7 +117,7 @@ class OpenClock(BaseModel):
     clock: str
     request_type: str
     alerted: str | None = None
-    # The request as of the clock item's last write, when asked for (`open_clocks(with_records=True)`): the index is
+    # The request as of the clock item's last write, when read with it (`stream_open_clocks`): the index is
     # eventually consistent, so it may be behind; a writer using it still appends only on the chain head it names.
     record: RequestRecord | None = None
 

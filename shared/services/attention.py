@@ -3,8 +3,7 @@
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from shared.clocks.calendars import get_calendar
-from shared.clocks.engine import ClockRules, evaluate
+from shared.clocks.engine import ClockRules, at_risk_horizon, evaluate
 from shared.models.domain import ClockName
 from shared.services.ledger_writer import Ledger
 
@@ -14,9 +13,7 @@ def request_ids_needing_attention(ledger: Ledger, now: datetime, *, at_risk: boo
     """Reads only open clocks due within the at-risk horizon (sparse index); no request record is read here."""
     rules = ClockRules.from_settings(ledger.settings)
     today = now.astimezone(ZoneInfo(rules.time_zone)).date()
-    horizon = max(today + timedelta(days=rules.at_risk_calendar_days),
-                  get_calendar(rules.calendar).add_business_days(today, rules.at_risk_business_days))
-    last_due = horizon if at_risk else today - timedelta(days=1)
+    last_due = at_risk_horizon(now, rules) if at_risk else today - timedelta(days=1)
     ordered: dict[str, None] = {}
     for clock in ledger.index.open_clocks(last_due.isoformat()):
         if request_type is not None and clock.request_type != request_type:

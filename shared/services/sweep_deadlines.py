@@ -4,7 +4,7 @@ Each transition's alert is indexed with its event and published after (at least 
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from shared.clocks.engine import ClockRules, evaluate
+from shared.clocks.engine import ClockRules, at_risk_horizon, evaluate
 from shared.errors import DomainError
 from shared.ledger.envelope import Actor
 from shared.models.alerts import ClockAlert
@@ -33,10 +33,14 @@ class SweepResult:
 
 
 def sweep_deadlines(ledger: Ledger, alerts: AlertPublisher, now: datetime) -> SweepResult:
-    """Re-running at the same `now` records nothing new: each transition is written once, at the chain head."""
+    """Re-running at the same `now` records nothing new: each transition is written once, at the chain head.
+
+    Only clocks due within the at-risk horizon can be at risk or overdue, so only those are read (with their
+    request copies, a page at a time); the others are counted, not read, so memory follows one page."""
     rules = ClockRules.from_settings(ledger.settings)
-    result = SweepResult()
-    for clock in ledger.index.open_clocks(with_records=True):
+    horizon = at_risk_horizon(now, rules).isoformat()
+    result = SweepResult(open_clocks=ledger.index.count_open_clocks(due_after=horizon))
+    for clock in ledger.index.stream_open_clocks(horizon):
         result.open_clocks += 1
         status = evaluate(ClockName(clock.clock), date.fromisoformat(clock.due), now, None, rules)
         level = "overdue" if status.overdue else "at_risk" if status.at_risk else None

@@ -124,3 +124,47 @@ def test_sns_alert_carries_its_alert_id_as_a_message_attribute(intake, stack):
     envelopes = [json.loads(m["Body"]) for m in sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)["Messages"]]
     assert envelopes and all(e["MessageAttributes"]["alert_id"]["Value"] == json.loads(e["Message"])["alert_id"]
                              for e in envelopes)
+
+
+def test_sweep_reads_request_copies_only_within_the_at_risk_horizon_and_counts_every_other_open_clock(intake):
+    received = datetime.now(UTC) - timedelta(days=40)
+    for n in range(3):  # acknowledge_by overdue, respond_by at risk: both within the horizon
+        intake("POST", "/requests", {"type": "delete", "channel": "email", "received_at": iso(received),
+                                     "consumer": {"email": f"late{n}@example.com"}}, token="local-agent")
+    for n in range(4):  # honor_by 15 business days away: on time
+        intake("POST", "/requests", {"type": "opt_out_sale_sharing", "channel": "web_form",
+                                     "consumer": {"email": f"new{n}@example.com"}})
+    queries = []
+    wiring.aws_client("dynamodb").meta.events.register(  # a Select=COUNT answer has a Count and no Items
+        "after-call.dynamodb.Query", lambda parsed, **kw: queries.append(
+            ("Items" in parsed, parsed["Count"], [i for i in parsed.get("Items", []) if "request" in i])))
+
+    result = sweep(datetime.now(UTC))
+
+    assert result["open_clocks"] == 10 and len(result["alerts"]) == 6
+    assert sum(count for returned, count, _ in queries if not returned) == 4  # counted, none returned
+    copies = [item for returned, _, found in queries if returned for item in found]
+    assert len(copies) == 6 and {item["clock"]["S"] for item in copies} == {"acknowledge_by", "respond_by"}
+
+
+def test_open_clocks_stream_a_page_at_a_time_and_count_past_a_due_date(intake):
+    received = datetime.now(UTC) - timedelta(days=40)
+    for n in range(5):
+        intake("POST", "/requests", {"type": "know", "channel": "email", "received_at": iso(received),
+                                     "consumer": {"email": f"k{n}@example.com"}}, token="local-agent")
+    index = wiring.ledger().index
+    pages = []
+    wiring.aws_client("dynamodb").meta.events.register(
+        "after-call.dynamodb.Query", lambda parsed, **kw: pages.append(parsed["Count"]))
+    stream = index.stream_open_clocks("9999-12-31", page_size=2)
+
+    first = next(stream)
+    assert len(pages) == 1 and first.record is not None  # one page read, not every shard's clocks
+    clocks = [first, *stream]
+    assert len(clocks) == 10 and len({clock.position for clock in clocks}) == 10
+    assert max(pages) <= 2 and all(clock.record.request_id == clock.request_id for clock in clocks)
+    acknowledge_due = min(clock.due for clock in clocks)
+    assert index.count_open_clocks(due_after=acknowledge_due) == 5  # the respond_by clocks, due later
+    assert index.count_open_clocks(due_after="0000-01-01") == 10
+    assert sorted(c.position for c in index.stream_open_clocks(acknowledge_due)) == sorted(
+        c.position for c in clocks if c.clock == "acknowledge_by")

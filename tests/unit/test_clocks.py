@@ -10,6 +10,7 @@ import pytest
 from shared.clocks.calendars import get_calendar
 from shared.clocks.engine import (
     ClockRules,
+    at_risk_horizon,
     clock_kind,
     clocks_for,
     evaluate,
@@ -477,3 +478,19 @@ def test_extended_respond_by_is_45_days_after_original_when_extended():
     original = clocks_for(RequestType.DELETE, received, FEDERAL)[RESPOND]
     extended = clocks_for(RequestType.DELETE, received, FEDERAL, extended=True)[RESPOND]
     assert extended - original == timedelta(days=45)
+
+
+@pytest.mark.parametrize("rules", [FEDERAL, CALIFORNIA, WEEKENDS, ClockRules(at_risk_business_days=0,
+                                   at_risk_calendar_days=0), ClockRules(at_risk_business_days=6,
+                                   at_risk_calendar_days=2), ClockRules(time_zone="Pacific/Kiritimati")])
+def test_at_risk_horizon_is_the_last_due_date_any_clock_is_at_risk_on_when_swept_at_any_hour(rules):
+    # Every 7 hours through the year-end holidays; due dates on weekends and holidays too (a calendar can change).
+    now = utc("2026-11-20T03:00:00")
+    while now < utc("2027-01-25T00:00:00"):
+        today = now.astimezone(ZoneInfo(rules.time_zone)).date()
+        flagged = [today + timedelta(days=offset) for offset in range(-3, 40)
+                   if any(status.at_risk or status.overdue
+                          for status in (evaluate(name, today + timedelta(days=offset), now, None, rules)
+                                         for name in (HONOR, RESPOND)))]
+        assert max(flagged) == at_risk_horizon(now, rules), now  # never a clock beyond it, and no wider
+        now += timedelta(hours=7)

@@ -143,9 +143,9 @@ def test_sweep_given_a_stale_copy_of_the_request_rereads_it_and_records_the_tran
     moment = pacific_noon("2026-12-09")
     stale = ledger.index.get_request(optout.request_id)
     sweep_deadlines(ledger, FakeAlerts(), moment)  # another sweeper already recorded the transition
-    current = ledger.index.open_clocks
-    ledger.index.open_clocks = lambda **kw: [clock.model_copy(update={"record": stale, "alerted": None})
-                                             for clock in current(**kw)]
+    current = ledger.index.stream_open_clocks
+    ledger.index.stream_open_clocks = lambda *a, **kw: (clock.model_copy(update={"record": stale, "alerted": None})
+                                                        for clock in current(*a, **kw))
     alerts = FakeAlerts()
     result = sweep_deadlines(ledger, alerts, moment)
     assert result.alerts == [] and alerts.sent == []
