@@ -13,7 +13,7 @@ state, never what our code sends or what AWS would answer, and they refuse to ap
   the shard from its first record, so puts and reads cost in proportion to all the stream ever held. Sequence
   numbers are consecutive from 1 within a shard, so both are direct lookups here (any other shape: moto's walk).
 - Query cost: moto lists and sorts the whole table for every Query; `emulator_query_index` gives it only the
-  partition the Query names.
+  partition the Query names, and of a large partition only the items the page can reach (`emulator_query_pages`).
 - Item memory: moto keeps an item as a dict of objects (about 5 KB for one of our index items);
   `emulator_packed_items` keeps it pickled while no call uses it; `emulator_s3_bodies` keeps a small S3 body
   as bytes rather than a spooled file; `emulator_s3_keys` lets object records share their default ACL.

@@ -19,19 +19,26 @@ from collections.abc import Callable, Iterable
 from decimal import Decimal
 from typing import Any
 
+from ccpa_audit.local import emulator_query_pages as pages
+
 _candidates = threading.local()  # the items moto's Table.query should consider, while one runs on this thread
 _MAPS = "_local_key_maps"  # attribute on a moto Table
+PAGED_FROM = 64  # members: smaller partitions are handed to moto whole (an unpack each is cheap at that size)
 
 
 class _KeyMaps:
     """index name -> partition value -> its members; plus where each table key is placed. Most partitions hold one
-    item (a request's own rows, a consumer's tag), so a lone member is stored as its key and a dict
-    ({table key: None}) only from the second on: an empty-ish dict per partition was most of the maps' memory."""
+    item (a request's own rows, a consumer's tag), so a lone member is stored as its key and a dict only from the
+    second on: an empty-ish dict per partition was most of the maps' memory. Once a partition of `PAGED_FROM` or
+    more is queried, each member's value in that dict is its page facts (`emulator_query_pages.facts`), kept up to
+    date from then on, so its pages are cut without unpacking it; partitions never queried so keep None."""
 
     def __init__(self, table: Any) -> None:
         self.lock = threading.Lock()
         self.partition_attrs = {index.name: [k["AttributeName"] for k in index.schema if k["KeyType"] == "HASH"]
                                 for index in table.all_indexes()}
+        self.range_attrs = {index.name: [k["AttributeName"] for k in index.schema if k["KeyType"] == "RANGE"]
+                            for index in table.all_indexes()}
         self.partitions: dict[str, dict[Any, Any]] = {name: {} for name in self.partition_attrs}
         self.placed: dict[Any, tuple[tuple[str, Any], ...]] = {}
         for item in _every_item(table):
@@ -53,25 +60,38 @@ class _KeyMaps:
                 if any(value is None for value in values):
                     continue  # sparse: an item without the index's partition key is not in the index
                 value = tuple(_plain(v) for v in values)
-                _add(self.partitions[name], value, key)
+                range_attrs = self.range_attrs[name]
+                _add(self.partitions[name], value, key,
+                     lambda member: pages.facts(_current(table, *member), range_attrs))  # noqa: B023  called here
                 places.append((name, value))
             if places:
                 self.placed[key] = tuple(places)
 
-    def members(self, index_name: str, value: tuple[Any, ...]) -> list[Any]:
+    def members(self, table: Any, index_name: str, value: tuple[Any, ...]) -> dict[Any, Any]:
+        """table key -> its page facts (None in a partition too small to be worth cutting)."""
         with self.lock:
             members = self.partitions.get(index_name, {}).get(value)
-        if members is None:
-            return []
-        return list(members) if isinstance(members, dict) else [members]
+            if members is None:
+                return {}
+            if not isinstance(members, dict):
+                return {members: None}
+            if len(members) >= PAGED_FROM and not _paged(members):  # this partition's facts, from now on
+                for key in members:
+                    members[key] = pages.facts(_current(table, *key), self.range_attrs[index_name])
+            return dict(members)
 
 
-def _add(partitions: dict[Any, Any], value: Any, key: tuple[Any, Any]) -> None:
+def _paged(members: dict[Any, Any]) -> bool:
+    """Whether a partition's members carry their page facts (all of them do, or none)."""
+    return next(iter(members.values())) is not None
+
+
+def _add(partitions: dict[Any, Any], value: Any, key: tuple[Any, Any], facts: Callable[[Any], Any]) -> None:
     members = partitions.get(value)
     if members is None:
         partitions[value] = key
     elif isinstance(members, dict):
-        members[key] = None
+        members[key] = facts(key) if _paged(members) else None
     elif members != key:
         partitions[value] = {members: None, key: None}
 
@@ -152,7 +172,8 @@ def apply() -> None:
     @functools.wraps(original_query)
     def query(self: Any, *args: Any, **kwargs: Any) -> Any:
         named = signature.bind(self, *args, **kwargs).arguments
-        chosen = _partition(self, named.get("hash_key"), named.get("index_name"), named.get("hash_key_conditions"))
+        chosen = _partition(self, named.get("hash_key"), named.get("index_name"), named.get("hash_key_conditions"),
+                            named)
         if chosen is None:
             return original_query(self, *args, **kwargs)
         _candidates.items = chosen
@@ -172,8 +193,10 @@ def apply() -> None:
         _forget_after(backend, name)
 
 
-def _partition(table: Any, hash_key: Any, index_name: str | None, conditions: Any) -> list[Any] | None:
-    """The items of the partition a Query names, in `all_items` order; None when the Query is not keyed so."""
+def _partition(table: Any, hash_key: Any, index_name: str | None, conditions: Any,
+               query: dict[str, Any]) -> list[Any] | None:
+    """The items of the partition a Query names, in `all_items` order (of a large index partition, only those the
+    page can reach); None when the Query is not keyed so."""
     if index_name is None:
         if hash_key is None:
             return None
@@ -186,7 +209,8 @@ def _partition(table: Any, hash_key: Any, index_name: str | None, conditions: An
     named = dict(conditions or [])
     if attrs is None or any(attr not in named for attr in attrs):
         return None  # moto reports the invalid index or missing key condition itself
-    keys = maps.members(index_name, tuple(_plain(named[attr]) for attr in attrs))
+    members = maps.members(table, index_name, tuple(_plain(named[attr]) for attr in attrs))
+    keys = pages.reachable(members, maps.range_attrs[index_name], table, query)
     found = [item for item in (_current(table, *key) for key in keys) if item is not None]
     return sorted(found, key=lambda x: (x.hash_key, x.range_key) if x.range_key else x.hash_key)
 

@@ -40,7 +40,7 @@ def pages(db, **params):
     found = []
     while True:
         response = db.query(TableName="t", **params)
-        found.append((response["Items"], response.get("LastEvaluatedKey"), response["Count"]))
+        found.append((response.get("Items"), response.get("LastEvaluatedKey"), response["Count"]))
         if "LastEvaluatedKey" not in response:
             return found
         params = {**params, "ExclusiveStartKey": response["LastEvaluatedKey"]}
@@ -120,7 +120,17 @@ def random_write(db, rng):
             assert error.response["Error"]["Code"] in ("TransactionCanceledException", "ValidationException")
 
 
-def test_every_query_answers_as_moto_does_through_puts_updates_deletes_batches_and_rollbacks(db, monkeypatch):
+@pytest.fixture(params=[2, 10_000], ids=["pages cut", "whole partitions"])
+def paged_from(request, monkeypatch):
+    """Partitions from this many members have their pages cut (the local stack's is emulator_query_index's)."""
+    from ccpa_audit.local import emulator_query_index
+
+    monkeypatch.setattr(emulator_query_index, "PAGED_FROM", request.param)
+    return request.param
+
+
+def test_every_query_answers_as_moto_does_through_puts_updates_deletes_batches_and_rollbacks(db, monkeypatch,
+                                                                                             paged_from):
     rng = random.Random(12)
     for round_ in range(8):
         for _ in range(40):
@@ -138,19 +148,25 @@ def test_every_query_answers_as_moto_does_through_puts_updates_deletes_batches_a
                           for hash_key, range_key in placed)  # the maps keep no copies of the stored keys
 
 
-def test_a_query_hands_moto_only_the_partition_it_names(db, monkeypatch):
-    for n in range(300):
-        db.put_item(TableName="t", Item={"pk": {S: f"p{n}"}, "sk": {S: "a"}, "g": {S: f"g{n % 100}"},
-                                         "r": {S: f"r{n}"}})
-    listed = []
+@pytest.fixture
+def listed(monkeypatch):
+    """How many items moto's Query was handed, call by call."""
+    counts = []
     original = Table.all_items
 
     def spy(self):
         items = original(self)
-        listed.append(len(items))
+        counts.append(len(items))
         return items
 
     monkeypatch.setattr(Table, "all_items", spy)
+    return counts
+
+
+def test_a_query_hands_moto_only_the_partition_it_names(db, listed):
+    for n in range(300):
+        db.put_item(TableName="t", Item={"pk": {S: f"p{n}"}, "sk": {S: "a"}, "g": {S: f"g{n % 100}"},
+                                         "r": {S: f"r{n}"}})
     found = db.query(TableName="t", IndexName="ByG", KeyConditionExpression="g = :g",
                      ExpressionAttributeValues={":g": {S: "g7"}})["Items"]
     db.query(TableName="t", KeyConditionExpression="pk = :p", ExpressionAttributeValues={":p": {S: "p7"}})
@@ -203,3 +219,53 @@ def test_a_partition_grows_from_one_item_to_several_and_back_and_every_query_fin
                    ExpressionAttributeValues={":g": {S: "other"}})
     assert query("shared") == [] and query("other") == ["1"]
     assert (("S", "shared"),) not in maps.partitions["GOnly"]
+
+
+def big_item(rng, n):
+    """Items of 10-60 KB sharing a few GSI partitions, with repeated sort keys: 1 MB pages, ties broken by keys."""
+    return {"pk": {S: f"p{rng.randrange(40)}"}, "sk": {S: f"s{n}"}, "g": {S: f"g{rng.randrange(2)}"},
+            "r": {S: f"r{rng.randrange(12):02d}"}, "v": {S: "x" * rng.randrange(10_000, 60_000)}}
+
+
+PAGE_QUERIES = [
+    {"IndexName": "ByG", "KeyConditionExpression": "g = :g", "ExpressionAttributeValues": {":g": {S: "g0"}}},
+    {"IndexName": "ByG", "KeyConditionExpression": "g = :g", "ExpressionAttributeValues": {":g": {S: "g1"}},
+     "Select": "COUNT"},
+    {"IndexName": "ByG", "KeyConditionExpression": "g = :g AND r > :r", "Select": "COUNT",
+     "ExpressionAttributeValues": {":g": {S: "g0"}, ":r": {S: "r04"}}},
+    {"IndexName": "ByG", "KeyConditionExpression": "g = :g AND r <= :r", "Limit": 7,
+     "ExpressionAttributeValues": {":g": {S: "g1"}, ":r": {S: "r08"}}, "ProjectionExpression": "pk, sk, r"},
+    {"IndexName": "ByG", "KeyConditionExpression": "g = :g AND r BETWEEN :a AND :b", "ScanIndexForward": False,
+     "ExpressionAttributeValues": {":g": {S: "g0"}, ":a": {S: "r02"}, ":b": {S: "r09"}}},
+    {"IndexName": "ByG", "KeyConditionExpression": "g = :g AND begins_with(r, :r)", "Limit": 3,
+     "ExpressionAttributeValues": {":g": {S: "g1"}, ":r": {S: "r1"}}, "ScanIndexForward": False},
+    {"IndexName": "ByG", "KeyConditionExpression": "g = :g", "FilterExpression": "r < :r", "Limit": 5,
+     "ExpressionAttributeValues": {":g": {S: "g0"}, ":r": {S: "r06"}}},
+    {"IndexName": "ByL", "KeyConditionExpression": "pk = :p", "ExpressionAttributeValues": {":p": {S: "p3"}}},
+]
+
+
+def test_pages_of_large_partitions_cut_by_limit_and_by_size_answer_as_moto_does(db, monkeypatch, paged_from):
+    rng = random.Random(7)
+    for n in range(120):
+        db.put_item(TableName="t", Item=big_item(rng, n))
+    for round_ in range(3):
+        for params in PAGE_QUERIES:
+            ours, theirs = both(db, monkeypatch, **params)
+            assert ours == theirs, (round_, params)
+        for n in range(20):  # items move between partitions, change size and leave
+            item = big_item(rng, rng.randrange(140))
+            db.put_item(TableName="t", Item=item) if n % 4 else db.delete_item(TableName="t", Key=key(item))
+    counted = pages(db, **PAGE_QUERIES[1])
+    assert len(counted) > 1 and sum(count for _, _, count in counted) > 40  # 1 MB pages: the size cut was tested
+
+
+def test_a_page_hands_moto_only_the_items_it_can_reach(db, listed):
+    for n in range(300):
+        db.put_item(TableName="t", Item={"pk": {S: f"p{n}"}, "sk": {S: "a"}, "g": {S: "one"}, "r": {S: f"r{n:03d}"}})
+    found = pages(db, IndexName="ByG", KeyConditionExpression="g = :g AND r > :r", Limit=25,
+                  ExpressionAttributeValues={":g": {S: "one"}, ":r": {S: "r099"}})
+
+    assert [item["r"][S] for items, _, _ in found for item in items or []] == [f"r{n:03d}" for n in range(100, 300)]
+    assert max(listed) <= 26 and len(listed) == len(found)  # a page of 25 and the one after: not the partition, nor
+    # the 100 items the sort-key condition refuses
