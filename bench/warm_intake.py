@@ -20,6 +20,10 @@ CLOCK = time.perf_counter if os.environ.get("BENCH_CLOCK") == "wall" else time.t
 def run():
     os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
     os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
+    # As deployed (template.yaml's Globals) and as the Lambda runtime sets it, which Powertools reads per request.
+    for name, value in (("POWERTOOLS_METRICS_DISABLED", "false"), ("POWERTOOLS_DEV", "false"),
+                        ("AWS_LAMBDA_INITIALIZATION_TYPE", "on-demand")):
+        os.environ.setdefault(name, value)
     from functions.intake import app
     from shared import wiring
     from shared.config import get_settings

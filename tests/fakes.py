@@ -3,6 +3,7 @@
 import hashlib
 import hmac
 from datetime import datetime
+from functools import lru_cache
 
 from shared.errors import (
     ChainConflictError,
@@ -211,7 +212,13 @@ class FakeSigner:
 
 
 class FakeTagger:
-    def tag(self, subject: str) -> str:
+    """HMAC with a fixed key; remembers subjects as KmsConsumerTagger does (a repeated consumer costs no MAC)."""
+
+    def __init__(self) -> None:
+        self.tag = lru_cache(maxsize=4096)(self._mac)  # type: ignore[method-assign]
+
+    @staticmethod
+    def _mac(subject: str) -> str:
         return hmac.new(b"test-key", subject.encode(), hashlib.sha256).hexdigest()
 
 

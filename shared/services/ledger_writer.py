@@ -57,22 +57,22 @@ def store_envelope(ledger: Ledger, envelope: Envelope, key: str) -> StoredEvent:
 
 
 def stored_event(envelope: Envelope, key: str, version: str) -> StoredEvent:
-    return StoredEvent(
-        event_id=envelope.event_id,
-        type=envelope.type,
-        request_id=envelope.request_id,
-        seq=envelope.seq,
-        event_hash=envelope.hash(),
-        prev_event_hash=envelope.prev_event_hash,
-        consumer_tag=envelope.consumer_tag,
-        occurred_at=parse_rfc3339(envelope.occurred_at),
-        recorded_at=parse_rfc3339(envelope.recorded_at),
-        record_type=envelope.record_type,
-        actor_type=envelope.actor.type,
-        actor_role=envelope.actor.role,
-        s3_key=key,
-        s3_version_id=version,
-    )
+    return StoredEvent.model_validate({  # a dict, as build_envelope does: no keyword packing
+        "event_id": envelope.event_id,
+        "type": envelope.type,
+        "request_id": envelope.request_id,
+        "seq": envelope.seq,
+        "event_hash": envelope.hash(),
+        "prev_event_hash": envelope.prev_event_hash,
+        "consumer_tag": envelope.consumer_tag,
+        "occurred_at": parse_rfc3339(envelope.occurred_at),
+        "recorded_at": parse_rfc3339(envelope.recorded_at),
+        "record_type": envelope.record_type,
+        "actor_type": envelope.actor.type,
+        "actor_role": envelope.actor.role,
+        "s3_key": key,
+        "s3_version_id": version,
+    })
 
 
 def load_current(ledger: Ledger, key: str) -> tuple[Envelope, StoredEvent]:

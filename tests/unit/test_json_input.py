@@ -77,11 +77,23 @@ def test_text_that_is_only_unusual_is_accepted():
     b"", b"null", b' {"a" :\t1 } ', b'{"n": 9223372036854775807, "m": -9223372036854775808, "f": 1.7976931348623157e308}',
     b'{"big": 123456789012345678901234567890, "neg": [-18446744073709551616]}',  # beyond 64 bits: ints still
     b'{"key:with:colons": "v", "k": ["a:b", {"": ""}]}',
+    # orjson reads these as floats, or refuses them: the standard library's reading stands
+    b'{"n": -9999999999999999999, "m": [9999999999999999999]}', b"[1e400, -1e400]", b"1.5", b"-0", b'{"a": -0.0}',
 ])
 def test_a_plain_body_reads_as_the_standard_library_reads_it(data):
     expected = json.loads(data or b"null")
     value = parse_json(data)
     assert value == expected and json.dumps(value) == json.dumps(expected)
+
+
+def test_a_plain_body_is_read_by_orjson_alone(monkeypatch):
+    def refuse(*args, **kwargs):
+        raise AssertionError("the standard library parsed a plain body")
+
+    monkeypatch.setattr(json, "loads", refuse)
+    data = b'{"type": "opt_out_sale_sharing", "channel": "web_form", "consumer": {"email": "a@example.com"}}'
+    assert parse_json(data) == {"type": "opt_out_sale_sharing", "channel": "web_form",
+                                "consumer": {"email": "a@example.com"}}
 
 
 @pytest.mark.parametrize(("data", "field"), [
