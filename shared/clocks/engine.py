@@ -84,7 +84,12 @@ def clocks_for(
     request_type: RequestType, received_at: datetime, rules: ClockRules, *, extended: bool = False
 ) -> dict[ClockName, date]:
     """Opt-out/limit: 15 business days (Regs 7026(f), 7027(g)); others: ack 10 (7021(a)), respond 45/90 (7021(b))."""
-    day = receipt_day(received_at, rules)
+    return clocks_from_day(request_type, receipt_day(received_at, rules), rules, extended=extended)
+
+
+def clocks_from_day(request_type: RequestType, day: date, rules: ClockRules, *,
+                    extended: bool = False) -> dict[ClockName, date]:
+    """clocks_for, from the receipt day already known (intake records the day beside the clocks)."""
     calendar = get_calendar(rules.calendar)
     if request_type.is_opt_out:
         if extended:

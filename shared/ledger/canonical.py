@@ -123,12 +123,14 @@ def _json_types(value: Any) -> bool:
     elif kind is list or kind is tuple:
         items = value
     else:
-        return kind is str or kind is int or kind is bool or value is None
+        return kind in _SCALARS
     for item in items:
-        kind = type(item)
-        if not (kind is str or kind is int or kind is bool or item is None or _json_types(item)):
+        if type(item) not in _SCALARS and not _json_types(item):  # a set lookup by exact type: no subclass passes
             return False
     return True
+
+
+_SCALARS = frozenset({str, int, bool, type(None)})
 
 
 def _ascii_sorted(value: Any) -> bytes | None:

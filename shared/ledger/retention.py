@@ -7,7 +7,8 @@ event naming the object, its previous and its new retain-until date.
 """
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
 
 from shared.config import RETENTION_FLOOR_DAYS, Settings
 from shared.models.domain import RecordType
@@ -67,7 +68,17 @@ def retention_days(record_type: RecordType, settings: Settings) -> int:
 
 def retain_until(record_type: RecordType, recorded_at: datetime, settings: Settings) -> datetime:
     """Rounded up to the next UTC midnight: S3 keeps whole seconds and the bucket policy counts whole days."""
-    return _next_midnight(recorded_at + timedelta(days=retention_days(record_type, settings)))
+    days = retention_days(record_type, settings)
+    if recorded_at.tzinfo is UTC:  # every writer's clock: the lock end is a function of the day, computed once
+        at_midnight = not (recorded_at.hour or recorded_at.minute or recorded_at.second or recorded_at.microsecond)
+        return _utc_lock_end(recorded_at.date(), days, at_midnight)
+    return _next_midnight(recorded_at + timedelta(days=days))
+
+
+@lru_cache(maxsize=64)
+def _utc_lock_end(day: date, days: int, at_midnight: bool) -> datetime:
+    """retain_until of any UTC instant of `day`: the same for every instant but midnight, so noon stands for them."""
+    return _next_midnight(datetime.combine(day, MIDNIGHT if at_midnight else NOON, UTC) + timedelta(days=days))
 
 
 def minimum_retain_until(record_type: RecordType, recorded_at: datetime) -> datetime:
@@ -127,4 +138,5 @@ def _next_midnight(moment: datetime) -> datetime:
 
 
 MIDNIGHT = time()
+NOON = time(12)
 ONE_DAY = timedelta(days=1)

@@ -1,13 +1,18 @@
 """start_fanout: one suppression execution per request, over the downstream systems that apply to its type."""
 
+from typing import TYPE_CHECKING, Any
+
 from shared.errors import RequestNotFoundError
 from shared.observability import logger
 from shared.ledger.envelope import Actor
 from shared.models.domain import ClockName, EventType
-from shared.models.downstream import FanoutInput, SystemTask
+from shared.models.downstream import FanoutInput
 from shared.models.records import RequestRecord
 from shared.services.downstream import Downstream
 from shared.services.ledger_writer import EventDraft, Ledger, append_request_event
+
+if TYPE_CHECKING:
+    from shared.models.systems import DownstreamSystem
 
 SUPPRESSOR = Actor(type="system", id="suppression")
 
@@ -30,31 +35,42 @@ def start_fanout(ledger: Ledger, downstream: Downstream, request_id: str,
     if record.fanout is not None or record.closed:
         return record
     systems = sorted((s for s in downstream.registry.list() if record.type in s.applies_to), key=lambda s: s.system_id)
-    due = fanout_due(record)
-    tasks = [SystemTask(system_id=s.system_id, connector=s.connector_type, sla_seconds=s.sla_seconds,
-                        retry_backoff_seconds=s.retry_backoff_seconds, max_retries=len(s.retry_backoff_seconds))
+    payload = fanout_input(request_id, record.type.value, fanout_due(record), systems)
+    execution = downstream.workflow.start(request_id, payload)
+    return _record_started(ledger, request_id, payload["due"], payload["systems"], execution, record)
+
+
+def fanout_input(request_id: str, request_type: str, due: str, systems: list["DownstreamSystem"]) -> dict[str, Any]:
+    """The execution's input, `FanoutInput(...).model_dump(mode="json")` written directly (the same dict, key order
+    included, tested): every value comes from a validated registry entry or record, so a model pass would only check
+    them again."""
+    tasks = [{"system_id": s.system_id, "connector": s.connector_type, "sla_seconds": s.sla_seconds,
+              "retry_backoff_seconds": list(s.retry_backoff_seconds), "max_retries": len(s.retry_backoff_seconds)}
              for s in systems]
-    payload = FanoutInput(request_id=request_id, request_type=record.type.value, due=due, systems=tasks)
-    execution = downstream.workflow.start(request_id, payload.model_dump(mode="json"))
-    return record_started(ledger, payload, execution, record)
+    return {"request_id": request_id, "request_type": request_type, "due": due, "systems": tasks}
 
 
-def record_started(ledger: Ledger, payload: FanoutInput, execution_id: str,
-                   known: RequestRecord | None = None) -> RequestRecord:
+def record_started(ledger: Ledger, payload: FanoutInput, execution_id: str) -> RequestRecord:
     """`suppression_started`, once. Whoever gets here first writes it (the starter, or finalize when the starter
     crashed after starting), from the execution's own input, so both write the same facts."""
+    return _record_started(ledger, payload.request_id, payload.due, [t.model_dump() for t in payload.systems],
+                           execution_id)
+
+
+def _record_started(ledger: Ledger, request_id: str, due: str, tasks: list[dict[str, Any]], execution_id: str,
+                    known: RequestRecord | None = None) -> RequestRecord:
     details = {
-        "execution": payload.request_id,
+        "execution": request_id,
         "execution_id": execution_id,
-        "due": payload.due,
-        "systems": [{"system_id": t.system_id, "connector": t.connector, "sla_seconds": t.sla_seconds,
-                     "max_retries": t.max_retries} for t in payload.systems],
+        "due": due,
+        "systems": [{"system_id": t["system_id"], "connector": t["connector"], "sla_seconds": t["sla_seconds"],
+                     "max_retries": t["max_retries"]} for t in tasks],
     }
 
     def decide(current: RequestRecord) -> EventDraft | None:
         return None if current.fanout is not None else EventDraft(EventType.SUPPRESSION_STARTED, SUPPRESSOR, details)
 
-    return append_request_event(ledger, payload.request_id, decide, known=known)[0]
+    return append_request_event(ledger, request_id, decide, known=known)[0]
 
 
 def start_fanout_soon(ledger: Ledger, downstream: Downstream, request_id: str,

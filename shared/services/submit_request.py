@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from shared.clocks.engine import ClockRules, clocks_for, receipt_day
+from shared.clocks.engine import ClockRules, clocks_from_day, receipt_day
 from shared.errors import ConflictError, EvidenceExistsError, IdempotencyKeyReusedError, ValidationError
 from shared.ledger.canonical import canonical_bytes, sha256_hex
 from shared.ledger.envelope import Actor, Envelope, build_envelope
@@ -78,7 +78,8 @@ def received_envelope(ledger: Ledger, request_id: str, request_type: RequestType
                       extra: dict[str, Any]) -> Envelope:
     """The `request_received` event: the receipt facts and the clocks they start, fixed at intake."""
     rules = ClockRules.from_settings(ledger.settings)
-    clocks = clocks_for(request_type, received_at, rules)
+    day = receipt_day(received_at, rules)
+    clocks = clocks_from_day(request_type, day, rules)
     return build_envelope(
         event_id=uuid7(),
         type=EventType.REQUEST_RECEIVED,
@@ -95,7 +96,7 @@ def received_envelope(ledger: Ledger, request_id: str, request_type: RequestType
                 "type": request_type.value,
                 "channel": channel.value,
                 "received_at": rfc3339(received_at),
-                "receipt_day": receipt_day(received_at, rules).isoformat(),
+                "receipt_day": day.isoformat(),
                 "time_zone": rules.time_zone,
                 "calendar": rules.calendar,
                 "clocks": {name.value: due.isoformat() for name, due in clocks.items()},
