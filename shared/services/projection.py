@@ -32,8 +32,8 @@ def _start(envelope: Envelope, stored: StoredEvent) -> RequestRecord:
     if envelope.type != EventType.REQUEST_RECEIVED or envelope.seq != 1 or envelope.prev_event_hash is not None:
         raise ProjectionError(f"event {envelope.event_id} cannot open a request")
     request = envelope.details["request"]
-    # model_validate of a dict: the same record as RequestRecord(**fields) with a ClockRecord per clock and the
-    # enums converted first (tested), with the clocks and enums converted by pydantic itself (8 -> 3.6 us)
+    # model_validate of a dict: pydantic converts the enums and builds each ClockRecord itself, giving the same
+    # record as the keyword-built one (tested) in under half its time
     return RequestRecord.model_validate({
         "request_id": envelope.request_id or "",
         "type": request["type"],
