@@ -1,22 +1,20 @@
 """Cold start per function: a fresh process imports the handler module and builds the AWS clients its first
 request needs, against a fresh process that imports boto3 and builds the same clients (ratio target <= 1.5).
 
-Both wall and CPU time are taken; the figure is the CPU-time ratio, which on a shared, loaded machine stays what the
-wall-time ratio is on an idle one (the import is single-threaded and reads files from the page cache)."""
+Both wall and CPU time are taken; the figure is the CPU-time ratio, which on a shared, loaded machine stays closer to
+what the wall-time ratio is on an idle one (the import is single-threaded and reads files from the page cache)."""
 
 import json
 import os
 import statistics
 import subprocess
 import sys
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from bench.table import row
 
 ROOT = Path(__file__).resolve().parent.parent
-RUNS = int(os.environ.get("COLD_START_RUNS", "5"))
-PAIRS = int(os.environ.get("COLD_START_PAIRS", "3"))  # runs at once, each a handler and its baseline
+RUNS = int(os.environ.get("COLD_START_RUNS", "9"))
 TARGET = 1.5
 # Byte code is written once and then read, as Lambda reads the layer's (shared/Makefile compiles it) and the runtime's
 # boto3: a PYTHONDONTWRITEBYTECODE inherited from the shell would make every handler process compile the project's
@@ -60,16 +58,15 @@ print(time.perf_counter() - t0, time.process_time() - c0)
 
 
 def _medians(code: str, baseline: str) -> tuple[float, float, float, float]:
-    """Median wall and CPU seconds over RUNS fresh processes each of `code` and `baseline`. Each run starts the two
-    at once, so both meet the same load (a shared machine's load moves within a minute), and PAIRS runs go at once:
-    a process's CPU time is its own whatever runs beside it, and on a busy machine more processes get more of it,
-    which shortens the section."""
-    def pair(_: int) -> tuple[tuple[float, ...], tuple[float, ...]]:
-        handler, plain = _start(code), _start(baseline)
-        return tuple(map(float, _output(handler).split())), tuple(map(float, _output(plain).split()))
-
-    with ThreadPoolExecutor(max_workers=PAIRS) as pool:
-        samples, base = zip(*pool.map(pair, range(RUNS)), strict=True)
+    """Median wall and CPU seconds over RUNS fresh processes each of `code` and `baseline`, run one at a time in
+    turn (the first of each pair alternating), so both meet the same load. One process at a time, as a Lambda
+    sandbox runs its cold start: processes started together on the 2 shared cores inflate each other's CPU time
+    (caches, the host's scheduling of the virtual CPUs) by up to 2x, and unevenly."""
+    samples, base = [], []
+    for run in range(RUNS):
+        for snippet in ((code, baseline) if run % 2 == 0 else (baseline, code)):
+            taken = tuple(map(float, _run(snippet).split()))
+            (samples if snippet is code else base).append(taken)
     return (statistics.median(s[0] for s in samples), statistics.median(s[1] for s in samples),
             statistics.median(s[0] for s in base), statistics.median(s[1] for s in base))
 
