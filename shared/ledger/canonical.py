@@ -105,6 +105,17 @@ def canonical_bytes(value: Any) -> bytes:
     return _normalized_bytes(value)
 
 
+def canonical_fields_bytes(fields: dict[str, Any], loose: Any) -> bytes:
+    """canonical_bytes(fields), for fields that are all exact str, int or None (or dicts of them), as a validated
+    model holds them, but for `loose`, the one part that may hold anything: only that part needs the JSON-types
+    walk before orjson writes the whole (its bytes, or the normalizing path, exactly as canonical_bytes decides)."""
+    if orjson is not None and _json_types(loose):
+        data = _ascii_sorted(fields)
+        if data is not None:
+            return data
+    return _normalized_bytes(fields)
+
+
 def _normalized_bytes(value: Any) -> bytes:
     normalized = normalize(value)
     if orjson is not None:

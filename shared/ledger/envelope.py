@@ -6,7 +6,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-from shared.ledger.canonical import CanonicalError, canonical_bytes, sha256_hex
+from shared.ledger.canonical import CanonicalError, canonical_bytes, canonical_fields_bytes, sha256_hex
 from shared.ledger.ids import nonce_hex
 from shared.timefmt import rfc3339
 
@@ -60,10 +60,10 @@ class Envelope(BaseModel):
         # Computed once: an envelope is written, hashed and indexed from the same bytes. A cached_property is kept
         # beside the fields (a private attribute costs every construction and read); pydantic compares fields only.
         try:
-            # The fields as they are, without a model_dump: every field but `details` is validated str, int or
-            # None, and `details` is usually made of JSON's own types already, which canonical_bytes accepts and
-            # encodes exactly as it encodes their model_dump.
-            return canonical_bytes(self._fields_json())
+            # The fields as they are, without a model_dump: every field but `details` is validated as exact str,
+            # int or None (pydantic converts subclasses), so only `details` is walked for JSON's own types, which
+            # canonical bytes accept and encode exactly as they encode their model_dump.
+            return canonical_fields_bytes(self._fields_json(), self.details)
         except CanonicalError:
             # Something only pydantic's JSON conversion spells (a datetime, a set, a UUID): convert
             # first, then the canonical rules decide, as they always have.

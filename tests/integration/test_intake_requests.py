@@ -273,3 +273,19 @@ def test_openapi_document_covers_exports_reports_and_the_access_log(intake):
     assert {"/exports", "/exports/{export_id}", "/reports/metrics", "/access-events"} <= set(spec["paths"])
     assert set(spec["paths"]["/access-events"]) == {"get", "post"}
     assert {"ExportBody", "ExportOut", "AccessEventBatch", "AccessAcceptedOut"} <= set(spec["components"]["schemas"])
+
+
+def test_a_created_request_is_counted_in_one_compact_emf_line_when_metrics_are_on(intake, capsys, monkeypatch):
+    from shared.observability import metrics
+
+    monkeypatch.setenv("POWERTOOLS_METRICS_DISABLED", "false")
+    metrics.clear_metrics()  # with metrics off, earlier tests' counts were kept, not flushed
+    capsys.readouterr()
+    assert intake("POST", "/requests", WEB)[0] == 201
+    lines = [line for line in capsys.readouterr().out.splitlines() if line.startswith('{"_aws"')]
+    assert len(lines) == 1
+    blob = json.loads(lines[0])
+    assert blob["_aws"]["CloudWatchMetrics"][0] == {"Namespace": "CcpaAudit", "Dimensions": [["service"]],
+                                                    "Metrics": [{"Name": "RequestsReceived", "Unit": "Count"}]}
+    assert blob["RequestsReceived"] == [1.0] and blob["service"] == "ccpa-audit-test"
+    assert lines[0] == json.dumps(blob, separators=(",", ":"))  # as Powertools' json.dumps writes it
