@@ -1,43 +1,14 @@
 """HTTP request and response models (the edge of API.md). Inputs refuse unknown fields."""
 
-import re
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import AfterValidator, BaseModel, Field, StringConstraints, model_validator
 
 from shared.models.domain import Channel, RequestStatus, RequestType
-from shared.models.labels import CHANNEL_SYNONYMS, REQUEST_TYPE_SYNONYMS, canonical_label, vocabulary
-from shared.models.time_range import DateOrTime, EnteredTime, in_range, out_of_order
-from shared.text_rules import email_issue, line_issue
-
-_EMAIL = re.compile(r"^[^@\s\"(),:;<>\[\\\]]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?)+$")
-
-
-def _check_email(value: str) -> str:
-    issue = email_issue(value)
-    if issue:
-        raise ValueError(f"is not a valid email address: it {issue}")
-    if len(value) > 254 or not _EMAIL.match(value):
-        raise ValueError("is not a valid email address")
-    return value
-
-
-def _single_line(value: str) -> str:
-    issue = line_issue(value)
-    if issue:
-        raise ValueError(issue)
-    return value
-
-
-Email = Annotated[str, StringConstraints(strip_whitespace=True), AfterValidator(_check_email)]
-# Names, ids, methods, system names: one line of visible text (shared/text_rules.py).
-ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
-                      AfterValidator(_single_line)]
-# Input models are built at their first validation (defer_build): a function loads every route's models, but a
-# cold start serves one route and should build only what that route reads.
-Strict = ConfigDict(extra="forbid", frozen=True, defer_build=True)
-Lazy = ConfigDict(defer_build=True)  # response models likewise
+from shared.models.fields import Email, FieldRuleError, Lazy, LongText, ShortText, Strict, check_range
+from shared.models.labels import CHANNEL_SYNONYMS, REQUEST_TYPE_SYNONYMS, vocabulary
+from shared.models.time_range import DateOrTime, EnteredTime, in_range
 
 
 class ConsumerIn(BaseModel):
@@ -75,16 +46,6 @@ class RequestDetailsIn(BaseModel):
     notice_seen: NoticeSeenIn | None = None
 
 
-STAFF_CHANNELS = tuple(c for c in Channel if c not in (Channel.WEB_FORM, Channel.GPC))
-_CHANNEL_LABEL = canonical_label(CHANNEL_SYNONYMS)
-
-
-def names_staff_channel(sent: Any) -> bool:
-    """Whether a channel as the client spelled it is stored as a staff channel: "Phone" needs an agent's token
-    exactly as "toll_free" does."""
-    return _CHANNEL_LABEL(sent) in STAFF_CHANNELS
-
-
 class SubmitRequestBody(BaseModel):
     model_config = Strict
 
@@ -99,35 +60,16 @@ class SubmitRequestBody(BaseModel):
     @model_validator(mode="after")
     def _channel_rules(self) -> "SubmitRequestBody":
         if self.channel == Channel.WEB_FORM and self.received_at is not None:
-            raise _field_error("received_at", "is set by the server for web_form requests and must be omitted")
+            raise FieldRuleError("received_at", "is set by the server for web_form requests and must be omitted")
         if self.channel == Channel.AUTHORIZED_AGENT and self.agent is None:
-            raise _field_error("agent", "is required when channel is authorized_agent")
+            raise FieldRuleError("agent", "is required when channel is authorized_agent")
         if self.channel != Channel.AUTHORIZED_AGENT and self.agent is not None:
-            raise _field_error("agent", "is only allowed when channel is authorized_agent")
+            raise FieldRuleError("agent", "is only allowed when channel is authorized_agent")
         if self.details and self.details.scope and self.type != RequestType.KNOW:
-            raise _field_error("details.scope", "applies only to know requests")
+            raise FieldRuleError("details.scope", "applies only to know requests")
         if self.details and self.details.fields and self.type != RequestType.CORRECT:
-            raise _field_error("details.fields", "applies only to correct requests")
+            raise FieldRuleError("details.fields", "applies only to correct requests")
         return self
-
-
-class FieldRuleError(ValueError):
-    """A cross-field rule broken by one named field; the HTTP layer reports `field` as the location."""
-
-    def __init__(self, field: str, issue: str) -> None:
-        super().__init__(f"{field} {issue}")
-        self.field = field
-        self.issue = issue
-
-
-def _field_error(field: str, issue: str) -> FieldRuleError:
-    return FieldRuleError(field, issue)
-
-
-def check_range(start: Any, end: Any) -> None:
-    """A search or export whose `to` comes before its `from` can only be a mistake: 422 naming `to`."""
-    if out_of_order(start, end):
-        raise FieldRuleError("to", "must not be before from")
 
 
 class SearchRequestsQuery(BaseModel):
@@ -224,9 +166,6 @@ class RequestPageOut(BaseModel):
     total: int | None = None
 
 
-LongText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000)]
-
-
 class AcknowledgeAction(BaseModel):
     model_config = Strict
 
@@ -268,9 +207,9 @@ class DenyAction(BaseModel):
     @model_validator(mode="after")
     def _exemption_named(self) -> "DenyAction":
         if self.basis == "exemption" and not self.exemption:
-            raise _field_error("exemption", "is required when basis is exemption")
+            raise FieldRuleError("exemption", "is required when basis is exemption")
         if self.basis != "exemption" and self.exemption:
-            raise _field_error("exemption", "is only allowed when basis is exemption")
+            raise FieldRuleError("exemption", "is only allowed when basis is exemption")
         return self
 
 

@@ -8,7 +8,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
-from shared.models.api import ConsumerIn, Email, FieldRuleError, Lazy, ShortText, Strict
+from shared.models.api import ConsumerIn
+from shared.models.fields import Email, FieldRuleError, Lazy, ShortText, Strict
 from shared.models.time_range import DateOrTime, EnteredTime
 
 # Notice ids are sort-key prefixes in the index: no '#', no spaces.
