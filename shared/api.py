@@ -207,7 +207,7 @@ def parse_action(data: Any) -> Any:
 
 @lru_cache(maxsize=1)
 def _action_adapter() -> pydantic.TypeAdapter[Any]:
-    from shared.models.api import ActionBody
+    from shared.models.actions import ActionBody
 
     return pydantic.TypeAdapter(ActionBody)
 

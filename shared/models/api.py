@@ -1,4 +1,5 @@
-"""HTTP request and response models (the edge of API.md). Inputs refuse unknown fields."""
+"""HTTP input models of the request routes (the edge of API.md): filing and searching requests. Inputs refuse
+unknown fields."""
 
 from datetime import datetime
 from typing import Annotated, Any, Literal
@@ -6,7 +7,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, Field, StringConstraints, model_validator
 
 from shared.models.domain import Channel, RequestStatus, RequestType
-from shared.models.fields import Email, FieldRuleError, Lazy, LongText, ShortText, Strict, check_range
+from shared.models.fields import Email, FieldRuleError, ShortText, Strict, check_range
 from shared.models.labels import CHANNEL_SYNONYMS, REQUEST_TYPE_SYNONYMS, vocabulary
 from shared.models.time_range import DateOrTime, EnteredTime, in_range
 
@@ -92,146 +93,19 @@ class SearchRequestsQuery(BaseModel):
         return self
 
 
-class ClockOut(BaseModel):
-    model_config = Lazy
-    due: str
-    satisfied_at: str | None
-    met: bool | None
-    at_risk: bool
-    overdue: bool
-    days_left: int
-    extended: bool = False
+# The response models and the lifecycle actions live in modules of their own, loaded by the routes that use them
+# (a cold start filing a request builds neither); their old names here still work, loading the module at first use.
+_MOVED = {
+    **dict.fromkeys(("ClockOut", "TimelineItemOut", "Record7101Out", "RequestSummaryOut", "DownstreamOut",
+                     "RequestRecordOut", "RequestPageOut"), "shared.models.request_views"),
+    **dict.fromkeys(("AcknowledgeAction", "VerifyAction", "ExtendAction", "DenialBasis", "DenyAction", "RespondAction",
+                     "ConfirmSystemAction", "ActionBody"), "shared.models.actions"),
+}
 
 
-class TimelineItemOut(BaseModel):
-    model_config = Lazy
-    event_id: str
-    type: str
-    occurred_at: str
-    recorded_at: str
-    actor: dict[str, Any]
-    details: dict[str, Any]
-    event_hash: str
-    prev_event_hash: str | None
+def __getattr__(name: str) -> Any:
+    if name in _MOVED:
+        from importlib import import_module
 
-
-class Record7101Out(BaseModel):
-    model_config = Lazy
-    request_date: str | None
-    request_nature: str | None
-    request_manner: str | None
-    response_date: str | None
-    response_nature: str | None
-    denial_basis: str | None
-    notice_in_force: list[dict[str, str]] | None = None  # privacy-notice versions in force at receipt
-
-
-class RequestSummaryOut(BaseModel):
-    model_config = Lazy
-    request_id: str
-    type: str
-    channel: str
-    status: str
-    received_at: str
-    recorded_at: str
-    time_zone: str
-    clocks: dict[str, ClockOut]
-
-
-class DownstreamOut(BaseModel):
-    model_config = Lazy
-    system_id: str
-    status: str  # pending | instructed | confirmed | failed | timed_out
-    instruction_sent_at: str | None
-    confirmed_at: str | None
-    connector: str | None = None
-    attempts: int = 0
-    last_error: str | None = None
-
-
-class RequestRecordOut(RequestSummaryOut):
-    consumer: dict[str, Any] | None = None
-    agent: dict[str, Any] | None = None
-    details: dict[str, Any] = Field(default_factory=dict)
-    timeline: list[TimelineItemOut]
-    downstream: list[DownstreamOut]
-    record_7101: Record7101Out
-    notice_in_force: list[dict[str, str]] | None = None  # None for requests received before notices were recorded
-
-
-class RequestPageOut(BaseModel):
-    model_config = Lazy
-    items: list[RequestSummaryOut]
-    cursor: str | None
-    total: int | None = None
-
-
-class AcknowledgeAction(BaseModel):
-    model_config = Strict
-
-    action: Literal["acknowledge"]
-    sent_at: EnteredTime
-    method: ShortText
-
-
-class VerifyAction(BaseModel):
-    model_config = Strict
-
-    action: Literal["verify"]
-    method: ShortText
-    outcome: Literal["verified", "failed"]
-    level: Literal["reasonable", "reasonably_high"]
-
-
-class ExtendAction(BaseModel):
-    model_config = Strict
-
-    action: Literal["extend"]
-    reason: LongText
-    notice_sent_at: EnteredTime
-
-
-DenialBasis = Literal["unverifiable", "not_california_consumer", "exemption", "fraud", "other"]
-
-
-class DenyAction(BaseModel):
-    model_config = Strict
-
-    action: Literal["deny"]
-    basis: DenialBasis
-    exemption: ShortText | None = None  # which exemption (e.g. "Civ. 1798.105(d)(1)"), required for basis exemption
-    explanation: LongText
-    sent_at: EnteredTime
-    opt_out_offered: bool | None = None
-
-    @model_validator(mode="after")
-    def _exemption_named(self) -> "DenyAction":
-        if self.basis == "exemption" and not self.exemption:
-            raise FieldRuleError("exemption", "is required when basis is exemption")
-        if self.basis != "exemption" and self.exemption:
-            raise FieldRuleError("exemption", "is only allowed when basis is exemption")
-        return self
-
-
-class RespondAction(BaseModel):
-    model_config = Strict
-
-    action: Literal["respond"]
-    sent_at: EnteredTime
-    method: ShortText
-    summary: LongText
-    outcome: Literal["complied", "complied_in_part"] = "complied"
-
-
-class ConfirmSystemAction(BaseModel):
-    model_config = Strict
-
-    action: Literal["confirm_system"]
-    system_id: ShortText
-    evidence: LongText | dict[str, Any]
-
-
-ActionBody = Annotated[
-    AcknowledgeAction | VerifyAction | ExtendAction | DenyAction | RespondAction | ConfirmSystemAction,
-    Field(discriminator="action"),
-]
+        return getattr(import_module(_MOVED[name]), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
