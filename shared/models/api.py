@@ -94,12 +94,14 @@ class SearchRequestsQuery(BaseModel):
 
 
 # The response models and the lifecycle actions live in modules of their own, loaded by the routes that use them
-# (a cold start filing a request builds neither); their old names here still work, loading the module at first use.
+# (a cold start filing a request builds neither); their old names here still work, loading the module at first use,
+# as do the shared field types' (shared/models/fields.py).
 _MOVED = {
     **dict.fromkeys(("ClockOut", "TimelineItemOut", "Record7101Out", "RequestSummaryOut", "DownstreamOut",
                      "RequestRecordOut", "RequestPageOut"), "shared.models.request_views"),
     **dict.fromkeys(("AcknowledgeAction", "VerifyAction", "ExtendAction", "DenialBasis", "DenyAction", "RespondAction",
                      "ConfirmSystemAction", "ActionBody"), "shared.models.actions"),
+    **dict.fromkeys(("LongText", "Lazy", "STAFF_CHANNELS", "names_staff_channel"), "shared.models.fields"),
 }
 
 

@@ -4,7 +4,7 @@ Their HTTP models (PUT/GET /systems) are in shared/models/system_api.py."""
 import re
 from datetime import datetime
 from enum import StrEnum
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
@@ -48,3 +48,13 @@ class DownstreamSystem(BaseModel):
     @property
     def sla_seconds(self) -> int:
         return max(1, round(self.sla_hours * 3600))
+
+
+def __getattr__(name: str) -> Any:
+    """The registry's HTTP models under their old names here (shared/models/system_api.py, loaded at first use)."""
+    if name in ("Url", "WebhookConnectorIn", "ManualConnectorIn", "SystemBody", "ConnectorOut", "SystemOut",
+                "SystemListOut"):
+        from shared.models import system_api
+
+        return getattr(system_api, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

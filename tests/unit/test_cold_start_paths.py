@@ -164,14 +164,19 @@ def test_a_cold_start_loads_no_model_module_its_first_request_does_not_use(name)
 
 
 def test_models_moved_out_of_a_module_are_still_found_under_their_old_names():
-    from shared.models import access_batch, access_stream, actions, api, consent, notices, request_views
+    from shared.models import access_batch, access_stream, actions, api, consent, fields, notices, request_views
+    from shared.models import system_api, systems
 
     assert api.RequestSummaryOut is request_views.RequestSummaryOut
     assert api.ActionBody is actions.ActionBody
+    assert api.LongText is fields.LongText and api.names_staff_channel is fields.names_staff_channel
+    assert systems.SystemBody is system_api.SystemBody
     assert consent.NoticeVersion is notices.NoticeVersion
     assert access_batch.AcceptedAccess is access_stream.AcceptedAccess
     with pytest.raises(AttributeError):
         api.NoSuchModel  # noqa: B018
+    with pytest.raises(AttributeError):
+        systems.NoSuchModel  # noqa: B018
 
 
 def test_the_logs_list_defaults_are_a_new_list_for_each_instance():
