@@ -24,8 +24,8 @@ from shared.errors import (
 from shared.http import error_body, status_for
 from shared.json_input import parse_json
 from shared.ledger.envelope import Actor
-from shared.models.api import FieldRuleError, names_staff_channel
 from shared.models.domain import Role
+from shared.models.fields import FieldRuleError, names_staff_channel
 from shared.models.labels import label_key
 from shared.observability import logger
 from shared.text_rules import unsafe_issue
@@ -207,7 +207,7 @@ def parse_action(data: Any) -> Any:
 
 @lru_cache(maxsize=1)
 def _action_adapter() -> pydantic.TypeAdapter[Any]:
-    from shared.models.api import ActionBody
+    from shared.models.actions import ActionBody
 
     return pydantic.TypeAdapter(ActionBody)
 

@@ -9,10 +9,20 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
-from shared.models.data_categories import check_table
-
 # Records about a consumer request must be kept at least 24 months (11 CCR 7101); never configurable lower.
 RETENTION_FLOOR_DAYS = 730
+
+
+def _category_table(table: dict[str, str]) -> dict[str, str]:
+    """A configured label table, checked against the CCPA categories (shared/models/data_categories.py). That
+    module loads only for a table to check: an empty one (the default) has none, and only access-event paths read
+    categories."""
+    if not table:
+        return table
+    from shared.models.data_categories import check_table
+
+    return check_table(table)
+
 
 Calendar = Literal["weekends-only", "us-federal", "california", "us-federal+california"]
 
@@ -102,7 +112,7 @@ class Settings(BaseModel):
     athena_output_location: str = ""  # empty: the workgroup's enforced result location
 
     # Access events: producers' own data labels -> CCPA categories, over the built-in table (JSON object).
-    data_category_map: Annotated[dict[str, str], AfterValidator(check_table)] = Field(default_factory=dict)
+    data_category_map: Annotated[dict[str, str], AfterValidator(_category_table)] = Field(default_factory=dict)
     # Accepted access events wait here to become batch objects (docs/access-events.md, "Batch objects").
     access_stream: str = "ccpa-access-events"
     # Which S3 locations and DynamoDB tables hold personal data, for CloudTrail data events (JSON:

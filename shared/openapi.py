@@ -6,22 +6,16 @@ from typing import Any
 from pydantic import TypeAdapter
 
 from shared.models.access_events import AccessAcceptedOut, AccessEventBatch, AccessPageOut
-from shared.models.api import ActionBody, RequestPageOut, RequestRecordOut, RequestSummaryOut, SubmitRequestBody
-from shared.models.consent import (
-    ConsentBody,
-    ConsentListOut,
-    ConsentOut,
-    DecisionOut,
-    NoticeBody,
-    NoticeListOut,
-    NoticeOut,
-    NoticeTextOut,
-)
+from shared.models.actions import ActionBody
+from shared.models.api import SubmitRequestBody
+from shared.models.consent import ConsentBody, ConsentListOut, ConsentOut, DecisionOut
 from shared.models.export_api import ExportBody, ExportOut
 from shared.models.downstream import CallbackBody, ConfirmationOut, GpcSignalBody, GpcSignalOut, GpcStatusOut
 from shared.models.ledger_api import CheckpointOut, ConsistencyOut, KeysOut, ProofOut
+from shared.models.notices import NoticeBody, NoticeListOut, NoticeOut, NoticeTextOut
+from shared.models.request_views import RequestPageOut, RequestRecordOut, RequestSummaryOut
 from shared.models.status import RequestStatusOut
-from shared.models.systems import SystemBody, SystemListOut, SystemOut
+from shared.models.system_api import SystemBody, SystemListOut, SystemOut
 
 ERROR = {
     "type": "object",

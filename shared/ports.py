@@ -9,11 +9,12 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
-    from shared.models.access_batch import AcceptedAccess
+    from shared.models.access_stream import AcceptedAccess
     from shared.models.access_leaves import AccessLeaf, BatchMarker
     from shared.models.access_search import AccessQuery, AccessRow
     from shared.models.alerts import ClockAlert, IntegrityAlert
-    from shared.models.consent import ConsentState, NoticeVersion
+    from shared.models.consent import ConsentState
+    from shared.models.notices import NoticeVersion
     from shared.models.export import ExportJob
     from shared.models.merkle_log import LogBatch, LogLeaf, LogState
     from shared.models.records import OpenClock, RequestRecord, StoredEvent

@@ -3,7 +3,7 @@
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from boto3.dynamodb.types import TypeSerializer
 from botocore.exceptions import ClientError
@@ -14,9 +14,11 @@ from shared.errors import ChainConflictError, ConflictError, StorageUnavailableE
 from shared.models.alerts import ClockAlert
 from shared.models.domain import RequestStatus, RequestType
 from shared.models.records import OpenClock, RequestRecord, StoredEvent
-from shared.models.search import RequestSearch, SearchPage
 from shared.observability import tracer
 from shared.timefmt import rfc3339
+
+if TYPE_CHECKING:  # a search's models load with the first search (GET /requests), not with every function
+    from shared.models.search import RequestSearch, SearchPage
 
 _serializer = TypeSerializer()
 # Without a date range, a search looks back over the retention period (24 months plus a margin).
@@ -157,7 +159,9 @@ class DynamoLedgerIndex:
         return None
 
     @tracer.capture_method(capture_response=False)
-    def search_requests(self, search: RequestSearch) -> SearchPage:
+    def search_requests(self, search: "RequestSearch") -> "SearchPage":
+        from shared.models.search import SearchPage
+
         oldest = rfc3339(search.received_from) if search.received_from else "0"
         # Nothing is received after now (plus a clock's skew): later months are never read.
         newest_time = min(search.received_to or LATEST_READ, datetime.now(UTC) + FUTURE_MARGIN)

@@ -11,7 +11,7 @@ from boto3.dynamodb.types import TypeSerializer
 from shared.adapters import index_items as items
 from shared.adapters.index_writes import query_all, transact
 from shared.errors import ConflictError
-from shared.models.consent import NoticeVersion
+from shared.models.notices import NoticeVersion
 from shared.models.records import StoredEvent
 from shared.observability import tracer
 

@@ -2,10 +2,13 @@
 
 import urllib.error
 import urllib.request
+from typing import TYPE_CHECKING
 
 from shared.errors import DownstreamUnavailableError
-from shared.models.downstream import WebhookReply
 from shared.observability import tracer
+
+if TYPE_CHECKING:
+    from shared.models.downstream import WebhookReply
 
 MAX_REPLY_BYTES = 64 * 1024
 
@@ -15,7 +18,10 @@ class HttpWebhookSender:
         self._timeout = timeout_seconds
 
     @tracer.capture_method(capture_response=False)
-    def post(self, url: str, body: bytes, headers: dict[str, str]) -> WebhookReply:
+    def post(self, url: str, body: bytes, headers: dict[str, str]) -> "WebhookReply":
+        # Loaded with the first delivery: intake builds this port with the others but never posts.
+        from shared.models.downstream import WebhookReply
+
         request = urllib.request.Request(url, data=body, method="POST",  # noqa: S310  URL scheme checked at registration
                                          headers={"content-type": "application/json", **headers})
         try:

@@ -1,6 +1,6 @@
 """KinesisAccessStream: accepted access events as records of a Kinesis data stream, one record per event.
 
-A record is the JSON of an accepted event (shared/models/access_batch.py `AcceptedAccess`), partitioned by
+A record is the JSON of an accepted event (shared/models/access_stream.py `AcceptedAccess`), partitioned by
 producer key so copies of one event share a shard. PutRecords takes at most 500 records and 5 MiB per call, which an API batch (<= 500
 events) fills once; records the stream refused (throttling) are put again, and a batch that still is not wholly
 accepted raises StorageUnavailableError: the producer's retry stores nothing twice (the ids are fixed).
@@ -15,7 +15,7 @@ import orjson
 
 from shared.errors import StorageUnavailableError
 from shared.ledger.envelope import Actor
-from shared.models.access_batch import AcceptedAccess, AccessRecord
+from shared.models.access_stream import AcceptedAccess, AccessRecord
 from shared.models.access_events import AccessEventIn
 from shared.observability import tracer
 from shared.timefmt import parse_rfc3339, rfc3339
@@ -49,7 +49,7 @@ def records_data(events: Sequence[AcceptedAccess]) -> list[bytes]:
 
 def access_records(event_records: list[dict[str, Any]]) -> list[AccessRecord]:
     """The records of a Kinesis event (the Lambda event's `Records`) as the batcher reads them: decoded and parsed,
-    not validated again (shared/models/access_batch.py AccessRecord). No object per record: an invocation holds
+    not validated again (shared/models/access_stream.py AccessRecord). No object per record: an invocation holds
     up to 10,000."""
     return [orjson.loads(a2b_base64(record["kinesis"]["data"])) for record in event_records]
 

@@ -30,7 +30,7 @@ from pydantic import (
 
 from shared.errors import ValidationError
 from shared.json_input import parse_json, plain_key_marks
-from shared.models.api import Email, ShortText, Strict, check_range
+from shared.models.fields import Email, ShortText, Strict, check_range
 from shared.models.labels import vocabulary
 from shared.models.time_range import DateOrTime, EnteredTime
 from shared.timefmt import utc_now

@@ -1,43 +1,15 @@
-"""HTTP request and response models (the edge of API.md). Inputs refuse unknown fields."""
+"""HTTP input models of the request routes (the edge of API.md): filing and searching requests. Inputs refuse
+unknown fields."""
 
-import re
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import AfterValidator, BaseModel, Field, StringConstraints, model_validator
 
 from shared.models.domain import Channel, RequestStatus, RequestType
-from shared.models.labels import CHANNEL_SYNONYMS, REQUEST_TYPE_SYNONYMS, canonical_label, vocabulary
-from shared.models.time_range import DateOrTime, EnteredTime, in_range, out_of_order
-from shared.text_rules import email_issue, line_issue
-
-_EMAIL = re.compile(r"^[^@\s\"(),:;<>\[\\\]]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?)+$")
-
-
-def _check_email(value: str) -> str:
-    issue = email_issue(value)
-    if issue:
-        raise ValueError(f"is not a valid email address: it {issue}")
-    if len(value) > 254 or not _EMAIL.match(value):
-        raise ValueError("is not a valid email address")
-    return value
-
-
-def _single_line(value: str) -> str:
-    issue = line_issue(value)
-    if issue:
-        raise ValueError(issue)
-    return value
-
-
-Email = Annotated[str, StringConstraints(strip_whitespace=True), AfterValidator(_check_email)]
-# Names, ids, methods, system names: one line of visible text (shared/text_rules.py).
-ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
-                      AfterValidator(_single_line)]
-# Input models are built at their first validation (defer_build): a function loads every route's models, but a
-# cold start serves one route and should build only what that route reads.
-Strict = ConfigDict(extra="forbid", frozen=True, defer_build=True)
-Lazy = ConfigDict(defer_build=True)  # response models likewise
+from shared.models.fields import Email, FieldRuleError, ShortText, Strict, check_range
+from shared.models.labels import CHANNEL_SYNONYMS, REQUEST_TYPE_SYNONYMS, vocabulary
+from shared.models.time_range import DateOrTime, EnteredTime, in_range
 
 
 class ConsumerIn(BaseModel):
@@ -75,16 +47,6 @@ class RequestDetailsIn(BaseModel):
     notice_seen: NoticeSeenIn | None = None
 
 
-STAFF_CHANNELS = tuple(c for c in Channel if c not in (Channel.WEB_FORM, Channel.GPC))
-_CHANNEL_LABEL = canonical_label(CHANNEL_SYNONYMS)
-
-
-def names_staff_channel(sent: Any) -> bool:
-    """Whether a channel as the client spelled it is stored as a staff channel: "Phone" needs an agent's token
-    exactly as "toll_free" does."""
-    return _CHANNEL_LABEL(sent) in STAFF_CHANNELS
-
-
 class SubmitRequestBody(BaseModel):
     model_config = Strict
 
@@ -99,35 +61,16 @@ class SubmitRequestBody(BaseModel):
     @model_validator(mode="after")
     def _channel_rules(self) -> "SubmitRequestBody":
         if self.channel == Channel.WEB_FORM and self.received_at is not None:
-            raise _field_error("received_at", "is set by the server for web_form requests and must be omitted")
+            raise FieldRuleError("received_at", "is set by the server for web_form requests and must be omitted")
         if self.channel == Channel.AUTHORIZED_AGENT and self.agent is None:
-            raise _field_error("agent", "is required when channel is authorized_agent")
+            raise FieldRuleError("agent", "is required when channel is authorized_agent")
         if self.channel != Channel.AUTHORIZED_AGENT and self.agent is not None:
-            raise _field_error("agent", "is only allowed when channel is authorized_agent")
+            raise FieldRuleError("agent", "is only allowed when channel is authorized_agent")
         if self.details and self.details.scope and self.type != RequestType.KNOW:
-            raise _field_error("details.scope", "applies only to know requests")
+            raise FieldRuleError("details.scope", "applies only to know requests")
         if self.details and self.details.fields and self.type != RequestType.CORRECT:
-            raise _field_error("details.fields", "applies only to correct requests")
+            raise FieldRuleError("details.fields", "applies only to correct requests")
         return self
-
-
-class FieldRuleError(ValueError):
-    """A cross-field rule broken by one named field; the HTTP layer reports `field` as the location."""
-
-    def __init__(self, field: str, issue: str) -> None:
-        super().__init__(f"{field} {issue}")
-        self.field = field
-        self.issue = issue
-
-
-def _field_error(field: str, issue: str) -> FieldRuleError:
-    return FieldRuleError(field, issue)
-
-
-def check_range(start: Any, end: Any) -> None:
-    """A search or export whose `to` comes before its `from` can only be a mistake: 422 naming `to`."""
-    if out_of_order(start, end):
-        raise FieldRuleError("to", "must not be before from")
 
 
 class SearchRequestsQuery(BaseModel):
@@ -150,149 +93,21 @@ class SearchRequestsQuery(BaseModel):
         return self
 
 
-class ClockOut(BaseModel):
-    model_config = Lazy
-    due: str
-    satisfied_at: str | None
-    met: bool | None
-    at_risk: bool
-    overdue: bool
-    days_left: int
-    extended: bool = False
+# The response models and the lifecycle actions live in modules of their own, loaded by the routes that use them
+# (a cold start filing a request builds neither); their old names here still work, loading the module at first use,
+# as do the shared field types' (shared/models/fields.py).
+_MOVED = {
+    **dict.fromkeys(("ClockOut", "TimelineItemOut", "Record7101Out", "RequestSummaryOut", "DownstreamOut",
+                     "RequestRecordOut", "RequestPageOut"), "shared.models.request_views"),
+    **dict.fromkeys(("AcknowledgeAction", "VerifyAction", "ExtendAction", "DenialBasis", "DenyAction", "RespondAction",
+                     "ConfirmSystemAction", "ActionBody"), "shared.models.actions"),
+    **dict.fromkeys(("LongText", "Lazy", "STAFF_CHANNELS", "names_staff_channel"), "shared.models.fields"),
+}
 
 
-class TimelineItemOut(BaseModel):
-    model_config = Lazy
-    event_id: str
-    type: str
-    occurred_at: str
-    recorded_at: str
-    actor: dict[str, Any]
-    details: dict[str, Any]
-    event_hash: str
-    prev_event_hash: str | None
+def __getattr__(name: str) -> Any:
+    if name in _MOVED:
+        from importlib import import_module
 
-
-class Record7101Out(BaseModel):
-    model_config = Lazy
-    request_date: str | None
-    request_nature: str | None
-    request_manner: str | None
-    response_date: str | None
-    response_nature: str | None
-    denial_basis: str | None
-    notice_in_force: list[dict[str, str]] | None = None  # privacy-notice versions in force at receipt
-
-
-class RequestSummaryOut(BaseModel):
-    model_config = Lazy
-    request_id: str
-    type: str
-    channel: str
-    status: str
-    received_at: str
-    recorded_at: str
-    time_zone: str
-    clocks: dict[str, ClockOut]
-
-
-class DownstreamOut(BaseModel):
-    model_config = Lazy
-    system_id: str
-    status: str  # pending | instructed | confirmed | failed | timed_out
-    instruction_sent_at: str | None
-    confirmed_at: str | None
-    connector: str | None = None
-    attempts: int = 0
-    last_error: str | None = None
-
-
-class RequestRecordOut(RequestSummaryOut):
-    consumer: dict[str, Any] | None = None
-    agent: dict[str, Any] | None = None
-    details: dict[str, Any] = Field(default_factory=dict)
-    timeline: list[TimelineItemOut]
-    downstream: list[DownstreamOut]
-    record_7101: Record7101Out
-    notice_in_force: list[dict[str, str]] | None = None  # None for requests received before notices were recorded
-
-
-class RequestPageOut(BaseModel):
-    model_config = Lazy
-    items: list[RequestSummaryOut]
-    cursor: str | None
-    total: int | None = None
-
-
-LongText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000)]
-
-
-class AcknowledgeAction(BaseModel):
-    model_config = Strict
-
-    action: Literal["acknowledge"]
-    sent_at: EnteredTime
-    method: ShortText
-
-
-class VerifyAction(BaseModel):
-    model_config = Strict
-
-    action: Literal["verify"]
-    method: ShortText
-    outcome: Literal["verified", "failed"]
-    level: Literal["reasonable", "reasonably_high"]
-
-
-class ExtendAction(BaseModel):
-    model_config = Strict
-
-    action: Literal["extend"]
-    reason: LongText
-    notice_sent_at: EnteredTime
-
-
-DenialBasis = Literal["unverifiable", "not_california_consumer", "exemption", "fraud", "other"]
-
-
-class DenyAction(BaseModel):
-    model_config = Strict
-
-    action: Literal["deny"]
-    basis: DenialBasis
-    exemption: ShortText | None = None  # which exemption (e.g. "Civ. 1798.105(d)(1)"), required for basis exemption
-    explanation: LongText
-    sent_at: EnteredTime
-    opt_out_offered: bool | None = None
-
-    @model_validator(mode="after")
-    def _exemption_named(self) -> "DenyAction":
-        if self.basis == "exemption" and not self.exemption:
-            raise _field_error("exemption", "is required when basis is exemption")
-        if self.basis != "exemption" and self.exemption:
-            raise _field_error("exemption", "is only allowed when basis is exemption")
-        return self
-
-
-class RespondAction(BaseModel):
-    model_config = Strict
-
-    action: Literal["respond"]
-    sent_at: EnteredTime
-    method: ShortText
-    summary: LongText
-    outcome: Literal["complied", "complied_in_part"] = "complied"
-
-
-class ConfirmSystemAction(BaseModel):
-    model_config = Strict
-
-    action: Literal["confirm_system"]
-    system_id: ShortText
-    evidence: LongText | dict[str, Any]
-
-
-ActionBody = Annotated[
-    AcknowledgeAction | VerifyAction | ExtendAction | DenyAction | RespondAction | ConfirmSystemAction,
-    Field(discriminator="action"),
-]
+        return getattr(import_module(_MOVED[name]), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

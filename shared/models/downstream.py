@@ -4,7 +4,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from shared.models.api import Email, LongText, Strict
+from shared.models.fields import Email, LongText, Strict
 
 Loose = ConfigDict(extra="ignore", frozen=True, defer_build=True)
 

@@ -4,8 +4,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field, StringConstraints, field_validator, model_validator
 
-from shared.models.api import Email, FieldRuleError, Strict, check_range
 from shared.models.domain import EventType, RequestType
+from shared.models.fields import Email, FieldRuleError, Strict, check_range
 from shared.models.labels import REQUEST_TYPE_SYNONYMS, vocabulary
 from shared.models.time_range import DateOrTime
 

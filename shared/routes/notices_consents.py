@@ -13,7 +13,7 @@ READERS = (Role.ANALYST, Role.AUDITOR)
 
 @router.post("/notices", middlewares=[allow(Role.ADMIN)])
 def post_notice():
-    from shared.models.consent import NoticeBody
+    from shared.models.notices import NoticeBody
     from shared.services.notices import publish_notice
 
     out, created = publish_notice(wiring.ledger(), parse(NoticeBody, json_body(router)), current_actor(router))
@@ -29,7 +29,7 @@ def get_notices():
 
 @router.get("/notices/<notice_id>")
 def get_notice(notice_id: str):
-    from shared.models.consent import NoticeAtQuery
+    from shared.models.notices import NoticeAtQuery
     from shared.services.notices import notice_at
 
     query = parse(NoticeAtQuery, router.current_event.query_string_parameters or {})

@@ -12,7 +12,7 @@ router = Router()
 
 @router.get("/systems", middlewares=[allow(Role.ADMIN, Role.ANALYST)])
 def list_systems():
-    from shared.models.systems import SystemListOut
+    from shared.models.system_api import SystemListOut
     from shared.services.manage_systems import system_out
 
     items = [system_out(system) for system in wiring.downstream().registry.list()]
@@ -28,7 +28,7 @@ def get_system_route(system_id: str):
 
 @router.put("/systems/<system_id>", middlewares=[allow(Role.ADMIN)])
 def put_system_route(system_id: str):
-    from shared.models.systems import SystemBody
+    from shared.models.system_api import SystemBody
     from shared.services.manage_systems import put_system, system_out
 
     body = parse(SystemBody, json_body(router))

@@ -21,7 +21,8 @@ from shared.ledger.canonical import canonical_json_bytes, sha256_hex
 from shared.ledger.envelope import envelope_json
 from shared.ledger.ids import nonce_hex, uuid7, uuid8
 from shared.ledger.retention import minimum_retain_until, retain_until
-from shared.models.access_batch import COLUMNS, AcceptedAccess, AccessBatchRow, AccessRecord, batch_key
+from shared.models.access_batch import COLUMNS, AccessBatchRow, batch_key
+from shared.models.access_stream import AcceptedAccess, AccessRecord
 from shared.models.data_categories import Categorized, categorize
 from shared.models.domain import EventType, RecordType
 from shared.ports import EvidenceStore

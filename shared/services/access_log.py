@@ -19,7 +19,7 @@ from shared.errors import ValidationError
 from shared.ledger.envelope import Actor
 from shared.ledger.identity import account_subject, actor_subject, email_subject
 from shared.ledger.ids import nonce_hexes
-from shared.models.access_batch import AcceptedAccess
+from shared.models.access_stream import AcceptedAccess
 from shared.models.access_search import AccessQuery, AccessRow
 from shared.models.access_events import AccessEventIn
 from shared.models.domain import EventType

@@ -13,7 +13,7 @@ from pydantic import BaseModel, Field, StringConstraints, field_validator, model
 
 from shared.ledger.canonical import canonical_bytes, sha256_hex
 from shared.models.access_events import AccessEventIn, Action, DataLabel
-from shared.models.api import ShortText, Strict
+from shared.models.fields import ShortText, Strict
 from shared.timefmt import rfc3339
 
 # ---- CloudTrail ------------------------------------------------------------------------------------------------

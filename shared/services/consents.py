@@ -31,9 +31,9 @@ from shared.models.consent import (
     DecisionOut,
     DecisionQuery,
     EvidenceOut,
-    NoticeVersion,
 )
 from shared.models.domain import Channel, EventType, RecordType, RequestStatus
+from shared.models.notices import NoticeVersion
 from shared.models.records import StoredEvent
 from shared.models.search import RequestSearch
 from shared.ports import ConsentStore, GpcIdentities

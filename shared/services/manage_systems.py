@@ -3,7 +3,8 @@
 from shared.errors import NotFoundError, ValidationError
 from shared.ledger.envelope import Actor
 from shared.models.domain import EventType, RecordType
-from shared.models.systems import SYSTEM_ID, ConnectorOut, DownstreamSystem, SystemBody, SystemOut
+from shared.models.system_api import ConnectorOut, SystemBody, SystemOut
+from shared.models.systems import SYSTEM_ID, DownstreamSystem
 from shared.services.downstream import Downstream
 from shared.services.ledger_writer import EventDraft, Ledger, record_standalone_event
 from shared.timefmt import rfc3339

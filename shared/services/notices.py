@@ -19,8 +19,16 @@ from shared.errors import (
 from shared.ledger.envelope import Actor
 from shared.ledger.ids import uuid8
 from shared.ledger.retention import notice_retain_until
-from shared.models.consent import NoticeBody, NoticeGroupOut, NoticeListOut, NoticeOut, NoticeTextOut, NoticeVersion, text_sha256
 from shared.models.domain import EventType, RecordType
+from shared.models.notices import (
+    NoticeBody,
+    NoticeGroupOut,
+    NoticeListOut,
+    NoticeOut,
+    NoticeTextOut,
+    NoticeVersion,
+    text_sha256,
+)
 from shared.models.time_range import instant
 from shared.ports import NoticeCatalog
 from shared.services.ledger_writer import (

@@ -4,12 +4,12 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from shared.clocks.engine import ClockRules, evaluate, receipt_day
-from shared.models.api import DownstreamOut, Record7101Out, RequestRecordOut, RequestSummaryOut, TimelineItemOut
 from shared.models.domain import EventType
 from shared.models.records import RequestRecord
 from shared.timefmt import rfc3339
 
-if TYPE_CHECKING:  # the read and submit services are loaded by the routes that use them
+if TYPE_CHECKING:  # the response models, read and submit services are loaded by the routes that use them
+    from shared.models.request_views import RequestRecordOut, RequestSummaryOut
     from shared.services.read_requests import RequestView
     from shared.services.submit_request import SubmitResult
 
@@ -41,7 +41,9 @@ def summary_json(record: RequestRecord, now: datetime, rules: ClockRules) -> dic
     }
 
 
-def summary_out(record: RequestRecord, now: datetime, rules: ClockRules) -> RequestSummaryOut:
+def summary_out(record: RequestRecord, now: datetime, rules: ClockRules) -> "RequestSummaryOut":
+    from shared.models.request_views import RequestSummaryOut  # loaded by the routes that answer with models
+
     return RequestSummaryOut.model_validate(summary_json(record, now, rules))
 
 
@@ -53,7 +55,9 @@ def submitted_out(result: "SubmitResult", now: datetime, rules: ClockRules) -> d
     return payload
 
 
-def record_out(view: "RequestView", now: datetime, rules: ClockRules) -> RequestRecordOut:
+def record_out(view: "RequestView", now: datetime, rules: ClockRules) -> "RequestRecordOut":
+    from shared.models.request_views import DownstreamOut, Record7101Out, RequestRecordOut, TimelineItemOut
+
     record = view.record
     submission = view.intake.details.get("submission", {})
     notices = view.intake.details.get("notice_in_force")

@@ -7,7 +7,7 @@ from shared.clocks.engine import ClockRules, clocks_for, extension_allowed
 from shared.errors import RequestClosedError, RequestNotFoundError, RuleViolationError, ValidationError
 from shared.errors import ExtensionNotAllowedError, VerificationNotAllowedError
 from shared.ledger.envelope import Actor
-from shared.models.api import (
+from shared.models.actions import (
     AcknowledgeAction,
     ConfirmSystemAction,
     DenyAction,

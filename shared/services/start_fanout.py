@@ -6,12 +6,12 @@ from shared.errors import RequestNotFoundError
 from shared.observability import logger
 from shared.ledger.envelope import Actor
 from shared.models.domain import ClockName, EventType
-from shared.models.downstream import FanoutInput
 from shared.models.records import RequestRecord
 from shared.services.downstream import Downstream
 from shared.services.ledger_writer import EventDraft, Ledger, append_request_event
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the execution's models load where it runs (the suppress function), not with intake
+    from shared.models.downstream import FanoutInput
     from shared.models.systems import DownstreamSystem
 
 SUPPRESSOR = Actor(type="system", id="suppression")
@@ -50,7 +50,7 @@ def fanout_input(request_id: str, request_type: str, due: str, systems: list["Do
     return {"request_id": request_id, "request_type": request_type, "due": due, "systems": tasks}
 
 
-def record_started(ledger: Ledger, payload: FanoutInput, execution_id: str) -> RequestRecord:
+def record_started(ledger: Ledger, payload: "FanoutInput", execution_id: str) -> RequestRecord:
     """`suppression_started`, once. Whoever gets here first writes it (the starter, or finalize when the starter
     crashed after starting), from the execution's own input, so both write the same facts."""
     return _record_started(ledger, payload.request_id, payload.due, [t.model_dump() for t in payload.systems],

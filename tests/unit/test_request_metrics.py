@@ -172,3 +172,26 @@ def test_metrics_renderers_refuse_a_report_without_a_total_row():
         metrics_csv(report)
     with pytest.raises(ValueError, match="total row"):
         metrics_json(report)
+
+
+@pytest.mark.parametrize("days", [[7], [3, 1], [0, 45, 2, 2], [10, 1, 30, 4, 4], list(range(101)), [45] * 6 + [0, 1]])
+def test_the_median_and_mean_are_the_statistics_modules_values(days):
+    import math
+    import statistics
+
+    from shared.services.request_metrics import median
+
+    assert median(days) == statistics.median(days) and type(median(days)) is type(statistics.median(days))
+    assert math.fsum(days) / len(days) == statistics.fmean(days)
+
+
+def test_settings_check_a_configured_category_table_and_keep_an_empty_one(monkeypatch):
+    import pydantic
+
+    from shared.config import Settings
+
+    assert Settings(data_category_map={}).data_category_map == {}
+    assert Settings(data_category_map={"Favourite Colour": "inferences"}).data_category_map == {
+        "favourite_colour": "inferences"}
+    with pytest.raises(pydantic.ValidationError, match="not CCPA categories"):
+        Settings(data_category_map={"colour": "not_a_category"})
