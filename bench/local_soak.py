@@ -2,7 +2,7 @@
 downstream systems on), driven over HTTP by concurrent clients, its memory read from /proc for the whole process
 tree. Sizes: SOAK_REQUESTS and SOAK_ACCESS_EVENTS (default 2,000 each, so `make bench` stays short; the issue's
 full run is SOAK_REQUESTS=10000 SOAK_ACCESS_EVENTS=10000), SOAK_CLIENTS (default 4). `run()` returns lines and the
-closing table's rows: print each item (README has the command), since the rows are not strings to join."""
+closing table's rows: print each item (README, "Performance", has the command), since the rows are not strings to join."""
 
 import json
 import os
@@ -186,14 +186,16 @@ def tree_rss_mb(root: int) -> float:
 
 
 def tree_cpu_seconds(root: int) -> float:
-    """User and system CPU time of a process and its live descendants (a loaded machine stretches only wall time)."""
+    """User and system CPU time of a process and its descendants (a loaded machine stretches only wall time): the live
+    ones' own, and the exited ones' that their parents waited for (a retired container's CPU moves to its parent's
+    `cutime`/`cstime` then, instead of leaving the sum)."""
     ticks = 0
     for pid in _tree(root):
         try:
             fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
         except OSError:
             continue
-        ticks += int(fields[11]) + int(fields[12])
+        ticks += sum(int(field) for field in fields[11:15])
     return ticks / os.sysconf("SC_CLK_TCK")
 
 

@@ -2,7 +2,7 @@
 
 A cold start creates some 70,000 container-lived objects (modules, classes, functions, pydantic schemas) and about
 700 objects of cyclic garbage. Each collection the import triggers walks the survivors again and frees next to
-nothing: about a tenth of a cold start's CPU (`python -m bench cold_start`, README "Cold start"). So each
+nothing: about a tenth of a cold start's CPU (`python -m bench cold_start`, docs/performance.md, "Cold start"). So each
 function's `app.py` imports this module before anything else, which switches the collector off, and calls
 `imports_done()` after its last import: everything alive then moves to the permanent generation (`gc.freeze`), so
 no later collection, a warm request's included, walks it again; that garbage is kept, about 160 KB once. From then
