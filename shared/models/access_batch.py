@@ -16,6 +16,8 @@ from datetime import date, datetime
 from functools import cache
 from typing import Any
 
+from shared.models.moved import forwarding
+
 PREFIX = "access/batches/"
 ROW_GROUP_ROWS = 10_000
 COMPRESSION = "zstd"
@@ -51,11 +53,11 @@ def arrow_schema() -> Any:
 def __getattr__(name: str) -> Any:
     if name == "SCHEMA":
         return arrow_schema()
-    if name in ("AcceptedAccess", "AccessRecord"):  # the stream's records (shared/models/access_stream.py)
-        from shared.models import access_stream
+    return _moved(name)
 
-        return getattr(access_stream, name)
-    raise AttributeError(name)
+
+# The stream's records under their old names here.
+_moved = forwarding(__name__, {"shared.models.access_stream": ("AcceptedAccess", "AccessRecord")})
 
 
 @dataclass(frozen=True)

@@ -2,13 +2,14 @@
 unknown fields."""
 
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, Field, StringConstraints, model_validator
 
 from shared.models.domain import Channel, RequestStatus, RequestType
 from shared.models.fields import Email, FieldRuleError, ShortText, Strict, check_range
 from shared.models.labels import CHANNEL_SYNONYMS, REQUEST_TYPE_SYNONYMS, vocabulary
+from shared.models.moved import forwarding
 from shared.models.time_range import DateOrTime, EnteredTime, in_range
 
 
@@ -96,18 +97,10 @@ class SearchRequestsQuery(BaseModel):
 # The response models and the lifecycle actions live in modules of their own, loaded by the routes that use them
 # (a cold start filing a request builds neither); their old names here still work, loading the module at first use,
 # as do the shared field types' (shared/models/fields.py).
-_MOVED = {
-    **dict.fromkeys(("ClockOut", "TimelineItemOut", "Record7101Out", "RequestSummaryOut", "DownstreamOut",
-                     "RequestRecordOut", "RequestPageOut"), "shared.models.request_views"),
-    **dict.fromkeys(("AcknowledgeAction", "VerifyAction", "ExtendAction", "DenialBasis", "DenyAction", "RespondAction",
-                     "ConfirmSystemAction", "ActionBody"), "shared.models.actions"),
-    **dict.fromkeys(("LongText", "Lazy", "STAFF_CHANNELS", "names_staff_channel"), "shared.models.fields"),
-}
-
-
-def __getattr__(name: str) -> Any:
-    if name in _MOVED:
-        from importlib import import_module
-
-        return getattr(import_module(_MOVED[name]), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__getattr__ = forwarding(__name__, {
+    "shared.models.request_views": ("ClockOut", "TimelineItemOut", "Record7101Out", "RequestSummaryOut",
+                                    "DownstreamOut", "RequestRecordOut", "RequestPageOut"),
+    "shared.models.actions": ("AcknowledgeAction", "VerifyAction", "ExtendAction", "DenialBasis", "DenyAction",
+                              "RespondAction", "ConfirmSystemAction", "ActionBody"),
+    "shared.models.fields": ("LongText", "Lazy", "STAFF_CHANNELS", "names_staff_channel"),
+})

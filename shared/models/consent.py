@@ -8,20 +8,14 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from shared.models.api import ConsumerIn
 from shared.models.fields import Email, FieldRuleError, Lazy, ShortText, Strict
-from shared.models.notices import (  # noqa: F401  (the notice models, also read from here)
-    NoticeAtQuery,
-    NoticeBody,
-    NoticeGroupOut,
-    NoticeId,
-    NoticeListOut,
-    NoticeOut,
-    NoticeTextOut,
-    NoticeVersion,
-    Version,
-    text_sha256,
-)
+from shared.models.moved import forwarding
+from shared.models.notices import NoticeId, Version
 from shared.models.time_range import EnteredTime
 
+# The notice models under their old names here.
+__getattr__ = forwarding(__name__, {"shared.models.notices": (
+    "NoticeAtQuery", "NoticeBody", "NoticeGroupOut", "NoticeListOut", "NoticeOut", "NoticeTextOut", "NoticeVersion",
+    "text_sha256")})
 Purpose = Literal["sale_sharing", "sensitive_pi", "financial_incentive"]
 AgeBand = Literal["under_13", "13_to_15", "16_plus", "unknown"]
 AGE_BANDS: dict[str, tuple[int, int]] = {"under_13": (0, 12), "13_to_15": (13, 15), "16_plus": (16, 200)}

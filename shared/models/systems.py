@@ -4,11 +4,12 @@ Their HTTP models (PUT/GET /systems) are in shared/models/system_api.py."""
 import re
 from datetime import datetime
 from enum import StrEnum
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
 from shared.models.domain import RequestType
+from shared.models.moved import forwarding
 
 SYSTEM_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
 
@@ -50,11 +51,6 @@ class DownstreamSystem(BaseModel):
         return max(1, round(self.sla_hours * 3600))
 
 
-def __getattr__(name: str) -> Any:
-    """The registry's HTTP models under their old names here (shared/models/system_api.py, loaded at first use)."""
-    if name in ("Url", "WebhookConnectorIn", "ManualConnectorIn", "SystemBody", "ConnectorOut", "SystemOut",
-                "SystemListOut"):
-        from shared.models import system_api
-
-        return getattr(system_api, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+# The registry's HTTP models under their old names here.
+__getattr__ = forwarding(__name__, {"shared.models.system_api": (
+    "Url", "WebhookConnectorIn", "ManualConnectorIn", "SystemBody", "ConnectorOut", "SystemOut", "SystemListOut")})
