@@ -41,7 +41,6 @@ import csv
 import io
 from collections.abc import Iterable
 from datetime import datetime
-from math import fsum
 from typing import Any, Literal
 
 from shared.clocks.engine import ClockRules, receipt_day
@@ -109,15 +108,9 @@ def compute_metrics(records: Iterable[RequestRecord], year: int, rules: ClockRul
     return MetricsReport(year=year, time_zone=rules.time_zone, generated_at=generated_at, rows=rows)
 
 
-def median(values: list[int]) -> float:
-    """statistics.median's value (the middle one, or the mean of the two middle ones), without loading the
-    statistics module (and fractions) with every export function, for two lines of arithmetic."""
-    ordered = sorted(values)
-    middle = len(ordered) // 2
-    return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
-
-
 def _row(name: str, records: list[RequestRecord], rules: ClockRules) -> MetricsRow:
+    from statistics import fmean, median  # loaded by the first report, not by every export function's cold start
+
     outcomes = [outcome(record) for record in records]
     days = [d for d in (days_to_respond(record, rules) for record in records) if d is not None]
     return MetricsRow(
@@ -127,7 +120,7 @@ def _row(name: str, records: list[RequestRecord], rules: ClockRules) -> MetricsR
         denied=outcomes.count("denied"),
         pending=outcomes.count("pending"),
         median_days_to_respond=round(float(median(days)), 1) if days else None,
-        mean_days_to_respond=round(fsum(days) / len(days), 1) if days else None,  # statistics.fmean's value
+        mean_days_to_respond=round(fmean(days), 1) if days else None,
     )
 
 

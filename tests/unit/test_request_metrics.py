@@ -174,17 +174,6 @@ def test_metrics_renderers_refuse_a_report_without_a_total_row():
         metrics_json(report)
 
 
-@pytest.mark.parametrize("days", [[7], [3, 1], [0, 45, 2, 2], [10, 1, 30, 4, 4], list(range(101)), [45] * 6 + [0, 1]])
-def test_the_median_and_mean_are_the_statistics_modules_values(days):
-    import math
-    import statistics
-
-    from shared.services.request_metrics import median
-
-    assert median(days) == statistics.median(days) and type(median(days)) is type(statistics.median(days))
-    assert math.fsum(days) / len(days) == statistics.fmean(days)
-
-
 def test_settings_check_a_configured_category_table_and_keep_an_empty_one(monkeypatch):
     import pydantic
 
